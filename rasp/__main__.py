@@ -1,0 +1,4 @@
+
+from .cli import main_entry
+
+main_entry()

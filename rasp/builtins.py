@@ -1,0 +1,50 @@
+"""The base environment: primitives, constants and built-in functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import RaspTypeError
+from .syntax import Span
+from .values import PRIMITIVES, Primitive, Selector, SelectorWidth
+
+
+@dataclass(eq=False)
+class BuiltinFunction:
+    """A function implemented in Python, callable from RASP like a `def`."""
+
+    name: str
+    params: list[str]
+    implementation: Callable[[list, Span], Any]
+    doc: str
+
+
+def _selector_width(args: list, span: Span) -> Any:
+    (selector,) = args
+    if not isinstance(selector, Selector):
+        from .engine import type_name
+
+        raise RaspTypeError(f"selector_width expects a selector, got {type_name(selector)}", span)
+    return SelectorWidth(selector, origin=span)
+
+
+BUILTIN_FUNCTIONS = [
+    BuiltinFunction(
+        "selector_width",
+        ["sel"],
+        _selector_width,
+        "The number of keys each query position selects (0 for none); one attention head.",
+    ),
+]
+
+
+def base_bindings() -> dict[str, Any]:
+    """Fresh primitives and built-ins (each session gets its own nodes)."""
+    bindings: dict[str, Any] = {name: Primitive(name) for name in PRIMITIVES}
+    bindings["True"] = True
+    bindings["False"] = False
+    bindings["tokens"] = bindings["tokens_str"]
+    for function in BUILTIN_FUNCTIONS:
+        bindings[function.name] = function
+    return bindings

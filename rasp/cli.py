@@ -1,0 +1,220 @@
+"""The `rasp` command: run files and sources, print results as text or JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import traceback
+from typing import Any, TextIO
+
+from . import __version__
+from .display import DisplayOptions, format_result
+from .errors import RaspError
+from .results import (
+    EvaluatedSelector,
+    EvaluatedSOp,
+    ExampleShown,
+    ExitRequest,
+    FunctionInfo,
+    Problem,
+    Shown,
+    Unevaluated,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+RASP: the Restricted Access Sequence Processing language of "Thinking Like
+Transformers". Runs RASP files and sources, showing each result evaluated on the
+running example, or starts an interactive session."""
+
+EPILOG = """\
+exit status: 0 all statements succeeded, 1 some statement failed, 2 usage error
+
+examples:
+  rasp                                   start the interactive session
+  rasp prog.rasp                         run a file
+  rasp -c 'x = indices * 2;' --example '[1,2,3]'
+  rasp prog.rasp --json                  one JSON object per result
+"""
+
+
+def build_argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rasp", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="RASP files to run in order, in one session")
+    parser.add_argument("-c", dest="source", metavar="SOURCE", help="run SOURCE (after any files)")
+    parser.add_argument("-i", dest="interactive", action="store_true", help="enter the REPL after running files / -c")
+    parser.add_argument("--example", metavar="EXPR", help="set the running example first, e.g. '\"hey\"' or '[1,2,3]'")
+    parser.add_argument("--json", action="store_true", help="print JSON Lines: one object per shown result")
+    parser.add_argument("--no-stdlib", action="store_true", help="start without the standard library")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"rasp {__version__}")
+    return parser
+
+
+class Printer:
+    """Writes results as text (values to stdout, problems to stderr) or JSON Lines."""
+
+    def __init__(self, session, as_json: bool, debug: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+        self.session = session
+        self.as_json = as_json
+        self.debug = debug
+        self.out = out
+        self.err = err
+        self.failed = False
+
+    def emit(self, result: Any) -> None:
+        if isinstance(result, Problem) and not result.warning:
+            self.failed = True
+        if isinstance(result, ExitRequest):
+            return
+        if self.as_json:
+            self.out.write(json.dumps(result_to_json(result), ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources)
+        text = format_result(result, options)
+        stream = self.err if isinstance(result, Problem) else self.out
+        stream.write(text + "\n")
+        if self.debug and isinstance(result, Problem) and result.error.__cause__ is not None:
+            cause = result.error.__cause__
+            stream.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+        stream.flush()
+
+
+# -------------------------------------------------------------------- JSON
+
+
+def _json_atom(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _json_input(value: Any) -> Any:
+    if isinstance(value, dict):
+        return [_json_atom(k) for k in value]
+    if isinstance(value, list):
+        return [_json_atom(v) for v in value]
+    return value
+
+
+def _json_value(value: Any, name: str | None = None) -> Any:
+    """A shown value as JSON; lazy values (and functions) become objects."""
+    if isinstance(value, EvaluatedSOp):
+        return {"kind": "sop", "name": name or value.name, "input": _json_input(value.input),
+                "value": [_json_atom(v) for v in value.values], "type": value.type}
+    if isinstance(value, EvaluatedSelector):
+        return {"kind": "selector", "name": name or value.name, "input": _json_input(value.input),
+                "matrix": value.matrix.astype(int).tolist()}
+    if isinstance(value, Unevaluated):
+        kind = "sop" if value.kind == "s-op" else "selector"
+        return {"kind": kind, "name": name or value.name, "input": None, "value": None}
+    if isinstance(value, FunctionInfo):
+        return {"kind": "function", "name": name or value.name, "params": value.params}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return _json_atom(value)
+
+
+def result_to_json(result: Any) -> dict:
+    if isinstance(result, Shown):
+        value = result.value
+        if isinstance(value, (EvaluatedSOp, EvaluatedSelector, Unevaluated, FunctionInfo)):
+            return _json_value(value, result.name)
+        kind = "list" if isinstance(value, list) else "dict" if isinstance(value, dict) else "value"
+        return {"kind": kind, "name": result.name, "value": _json_value(value)}
+    if isinstance(result, Problem):
+        return error_to_json(result.error, "warning" if result.warning else "error")
+    if isinstance(result, ExampleShown):
+        shown = {"kind": "example"}
+        if result.subset in (None, "s-op"):
+            shown["sop"] = _json_input(result.sop_example)
+        if result.subset in (None, "selector"):
+            shown["selector"] = _json_input(result.selector_example)
+        return shown
+    raise TypeError(f"cannot encode {result!r}")
+
+
+def error_to_json(error: RaspError, kind: str = "error") -> dict:
+    span = error.span
+    shown = {
+        "kind": kind,
+        "message": error.message,
+        "category": error.category,
+        "file": span.file if span else None,
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+    }
+    if span:
+        shown["end_line"], shown["end_column"] = span.end_line, span.end_column
+    if error.hint:
+        shown["hint"] = error.hint
+    if error.context:
+        shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note} for s, note in error.context]
+    return shown
+
+
+# -------------------------------------------------------------------- main
+
+
+def _usage_error(message: str) -> int:
+    sys.stderr.write(f"rasp: error: {message}\n")
+    return EXIT_USAGE
+
+
+def _read_file(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError:
+        sys.stderr.write(f"rasp: error: {path} is not a UTF-8 text file\n")
+    except OSError as error:
+        sys.stderr.write(f"rasp: error: cannot read {path}: {error.strerror or error}\n")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_argument_parser().parse_args(argv)
+    from .interpreter import Session  # imported here so --help and --version stay fast
+
+    sources = []
+    for path in args.files:
+        text = _read_file(path)
+        if text is None:
+            return EXIT_USAGE
+        sources.append((text, path))
+    if args.source is not None:
+        sources.append((args.source, "<command>"))
+
+    session = Session(stdlib=not args.no_stdlib)
+    printer = Printer(session, args.json, args.debug)
+    if args.example is not None:
+        try:
+            session.set_example(session.parse_example(args.example))
+        except RaspError as error:
+            return _usage_error(f"--example {args.example}: {error.message}")
+
+    for text, filename in sources:
+        for result in session.run_iter(text, filename):
+            printer.emit(result)
+            if isinstance(result, ExitRequest):
+                return EXIT_FAILED if printer.failed else EXIT_OK
+
+    if args.interactive or not sources:
+        from .repl import run_repl
+
+        run_repl(session, printer)
+    return EXIT_FAILED if printer.failed else EXIT_OK
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

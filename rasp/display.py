@@ -1,0 +1,194 @@
+"""Text rendering of results: s-op values with their type, selector matrices,
+values, functions, and errors with the source line and a caret.
+
+Shared by the command line's text mode and the REPL. Knows nothing of
+evaluation: it renders rasp.results objects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import RaspError
+from .results import (
+    EvaluatedSelector,
+    EvaluatedSOp,
+    ExampleShown,
+    ExitRequest,
+    FunctionInfo,
+    Problem,
+    Shown,
+    Unevaluated,
+)
+
+
+@dataclass
+class DisplayOptions:
+    full_seq: bool = False  # `full seq display on`: input and output aligned
+    width: int = 100  # columns available for selector matrices
+    sources: dict[str, str] = field(default_factory=dict)  # file name -> text, for carets
+
+
+def format_result(result: Any, options: DisplayOptions | None = None) -> str:
+    options = options or DisplayOptions()
+    if isinstance(result, Shown):
+        return format_shown(result.name, result.value, options)
+    if isinstance(result, Problem):
+        return format_error(result.error, options.sources, warning=result.warning)
+    if isinstance(result, ExampleShown):
+        lines = []
+        if result.subset in (None, "s-op"):
+            lines.append(f"s-op example: {format_value(result.sop_example)}")
+        if result.subset in (None, "selector"):
+            lines.append(f"selector example: {format_value(result.selector_example)}")
+        return "\n".join(lines)
+    if isinstance(result, ExitRequest):
+        return ""
+    raise TypeError(f"cannot display {result!r}")
+
+
+def format_shown(name: str, value: Any, options: DisplayOptions) -> str:
+    if isinstance(value, EvaluatedSOp):
+        return format_sop(value, options, name)
+    if isinstance(value, EvaluatedSelector):
+        return format_selector(value, options, name)
+    if isinstance(value, Unevaluated):
+        return f"{name} = {value.kind} {value.name}"
+    if isinstance(value, FunctionInfo):
+        return f"{name} = {format_value(value)}"
+    return f"{name} = {format_value(value)}"
+
+
+# ------------------------------------------------------------------ values
+
+
+def format_atom(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return _float(value)
+    return str(value)
+
+
+def _float(value: float) -> str:
+    """Floats to 3 decimals (full precision is in --json output)."""
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if abs(value) >= 1e15 or (value != 0 and abs(value) < 1e-3):
+        return f"{value:.3g}"
+    text = f"{value:.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def format_value(value: Any) -> str:
+    """A readable one-line text of any shown value."""
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{format_value(k)}: {format_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, FunctionInfo):
+        kind = "built-in function" if value.builtin else "function"
+        return f"{kind} {value.name}({', '.join(value.params)})"
+    if isinstance(value, EvaluatedSOp):
+        return f"s-op {value.name} = {format_sequence(value.values, value.type)} {value.type}"
+    if isinstance(value, EvaluatedSelector):
+        return f"selector {value.name}"
+    if isinstance(value, Unevaluated):
+        return f"{value.kind} {value.name}"
+    return format_atom(value)
+
+
+def format_element(value: Any, type_: str) -> str:
+    if type_ == "bools":
+        return "T" if value else "F"
+    if type_ == "strings":
+        return str(value)
+    if type_ == "floats":
+        return _float(float(value))
+    return str(value)
+
+
+def format_sequence(values: list, type_: str) -> str:
+    """[0, 3, 6]; identical values compressed as [0.333]*3; bools as T/F."""
+    shown = [format_element(v, type_) for v in values]
+    if type_ == "strings":
+        shown = [f'"{s}"' for s in shown]
+    if len(values) > 1 and all(v == values[0] for v in values):
+        return f"[{shown[0]}]*{len(values)}"
+    return "[" + ", ".join(shown) + "]"
+
+
+def _input_text(value: Any) -> str:
+    return format_value(value)
+
+
+def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = None) -> str:
+    name = name or value.name
+    head = f"{name}({_input_text(value.input)})"
+    if not options.full_seq:
+        return f"{head} = {format_sequence(value.values, value.type)}  {value.type}"
+    tokens = [str(t) for t in value.tokens]
+    cells = [format_element(v, value.type) for v in value.values]
+    widths = [max(len(a), len(b)) for a, b in zip(tokens, cells)]
+    row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths))
+    row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths))
+    return f"{head}  {value.type}\n   input: {row_in}\n  output: {row_out}"
+
+
+def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str | None = None) -> str:
+    """The matrix with the input's tokens as column headers and row labels."""
+    name = name or value.name
+    tokens = [str(t) for t in value.tokens]
+    n = len(tokens)
+    label_width = max(len(t) for t in tokens)
+    cell_width = max(1, max(len(t) for t in tokens))
+    columns = max(1, (options.width - label_width - 4) // (cell_width + 1))
+    shown = min(n, columns)
+    lines = [f"{name}({_input_text(value.input)}) =  selector, rows are queries"]
+    header = " " * (label_width + 3) + " ".join(t.center(cell_width) for t in tokens[:shown])
+    lines.append(header.rstrip())
+    for q in range(n):
+        cells = ("1" if value.matrix[q][k] else "·" for k in range(shown))
+        lines.append(f"  {tokens[q].rjust(label_width)} " + " ".join(c.center(cell_width) for c in cells).rstrip())
+    if shown < n:
+        lines.append(f"  ({n - shown} more columns not shown; the full matrix is in --json output)")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ errors
+
+
+def format_error(error: RaspError, sources: dict[str, str] | None = None, warning: bool = False) -> str:
+    """`file:line:col: error: message`, the source line with a caret, hint and context."""
+    sources = sources or {}
+    kind = "warning" if warning else error.category
+    lines = []
+    where = f"{error.span}: " if error.span else ""
+    lines.append(f"{where}{kind}: {error.message}")
+    if error.span is not None:
+        lines += _caret_lines(error.span, sources)
+    if error.hint:
+        lines.append(f"  hint: {error.hint}")
+    for span, note in error.context:
+        lines.append(f"  {span}: note: {note}")
+    return "\n".join(lines)
+
+
+def _caret_lines(span, sources: dict[str, str]) -> list[str]:
+    source = sources.get(span.file)
+    if source is None:
+        return []
+    source_lines = source.split("\n")
+    if not 1 <= span.line <= len(source_lines):
+        return []
+    text = source_lines[span.line - 1].replace("\t", " ")
+    if len(text) > 200:
+        return []
+    start = max(span.column - 1, 0)
+    end = span.end_column - 1 if span.end_line == span.line else len(text)
+    width = max(1, min(end, len(text)) - start)
+    return [f"    {text}", "    " + " " * start + "^" * width]

@@ -1,0 +1,827 @@
+"""Statements and expressions -> values; scopes, functions, `load`.
+
+The interpreter never prints: `Session.run` returns `Result`s (rasp.results)
+for the REPL, the command line, notebooks and tests to show as they like.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import syntax as ast
+from .builtins import BuiltinFunction, base_bindings
+from .engine import Evaluation, Seq, format_atom, input_items, type_name
+from .errors import (
+    RaspError,
+    RaspInternalError,
+    RaspLoadError,
+    RaspNameError,
+    RaspRecursionError,
+    RaspTypeError,
+    RaspValueError,
+)
+from .parser import KEYWORDS, parse_expression, parse_program
+from .resources import stdlib_dir
+from .results import (
+    EvaluatedSelector,
+    EvaluatedSOp,
+    ExampleShown,
+    ExitRequest,
+    FunctionInfo,
+    Problem,
+    Result,
+    Shown,
+    Unevaluated,
+)
+from .syntax import Span
+from .values import (
+    PRIMITIVES,
+    Aggregate,
+    Lazy,
+    Map,
+    Select,
+    Selector,
+    SelectorCombination,
+    SOp,
+    is_atom,
+)
+
+MAX_CALL_DEPTH = 200
+DEFAULT_EXAMPLE = "hello"
+STDLIB_FILES = ("rasplib.rasp",)
+RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
+
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
+
+class Env:
+    """A scope: names bound here, then the enclosing (defining) scope."""
+
+    def __init__(self, parent: Env | None, name: str):
+        self.parent = parent
+        self.name = name
+        self.vars: dict[str, Any] = {}
+
+    def lookup(self, name: str) -> Any:
+        env: Env | None = self
+        while env is not None:
+            if name in env.vars:
+                return env.vars[name]
+            env = env.parent
+        raise KeyError(name)
+
+    def visible_names(self) -> set[str]:
+        names: set[str] = set()
+        env: Env | None = self
+        while env is not None:
+            names |= env.vars.keys()
+            env = env.parent
+        return names
+
+
+@dataclass(eq=False)
+class Function:
+    """A RASP `def`: a closure over the scope it was defined in."""
+
+    name: str
+    params: list[str]
+    body: list[ast.Stmt]
+    returns: list[ast.Expr]
+    env: Env
+    span: Span
+
+
+@dataclass(eq=False)
+class Applied:
+    """The value of applying an s-op or selector to an input: `s("abc")`."""
+
+    shown: EvaluatedSOp | EvaluatedSelector
+
+
+class _Exit(Exception):
+    pass
+
+
+class Session:
+    """A RASP session: the standard library, user bindings, the running example."""
+
+    def __init__(self, stdlib: bool = True):
+        self.base = Env(None, "base")
+        self.base.vars.update(base_bindings())
+        self.sources: dict[str, str] = {}
+        self._loading: list[Path] = []
+        self._depth = 0
+        if stdlib:
+            for name in STDLIB_FILES:
+                self._run_stdlib(stdlib_dir() / name)
+        self.library_names = frozenset(self.base.vars) - {"tokens"}
+        self.globals = Env(self.base, "top level")
+        self.sop_example: Any = DEFAULT_EXAMPLE
+        self.selector_example: Any = DEFAULT_EXAMPLE
+        self.sop_examples_on = True
+        self.selector_examples_on = True
+        self.full_seq_display = False
+
+    # ----------------------------------------------------------- entry points
+
+    def run(self, source: str, filename: str = "<input>") -> list[Result]:
+        """Run every statement of `source`; return what they show, in order."""
+        return list(self.run_iter(source, filename))
+
+    def run_iter(self, source: str, filename: str = "<input>") -> Iterator[Result]:
+        """Like run, yielding each statement's results as soon as it has run."""
+        self.sources[filename] = source
+        for statement in parse_program(source, filename):
+            results = self.run_statement(statement)
+            yield from results
+            if any(isinstance(r, ExitRequest) for r in results):
+                return
+
+    def run_statement(self, statement: ast.Stmt) -> list[Result]:
+        """Run one top-level statement; errors become Problem results."""
+        self._depth = 0
+        try:
+            return self._execute_top(statement)
+        except _Exit:
+            return [ExitRequest()]
+        except RaspError as error:
+            return [Problem(error.at(statement.span))]
+        except RecursionError:
+            return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", statement.span))]
+        except Exception as error:  # a bug in rasp: report it, never crash the session
+            internal = RaspInternalError(
+                f"internal error: {type(error).__name__}: {error}",
+                statement.span,
+                hint="this is a bug in rasp; please report it with the input that caused it",
+            )
+            internal.__cause__ = error
+            return [Problem(internal)]
+
+    def set_example(self, value: Any, subset: str | None = None) -> None:
+        """Set the running example (SPEC §5) after validating it."""
+        input_items(value)
+        if subset in (None, "s-op"):
+            self.sop_example = value
+        if subset in (None, "selector"):
+            self.selector_example = value
+
+    def parse_example(self, text: str) -> Any:
+        """Evaluate a RASP expression given as text (the CLI's --example)."""
+        return self.eval(parse_expression(text, "--example"), self.globals)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.globals.lookup(name)
+
+    # ---------------------------------------------------- top-level statements
+
+    def _execute_top(self, stmt: ast.Stmt) -> list[Result]:
+        if isinstance(stmt, ast.ExprStmt):
+            value = self.eval(stmt.expr, self.globals)
+            self.globals.vars["out"] = value
+            name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
+            return self._show(name, value, stmt.span)
+        if isinstance(stmt, ast.Assign):
+            results: list[Result] = []
+            for name, value in self._assign(stmt, self.globals, top_level=True):
+                results += self._show(name, value, stmt.span)
+            return results
+        if isinstance(stmt, ast.Def):
+            function = self._define(stmt, self.globals, top_level=True)
+            return [Shown(stmt.name, FunctionInfo(function.name, function.params))]
+        if isinstance(stmt, ast.Load):
+            return self._load(stmt, self.globals)
+        if isinstance(stmt, (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)):
+            return self._command(stmt)
+        self.execute(stmt, self.globals)
+        return []
+
+    def _command(self, stmt: ast.Stmt) -> list[Result]:
+        if isinstance(stmt, ast.SetExample):
+            value = self.eval(stmt.expr, self.globals)
+            try:
+                self.set_example(value, stmt.subset)
+            except RaspError as error:
+                raise error.at(stmt.expr.span)
+            return []
+        if isinstance(stmt, ast.ShowExample):
+            return [ExampleShown(self.sop_example, self.selector_example, stmt.subset)]
+        if isinstance(stmt, ast.ToggleExamples):
+            if stmt.subset in (None, "s-op"):
+                self.sop_examples_on = stmt.on
+            if stmt.subset in (None, "selector"):
+                self.selector_examples_on = stmt.on
+            return []
+        if isinstance(stmt, ast.FullSeqDisplay):
+            self.full_seq_display = stmt.on
+            return []
+        raise _Exit()
+
+    def _show(self, name: str, value: Any, span: Span) -> list[Result]:
+        """The results that show `value` under `name` (evaluated on the example).
+
+        A lazy value that fails on the running example shows only the warning.
+        """
+        warnings: list[Result] = []
+        shown = self._shown_value(name, value, span, warnings)
+        if isinstance(value, Lazy) and warnings:
+            return warnings
+        return [Shown(name, shown), *warnings]
+
+    def _shown_value(self, name: str, value: Any, span: Span, warnings: list) -> Any:
+        if isinstance(value, Lazy):
+            on = self.sop_examples_on if isinstance(value, SOp) else self.selector_examples_on
+            example = self.sop_example if isinstance(value, SOp) else self.selector_example
+            if not on:
+                return Unevaluated(value.kind, name)
+            try:
+                return self.apply(value, example, name)
+            except RaspError as error:
+                error.message = f"{name} cannot be evaluated on the example {_short(example)}: {error.message}"
+                warnings.append(Problem(error.at(span), warning=True))
+                return Unevaluated(value.kind, name)
+        if isinstance(value, Applied):
+            return value.shown
+        if isinstance(value, list):
+            return [self._shown_value(name, v, span, warnings) for v in value]
+        if isinstance(value, dict):
+            return {k: self._shown_value(name, v, span, warnings) for k, v in value.items()}
+        if isinstance(value, Function):
+            return FunctionInfo(value.name, value.params)
+        if isinstance(value, BuiltinFunction):
+            return FunctionInfo(value.name, value.params, builtin=True)
+        return value
+
+    def apply(self, node: Lazy, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
+        """Evaluate an s-op or selector on an input."""
+        items = input_items(example)
+        value = Evaluation(items).value(node)
+        label = name or node.name
+        if isinstance(value, Seq):
+            return EvaluatedSOp(label, example, items, value.to_list(), value.type)
+        return EvaluatedSelector(label, example, items, np.array(value, dtype=bool))
+
+    # -------------------------------------------------------------- statements
+
+    def execute(self, stmt: ast.Stmt, env: Env) -> None:
+        """Run a statement inside a function, loop or loaded file (shows nothing)."""
+        if isinstance(stmt, ast.ExprStmt):
+            env.vars["out"] = self.eval(stmt.expr, env)
+        elif isinstance(stmt, ast.Assign):
+            self._assign(stmt, env, top_level=False)
+        elif isinstance(stmt, ast.Def):
+            self._define(stmt, env, top_level=False)
+        elif isinstance(stmt, ast.For):
+            self._for(stmt, env)
+        elif isinstance(stmt, ast.Load):
+            problems = self._load(stmt, env)
+            if problems:
+                raise problems[0].error
+        elif isinstance(stmt, ast.SyntaxErrorStmt):
+            raise stmt.error
+        elif isinstance(stmt, (ast.Draw, ast.Analyse)):
+            what = "draw(...)" if isinstance(stmt, ast.Draw) else "analyse"
+            raise RaspError(
+                f"{what} is not available yet: layer analysis and drawing arrive with the analysis feature",
+                stmt.span,
+            )
+        elif isinstance(stmt, ast.Exit):
+            raise _Exit()
+        else:
+            raise RaspError("this command can only be used at the top level", stmt.span)
+
+    def _check_bindable(self, name: str, span: Span, top_level: bool) -> None:
+        if name in KEYWORDS:
+            raise RaspNameError(f"`{name}` is a keyword and cannot be assigned", span)
+        if name in RESERVED or (top_level and name in self.library_names):
+            what = "a library name" if name in self.library_names else "reserved"
+            raise RaspNameError(
+                f"`{name}` is {what} and cannot be assigned at the top level",
+                span,
+                hint=f"choose another name, e.g. `my_{name}`",
+            )
+
+    def _assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[tuple[str, Any]]:
+        values = [self.eval(e, env) for e in stmt.values]
+        names = stmt.names
+        if len(values) == 1 and len(names) > 1:
+            values = self._destructure(values[0], len(names), stmt.values[0].span)
+        elif len(values) > 1 and len(names) == 1:
+            values = [values]
+        elif len(values) != len(names):
+            raise RaspValueError(
+                f"{len(names)} names but {len(values)} values in the assignment", stmt.span
+            )
+        for name in names:
+            self._check_bindable(name, stmt.span, top_level and env is self.globals)
+        for name, value in zip(names, values):
+            _bind(env, name, value)
+        return list(zip(names, values))
+
+    def _destructure(self, value: Any, count: int, span: Span) -> list:
+        if isinstance(value, (list, str)):
+            items = list(value)
+        elif isinstance(value, dict):
+            items = list(value.keys())
+        else:
+            raise RaspTypeError(f"cannot unpack {type_name(value)} into {count} names", span)
+        if len(items) != count:
+            raise RaspValueError(f"cannot unpack {len(items)} values into {count} names", span)
+        return items
+
+    def _define(self, stmt: ast.Def, env: Env, top_level: bool) -> Function:
+        self._check_bindable(stmt.name, stmt.span, top_level and env is self.globals)
+        if len(set(stmt.params)) != len(stmt.params):
+            raise RaspNameError(f"`{stmt.name}` has a repeated parameter name", stmt.span)
+        function = Function(stmt.name, stmt.params, stmt.body, stmt.returns, env, stmt.span)
+        env.vars[stmt.name] = function
+        return function
+
+    def _for(self, stmt: ast.For, env: Env) -> None:
+        iterable = self.eval(stmt.iterable, env)
+        for item in self._iterate(iterable, stmt.iterable.span, "for"):
+            self._bind_iteration(env, stmt.names, item, stmt.span)
+            for inner in stmt.body:
+                self.execute(inner, env)
+
+    def _iterate(self, value: Any, span: Span, what: str) -> list:
+        if isinstance(value, list):
+            return list(value)
+        if isinstance(value, dict):
+            return list(value.keys())
+        raise RaspTypeError(f"a {what} loop needs a list or dict to iterate over, got {type_name(value)}", span)
+
+    def _bind_iteration(self, env: Env, names: list[str], item: Any, span: Span) -> None:
+        if len(names) == 1:
+            env.vars[names[0]] = item
+            return
+        for name, value in zip(names, self._destructure(item, len(names), span)):
+            env.vars[name] = value
+
+    # ------------------------------------------------------------------- load
+
+    def _load(self, stmt: ast.Load, env: Env) -> list[Result]:
+        path = self._find_file(stmt.path, stmt.span)
+        if path in self._loading:
+            chain = " -> ".join(p.name for p in [*self._loading, path])
+            raise RaspLoadError(f"load cycle: {chain}", stmt.span)
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RaspLoadError(f"cannot read {path}: {error}", stmt.span) from None
+        file_env = Env(self.base, str(path))
+        problems = self._run_file(path, source, file_env)
+        for name, value in file_env.vars.items():
+            if not name.startswith("_"):
+                env.vars[name] = value
+        for problem in problems:
+            problem.error.context.append((stmt.span, f'in the file loaded by `load "{stmt.path}"`'))
+        return problems
+
+    def _run_file(self, path: Path, source: str, env: Env) -> list[Problem]:
+        """Run a file's statements in `env`; return the errors (the rest still runs)."""
+        filename = str(path)
+        self.sources[filename] = source
+        self._loading.append(path)
+        problems: list[Problem] = []
+        try:
+            for statement in parse_program(source, filename):
+                try:
+                    self.execute(statement, env)
+                except RaspError as error:
+                    problems.append(Problem(error.at(statement.span)))
+                except RecursionError:
+                    problems.append(Problem(RaspRecursionError("nesting too deep", statement.span)))
+        finally:
+            self._loading.pop()
+        return problems
+
+    def _run_stdlib(self, path: Path) -> None:
+        problems = self._run_file(path, path.read_text(encoding="utf-8"), self.base)
+        if problems:
+            raise RaspInternalError(f"the standard library failed to load: {problems[0].error}")
+
+    def _find_file(self, name: str, span: Span) -> Path:
+        filename = name if name.endswith(".rasp") else name + ".rasp"
+        directories = []
+        if self._loading:
+            directories.append(self._loading[-1].parent)
+        elif span.file not in ("<input>", "<command>", "<stdin>", "<repl>") and Path(span.file).parent.exists():
+            directories.append(Path(span.file).resolve().parent)
+        directories += [Path.cwd(), stdlib_dir()]
+        for directory in dict.fromkeys(directories):
+            candidate = (directory / filename).resolve()
+            if candidate.is_file():
+                return candidate
+        looked = ", ".join(str(d) for d in dict.fromkeys(directories))
+        raise RaspLoadError(f'cannot find "{filename}"; looked in: {looked}', span)
+
+    # ------------------------------------------------------------ expressions
+
+    def eval(self, expr: ast.Expr, env: Env) -> Any:
+        method = getattr(self, "_eval_" + type(expr).__name__)
+        try:
+            return method(expr, env)
+        except RaspError as error:
+            raise error.at(expr.span)
+
+    def _eval_Literal(self, expr: ast.Literal, env: Env) -> Any:
+        return expr.value
+
+    def _eval_Name(self, expr: ast.Name, env: Env) -> Any:
+        try:
+            return env.lookup(expr.name)
+        except KeyError:
+            pass
+        close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
+        hint = f"did you mean `{close[0]}`?" if close else None
+        raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)
+
+    def _eval_ListLit(self, expr: ast.ListLit, env: Env) -> list:
+        return [self.eval(item, env) for item in expr.items]
+
+    def _eval_DictLit(self, expr: ast.DictLit, env: Env) -> dict:
+        return {self._dict_key(k, env): self.eval(v, env) for k, v in expr.pairs}
+
+    def _dict_key(self, expr: ast.Expr, env: Env) -> Any:
+        key = self.eval(expr, env)
+        if not is_atom(key):
+            raise RaspTypeError(f"dict keys must be atoms, got {type_name(key)}", expr.span)
+        return key
+
+    def _comprehension(self, expr, env: Env):
+        iterable = self.eval(expr.iterable, env)
+        for item in self._iterate(iterable, expr.iterable.span, "comprehension's"):
+            scope = Env(env, "comprehension")
+            self._bind_iteration(scope, expr.names, item, expr.span)
+            yield scope
+
+    def _eval_ListComp(self, expr: ast.ListComp, env: Env) -> list:
+        return [self.eval(expr.value, scope) for scope in self._comprehension(expr, env)]
+
+    def _eval_DictComp(self, expr: ast.DictComp, env: Env) -> dict:
+        return {
+            self._dict_key(expr.key, scope): self.eval(expr.value, scope)
+            for scope in self._comprehension(expr, env)
+        }
+
+    def _eval_Unary(self, expr: ast.Unary, env: Env) -> Any:
+        operand = self.eval(expr.operand, env)
+        if isinstance(operand, Selector):
+            if expr.op == "not":
+                return SelectorCombination("not", (operand,), origin=expr.span)
+            raise RaspTypeError(f"cannot apply unary `{expr.op}` to a selector", expr.span)
+        if isinstance(operand, SOp):
+            op = {"not": "not", "-": "neg", "+": "pos"}[expr.op]
+            return Map(op, (operand,), origin=expr.span)
+        if expr.op == "not":
+            return not _truthy(operand, expr.span)
+        return _python_op(expr.op, [operand], expr.span)
+
+    def _eval_Binary(self, expr: ast.Binary, env: Env) -> Any:
+        left, right = self.eval(expr.left, env), self.eval(expr.right, env)
+        if isinstance(left, Selector) or isinstance(right, Selector):
+            raise RaspTypeError(
+                f"cannot apply `{expr.op}` to a selector",
+                expr.span,
+                hint="selectors combine with `and`, `or` and `not`",
+            )
+        if isinstance(left, SOp) or isinstance(right, SOp):
+            _check_sop_operands(expr.op, [left, right], expr.span)
+            return Map(expr.op, (left, right), origin=expr.span)
+        return _python_op(expr.op, [left, right], expr.span)
+
+    def _eval_Logical(self, expr: ast.Logical, env: Env) -> Any:
+        left, right = self.eval(expr.left, env), self.eval(expr.right, env)
+        lazy_sop = isinstance(left, SOp) or isinstance(right, SOp)
+        selectors = isinstance(left, Selector), isinstance(right, Selector)
+        if any(selectors):
+            if all(selectors):
+                return SelectorCombination(expr.op, (left, right), origin=expr.span)
+            other = right if selectors[0] else left
+            raise RaspTypeError(
+                f"cannot combine a selector with {type_name(other)} using `{expr.op}`", expr.span
+            )
+        if lazy_sop:
+            _check_sop_operands(expr.op, [left, right], expr.span)
+            return Map(expr.op, (left, right), origin=expr.span)
+        if expr.op == "and":
+            return right if _truthy(left, expr.span) else left
+        return left if _truthy(left, expr.span) else right
+
+    def _eval_Ternary(self, expr: ast.Ternary, env: Env) -> Any:
+        cond = self.eval(expr.cond, env)
+        if isinstance(cond, Selector):
+            raise RaspTypeError("the condition of `if` cannot be a selector", expr.cond.span)
+        if isinstance(cond, SOp):
+            then, otherwise = self.eval(expr.then, env), self.eval(expr.otherwise, env)
+            _check_sop_operands("if", [then, otherwise], expr.span)
+            return Map("ternary", (cond, then, otherwise), origin=expr.span)
+        return self.eval(expr.then if _truthy(cond, expr.cond.span) else expr.otherwise, env)
+
+    def _eval_Contains(self, expr: ast.Contains, env: Env) -> Any:
+        item, container = self.eval(expr.item, env), self.eval(expr.container, env)
+        if isinstance(item, SOp):
+            if not isinstance(container, list) or not all(is_atom(v) for v in container):
+                raise RaspTypeError(
+                    f"`s-op in X` needs X to be a list of atoms, got {type_name(container)}", expr.container.span
+                )
+            return Map("in", (item, tuple(container)), origin=expr.span)
+        if not is_atom(item):
+            raise RaspTypeError(f"`X in ...` needs X to be an s-op or an atom, got {type_name(item)}", expr.item.span)
+        if isinstance(container, SOp):
+            return self._atom_in_sop(item, container, expr.span)
+        if isinstance(container, (list, dict)):
+            return any(_same_atom(item, v) for v in container)
+        if isinstance(container, str) and isinstance(item, str):
+            return item in container
+        raise RaspTypeError(
+            f"`atom in X` needs X to be a list, dict or s-op, got {type_name(container)}", expr.container.span
+        )
+
+    def _atom_in_sop(self, atom: Any, sop: SOp, span: Span) -> SOp:
+        """atom in s: does any position hold the atom (one attention layer)."""
+        everything = Select(1, 1, "==", origin=span)
+        found = Map("indicator", (Map("==", (sop, atom), origin=span),), origin=span)
+        return Map(">", (Aggregate(everything, found, 0, origin=span), 0), origin=span)
+
+    def _eval_Index(self, expr: ast.Index, env: Env) -> Any:
+        target, index = self.eval(expr.target, env), self.eval(expr.index, env)
+        if isinstance(target, SOp):
+            return self._index_sop(target, index, expr)
+        if isinstance(target, Applied) and isinstance(target.shown, EvaluatedSOp):
+            target = target.shown.values
+        if isinstance(target, (list, str, dict)):
+            if isinstance(index, SOp):
+                if isinstance(target, list) and not all(is_atom(v) for v in target):
+                    raise RaspTypeError("looking up an s-op in a list needs a list of atoms", expr.target.span)
+                return Map("lookup", (target, index), origin=expr.span)
+            return _index_value(target, index, expr)
+        raise RaspTypeError(f"cannot index into {type_name(target)}", expr.target.span)
+
+    def _index_sop(self, sop: SOp, index: Any, expr: ast.Index) -> SOp:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise RaspTypeError(
+                f"an s-op index must be an int, got {type_name(index)}", expr.index.span,
+                hint="to move values between positions by an s-op, use aggregate(select(...), s)",
+            )
+        indices = self.base.lookup("indices")
+        position: Any = index
+        if index < 0:
+            position = Map("+", (self._length(expr.span), index), origin=expr.span)
+        selector = Select(indices, position, "==", origin=expr.span)
+        return Aggregate(selector, sop, 0, origin=expr.span)
+
+    def _length(self, span: Span) -> SOp:
+        try:
+            length = self.base.lookup("length")
+            if isinstance(length, SOp):
+                return length
+        except KeyError:
+            pass
+        everything = Select(1, 1, "==", origin=span)
+        first = Map("indicator", (Map("==", (self.base.lookup("indices"), 0)),))
+        return Map("round", (Map("/", (1, Aggregate(everything, first, 0, origin=span))),), origin=span)
+
+    def _eval_Call(self, expr: ast.Call, env: Env) -> Any:
+        func = self.eval(expr.func, env)
+        args = [self.eval(a, env) for a in expr.args]
+        if isinstance(func, Lazy):
+            if len(args) != 1:
+                raise RaspTypeError(
+                    f"applying {func.kind} `{func.name}` takes exactly one input, got {len(args)}", expr.span
+                )
+            name = expr.func.name if isinstance(expr.func, ast.Name) else None
+            try:
+                return Applied(self.apply(func, args[0], name))
+            except RaspError as error:
+                raise error.at(expr.span)
+        if isinstance(func, Function):
+            return self._call(func, args, expr)
+        if isinstance(func, BuiltinFunction):
+            if len(args) != len(func.params):
+                raise _arity_error(func.name, func.params, args, expr.span)
+            return func.implementation(args, expr.span)
+        raise RaspTypeError(f"{type_name(func)} cannot be called", expr.func.span)
+
+    def _call(self, func: Function, args: list, expr: ast.Call) -> Any:
+        if len(args) != len(func.params):
+            raise _arity_error(func.name, func.params, args, expr.span)
+        if self._depth >= MAX_CALL_DEPTH:
+            raise RaspRecursionError(
+                f"recursion too deep: more than {MAX_CALL_DEPTH} nested function calls (in `{func.name}`)",
+                expr.span,
+            )
+        scope = Env(func.env, func.name)
+        scope.vars.update(zip(func.params, args))
+        self._depth += 1
+        try:
+            for stmt in func.body:
+                self.execute(stmt, scope)
+            results = [self.eval(e, scope) for e in func.returns]
+        except RaspError as error:
+            error.context.append((expr.span, f"in the call of `{func.name}`"))
+            raise
+        finally:
+            self._depth -= 1
+        result = results[0] if len(results) == 1 else results
+        if isinstance(result, Lazy):
+            described = ", ".join(_describe_arg(a) for a in args)
+            result.set_label(f"{func.name}({described})")
+        return result
+
+    def _eval_Select(self, expr: ast.Select, env: Env) -> Selector:
+        key, query = self.eval(expr.key, env), self.eval(expr.query, env)
+        for value, part in ((key, expr.key), (query, expr.query)):
+            if not (isinstance(value, SOp) or is_atom(value)):
+                raise RaspTypeError(f"select needs s-ops or atoms as keys and queries, got {type_name(value)}", part.span)
+        return Select(key, query, expr.op, origin=expr.span)
+
+    def _eval_Aggregate(self, expr: ast.Aggregate, env: Env) -> SOp:
+        selector = self.eval(expr.selector, env)
+        sop = self.eval(expr.sop, env)
+        default = self.eval(expr.default, env) if expr.default is not None else 0
+        if not isinstance(selector, Selector):
+            raise RaspTypeError(f"aggregate needs a selector first, got {type_name(selector)}", expr.selector.span)
+        if not (isinstance(sop, SOp) or is_atom(sop)):
+            raise RaspTypeError(f"aggregate needs an s-op (or atom) second, got {type_name(sop)}", expr.sop.span)
+        if not is_atom(default):
+            raise RaspTypeError(f"the default of aggregate must be an atom, got {type_name(default)}", expr.default.span)
+        return Aggregate(selector, sop, default, origin=expr.span)
+
+    def _eval_Builtin(self, expr: ast.Builtin, env: Env) -> Any:
+        args = [self.eval(a, env) for a in expr.args]
+        return getattr(self, "_builtin_" + expr.name)(args, expr)
+
+    def _builtin_range(self, args: list, expr: ast.Builtin) -> list:
+        if not 1 <= len(args) <= 3:
+            raise RaspTypeError(f"range takes 1 to 3 ints, got {len(args)} arguments", expr.span)
+        for a in args:
+            if isinstance(a, bool) or not isinstance(a, int):
+                raise RaspTypeError(f"range takes ints, got {type_name(a)} {_short(a)}", expr.span)
+        if len(args) == 3 and args[2] == 0:
+            raise RaspValueError("range step cannot be 0", expr.span)
+        result = range(*args)
+        if len(result) > 10_000_000:
+            raise RaspValueError(f"range of {len(result)} elements is too large", expr.span)
+        return list(result)
+
+    def _builtin_zip(self, args: list, expr: ast.Builtin) -> list:
+        if not args:
+            raise RaspTypeError("zip needs at least one list", expr.span)
+        for i, a in enumerate(args):
+            if not isinstance(a, list):
+                raise RaspTypeError(f"zip takes lists; argument {i + 1} is {type_name(a)}", expr.args[i].span)
+        if len({len(a) for a in args}) > 1:
+            lengths = ", ".join(str(len(a)) for a in args)
+            raise RaspValueError(f"zip needs lists of equal length, got lengths {lengths}", expr.span)
+        return [list(t) for t in zip(*args)]
+
+    def _builtin_len(self, args: list, expr: ast.Builtin) -> int:
+        _expect_one("len", args, expr)
+        value = args[0]
+        if isinstance(value, Applied):
+            return len(value.shown.tokens)
+        if isinstance(value, (list, dict, str)):
+            return len(value)
+        raise RaspTypeError(
+            f"len takes a list, dict or string, got {type_name(value)}", expr.span,
+            hint="the length of the input as an s-op is `length`" if isinstance(value, SOp) else None,
+        )
+
+    def _builtin_round(self, args: list, expr: ast.Builtin) -> Any:
+        _expect_one("round", args, expr)
+        value = args[0]
+        if isinstance(value, SOp):
+            return Map("round", (value,), origin=expr.span)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                return round(value)
+            except (OverflowError, ValueError) as error:
+                raise RaspValueError(f"cannot round {value}: {error}", expr.span) from None
+        if isinstance(value, bool):
+            return int(value)
+        raise RaspTypeError(f"round takes a number or an s-op, got {type_name(value)}", expr.span)
+
+    def _builtin_indicator(self, args: list, expr: ast.Builtin) -> Any:
+        _expect_one("indicator", args, expr)
+        value = args[0]
+        if isinstance(value, SOp):
+            return Map("indicator", (value,), origin=expr.span)
+        if is_atom(value):
+            return 1 if value else 0
+        raise RaspTypeError(f"indicator takes an s-op, got {type_name(value)}", expr.span)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _bind(env: Env, name: str, value: Any) -> None:
+    if isinstance(value, Lazy):
+        value.set_label(name)
+    env.vars[name] = value
+
+
+def _short(value: Any) -> str:
+    text = format_atom(value) if is_atom(value) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _describe_arg(value: Any) -> str:
+    if isinstance(value, Lazy):
+        return value.name
+    text = format_atom(value) if is_atom(value) else type_name(value)
+    return text if len(text) <= 20 else text[:17] + "…"
+
+
+def _expect_one(name: str, args: list, expr: ast.Builtin) -> None:
+    if len(args) != 1:
+        raise RaspTypeError(f"{name} takes exactly one argument, got {len(args)}", expr.span)
+
+
+def _arity_error(name: str, params: list[str], args: list, span: Span) -> RaspTypeError:
+    expected = f"{len(params)} argument{'s' if len(params) != 1 else ''}"
+    signature = f"{name}({', '.join(params)})"
+    return RaspTypeError(f"`{signature}` takes {expected}, got {len(args)}", span)
+
+
+def _truthy(value: Any, span: Span) -> bool:
+    if isinstance(value, (Lazy, Function, BuiltinFunction, Applied)):
+        raise RaspTypeError(f"{type_name(value)} has no truth value here", span)
+    return bool(value)
+
+
+def _same_atom(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _check_sop_operands(op: str, operands: list, span: Span) -> None:
+    for value in operands:
+        if not (isinstance(value, SOp) or is_atom(value)):
+            raise RaspTypeError(
+                f"`{op}` combines s-ops with atoms only, got {type_name(value)}", span
+            )
+
+
+_PYTHON_BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
+
+
+def _python_op(op: str, operands: list, span: Span) -> Any:
+    """An operator on atoms, lists and dicts, with Python's semantics."""
+    for value in operands:
+        if isinstance(value, (Function, BuiltinFunction, Applied)):
+            raise RaspTypeError(f"cannot apply `{op}` to {type_name(value)}", span)
+    try:
+        if len(operands) == 1:
+            return -operands[0] if op == "-" else +operands[0]
+        left, right = operands
+        if op == "^":
+            _check_power(left, right, span)
+        if op == "*" and isinstance(right, int) and isinstance(left, (str, list)) and len(left) * right > 10**8:
+            raise RaspValueError("repetition too large", span)
+        if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
+            raise RaspValueError("repetition too large", span)
+        return _PYTHON_BINARY[op](left, right)
+    except ZeroDivisionError:
+        raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
+    except (TypeError, ValueError, OverflowError) as error:
+        raise RaspTypeError(f"cannot compute {_describe_operands(op, operands)} ({error})", span) from None
+
+
+def _check_power(base: Any, exponent: Any, span: Span) -> None:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) >= 2:
+        if exponent * abs(base).bit_length() > 1_000_000:
+            raise RaspValueError(f"{base} ^ {exponent} is too large to compute", span)
+
+
+def _describe_operands(op: str, operands: list) -> str:
+    parts = [_short(v) if is_atom(v) else type_name(v) for v in operands]
+    return f"{op}{parts[0]}" if len(parts) == 1 else f"{parts[0]} {op} {parts[1]}"
+
+
+def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
+    if isinstance(target, dict):
+        if not is_atom(index):
+            raise RaspTypeError(f"dict keys are atoms; cannot index with {type_name(index)}", expr.index.span)
+        if index not in target:
+            raise RaspValueError(f"key {_short(index)} is not in the dict", expr.index.span)
+        return target[index]
+    what = "list" if isinstance(target, list) else "string"
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
+    if not -len(target) <= index < len(target):
+        raise RaspValueError(f"index {index} is out of range for a {what} of length {len(target)}", expr.index.span)
+    return target[index]

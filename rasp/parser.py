@@ -1,0 +1,447 @@
+"""Source text -> AST.
+
+Parsing happens in two steps:
+
+1. `split_statements` cuts the source into top-level statements with a small
+   bracket-aware scanner, and recognises the line-based REPL commands
+   (`set example ...`, `exit`, ...). Each statement is parsed on its own, so a
+   syntax error in one statement is reported at its place and the others still run.
+2. Each statement is parsed by the Lark LALR parser built from grammar/rasp.lark
+   and turned into AST nodes (rasp.syntax) carrying source spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from . import syntax as ast
+from .errors import RaspError, RaspSyntaxError
+from .resources import grammar_path
+from .syntax import Span
+
+KEYWORDS = frozenset(
+    "def for in if else return load draw select aggregate range zip len round "
+    "indicator not and or".split()
+)
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The LALR parser; Lark caches the built tables on disk between runs."""
+    grammar = grammar_path().read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        start=["program", "expression"],
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+# ------------------------------------------------------------------ scanning
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>"[^"\n]*"?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[0-9]+(?:\.[0-9]+)?)
+  | (?P<open>[(\[{])
+  | (?P<close>[)\]}])
+  | (?P<semi>;)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+def _subset(group: str) -> str:
+    return rf"(?:(?P<{group}>s-op|selector)\s+)?"
+
+
+_COMMAND_RE = re.compile(
+    r"(?:"
+    rf"(?P<set>set)\s+{_subset('set_subset')}example(?![A-Za-z0-9_])(?P<set_expr>.*)"
+    rf"|(?P<show>show)\s+{_subset('show_subset')}example\s*;?"
+    rf"|{_subset('toggle_subset')}(?P<toggle>examples)\s+(?P<toggle_on>on|off)\s*;?"
+    r"|(?P<full>full)\s+seq\s+display\s+(?P<full_on>on|off)\s*;?"
+    r"|(?P<exit>exit|quit)(?:\s*\(\s*\))?\s*;?"
+    r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
+    r")\s*(?:\#.*)?$"
+)
+
+_EXPRESSION_END_WORDS = KEYWORDS
+_STATEMENT_WORDS = frozenset({"def", "load", "draw", "return"})
+
+
+@dataclass
+class Chunk:
+    """One top-level statement's text: code for the grammar, or a command line."""
+
+    start: int  # offset into the source
+    end: int
+    command: re.Match | None = None
+    complete: bool = True
+
+
+def _tokens(source: str):
+    for m in _TOKEN_RE.finditer(source):
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            yield kind, m.group(), m.start(), m.end()
+
+
+def _is_expression_end(kind: str, text: str) -> bool:
+    if kind == "word":
+        return text not in _EXPRESSION_END_WORDS
+    return kind in ("number", "string") or (kind == "close")
+
+
+def split_statements(source: str) -> list[Chunk]:
+    """Cut `source` into top-level statements and command lines."""
+    chunks: list[Chunk] = []
+    tokens = list(_tokens(source))
+    i = 0
+    while i < len(tokens):
+        kind, text, start, _ = tokens[i]
+        line_end = source.find("\n", start)
+        line_end = len(source) if line_end < 0 else line_end
+        command = _COMMAND_RE.match(source, start, line_end)
+        if command:
+            chunks.append(Chunk(start, line_end, command))
+            while i < len(tokens) and tokens[i][2] < line_end:
+                i += 1
+            continue
+        i, chunk = _scan_statement(tokens, i)
+        chunks.append(chunk)
+    return chunks
+
+
+def _scan_statement(tokens, i: int) -> tuple[int, Chunk]:
+    """Scan one statement starting at tokens[i]; return the next index and the chunk."""
+    first_kind, first_text, start, _ = tokens[i]
+    is_block = first_kind == "word" and first_text in ("def", "for")
+    body_open = False
+    stack: list[str] = []
+    previous = None
+    while i < len(tokens):
+        kind, text, token_start, end = tokens[i]
+        if previous is not None and kind == "word" and text in _STATEMENT_WORDS and not stack:
+            # `def`/`load`/... only start statements: the previous one lacks its `;`
+            return i, Chunk(start, tokens[i - 1][3], complete=False)
+        i += 1
+        if kind == "open":
+            if is_block and not stack and not body_open and text == "{":
+                body_open = first_text == "def" or (
+                    previous is not None and _is_expression_end(*previous)
+                )
+            stack.append(text)
+        elif kind == "close":
+            _pop_to_match(stack, "([{"[")]}".index(text)])
+            if is_block and body_open and not stack:
+                return i, Chunk(start, end)
+        elif kind == "semi":
+            if not is_block or not body_open:
+                return i, Chunk(start, end)
+            while stack and stack[-1] != "{":
+                stack.pop()  # an unclosed ( or [ cannot survive a `;`
+        previous = (kind, text)
+    return i, Chunk(start, tokens[-1][3], complete=False)
+
+
+def _pop_to_match(stack: list[str], opener: str) -> None:
+    if opener in stack:
+        while stack and stack.pop() != opener:
+            pass
+
+
+def is_complete(source: str) -> bool:
+    """True when `source` ends at a statement boundary (the REPL may run it)."""
+    return all(chunk.complete for chunk in split_statements(source))
+
+
+# ------------------------------------------------------------------- parsing
+
+
+def parse_program(source: str, filename: str = "<input>") -> list[ast.Stmt]:
+    """Parse a whole source; a statement that fails to parse becomes a SyntaxErrorStmt."""
+    statements: list[ast.Stmt] = []
+    for chunk in split_statements(source):
+        line = source.count("\n", 0, chunk.start) + 1
+        column = chunk.start - (source.rfind("\n", 0, chunk.start) + 1) + 1
+        origin = _Origin(filename, line, column)
+        try:
+            if chunk.command:
+                statements.append(_command(chunk.command, source, origin))
+            else:
+                statements.extend(_parse(source[chunk.start : chunk.end], "program", origin))
+        except RaspError as error:
+            statements.append(ast.SyntaxErrorStmt(error.span or origin.span(1, 1, 1, 1), error))
+    return statements
+
+
+def parse_expression(text: str, filename: str = "<input>", line: int = 1, column: int = 1) -> ast.Expr:
+    """Parse a single expression (used by commands and the CLI's --example)."""
+    return _parse(text, "expression", _Origin(filename, line, column))
+
+
+@dataclass
+class _Origin:
+    """Where a parsed piece of text starts in its file, to make absolute spans."""
+
+    file: str
+    line: int
+    column: int
+
+    def span(self, line: int, column: int, end_line: int, end_column: int) -> Span:
+        def shift(ln: int, col: int) -> tuple[int, int]:
+            return ln + self.line - 1, col + (self.column - 1 if ln == 1 else 0)
+
+        return Span(self.file, *shift(line, column), *shift(end_line, end_column))
+
+
+def _parse(text: str, start: str, origin: _Origin):
+    try:
+        tree = lark_parser().parse(text, start=start)
+        return _ToAst(origin).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, RaspError):
+            raise error.orig_exc from None
+        raise
+    except UnexpectedInput as error:
+        raise _syntax_error(error, text, origin) from None
+    except RecursionError:
+        raise RaspSyntaxError(
+            "expression nested too deeply to parse", origin.span(1, 1, 1, 2)
+        ) from None
+
+
+def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
+    span = origin.span(1, 1, 1, 1 + match.end() - match.start())
+    subset = next(
+        (match.group(g) for g in ("set_subset", "show_subset", "toggle_subset") if match.group(g)), None
+    )
+    if match.group("set"):
+        return ast.SetExample(span, subset, _command_expr(match, "set_expr", origin))
+    if match.group("show"):
+        return ast.ShowExample(span, subset)
+    if match.group("toggle"):
+        return ast.ToggleExamples(span, subset, match.group("toggle_on") == "on")
+    if match.group("full"):
+        return ast.FullSeqDisplay(span, match.group("full_on") == "on")
+    if match.group("exit"):
+        return ast.Exit(span)
+    return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
+
+
+def _command_expr(match: re.Match, group: str, origin: _Origin) -> ast.Expr:
+    text = match.group(group)
+    offset = match.start(group) - match.start()
+    significant = list(_tokens(text))
+    if significant and significant[-1][0] == "semi":
+        text = text[: significant[-1][2]]  # a trailing `;` is tolerated
+    if not significant:
+        span = origin.span(1, 1 + offset, 1, 1 + offset)
+        raise RaspSyntaxError(f"`{match.group().split()[0]}` needs an expression", span)
+    return _parse(text, "expression", _Origin(origin.file, origin.line, origin.column + offset))
+
+
+# --------------------------------------------------------- syntax error text
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "INT": "a number",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "COMP_OP": "a comparison",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`*` or `/`",
+    "$END": "end of input",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        return _TERMINAL_NAMES[name]
+    try:
+        pattern = lark_parser().get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"`{pattern.value}`"
+
+
+def _describe_expected(expected: set[str]) -> str:
+    if "SEMICOLON" in expected:
+        return "expected `;`"
+    names = sorted({_describe_terminal(name) for name in expected})
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    if len(names) <= 6:
+        return "expected one of " + ", ".join(names)
+    return "this does not continue the statement"
+
+
+def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError:
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        span = origin.span(error.line, error.column, error.line, error.column + 1)
+        if char == '"':
+            return RaspSyntaxError("unterminated string (strings end on the same line)", span)
+        return RaspSyntaxError(f"unexpected character {char!r}", span)
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        lines = text.rstrip().split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+        expected = set(getattr(error, "expected", None) or ())
+        if "SEMICOLON" in expected:
+            message = "missing `;` at the end of the statement"
+        else:
+            message = "unexpected end of input: the statement is incomplete"
+            if 0 < len(expected) <= 3:
+                message += "; " + _describe_expected(expected)
+        return RaspSyntaxError(message, origin.span(line, column, line, column + 1))
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    span = origin.span(token.line, token.column, token.end_line or token.line, (token.end_column or token.column + 1))
+    shown = f"`{token.value}`" if token.value else _describe_terminal(token.type)
+    if "SEMICOLON" in error.expected:
+        return RaspSyntaxError(f"expected `;` before {shown}", span)
+    return RaspSyntaxError(f"unexpected {shown}; {_describe_expected(set(error.expected))}", span)
+
+
+# --------------------------------------------------------- tree -> AST nodes
+
+
+@v_args(inline=True, meta=True)
+class _ToAst(Transformer):
+    def __init__(self, origin: _Origin):
+        super().__init__()
+        self.origin = origin
+
+    def _span(self, meta) -> Span:
+        return self.origin.span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _token_span(self, token: Token) -> Span:
+        return self.origin.span(token.line, token.column, token.end_line, token.end_column)
+
+    def _name(self, token: Token) -> str:
+        if token in KEYWORDS:
+            raise RaspSyntaxError(f"`{token}` is a keyword and cannot be used as a name", self._token_span(token))
+        return str(token)
+
+    # lists -----------------------------------------------------------------
+    @v_args(inline=False, meta=True)
+    def program(self, meta, statements):
+        return statements
+
+    def expression(self, meta, expr):
+        return expr
+
+    @v_args(inline=False, meta=True)
+    def names(self, meta, tokens):
+        return [self._name(t) for t in tokens]
+
+    @v_args(inline=False, meta=True)
+    def exprs(self, meta, items):
+        return list(items)
+
+    @v_args(inline=False, meta=True)
+    def pairs(self, meta, items):
+        return list(items)
+
+    def pair(self, meta, key, value):
+        return (key, value)
+
+    # statements --------------------------------------------------------------
+    def expr_stmt(self, meta, expr):
+        return ast.ExprStmt(self._span(meta), expr)
+
+    def assign(self, meta, names, values):
+        return ast.Assign(self._span(meta), names, values)
+
+    @v_args(inline=False, meta=True)
+    def def_stmt(self, meta, children):
+        name, params, *body, (returns, return_span) = children
+        return ast.Def(self._span(meta), self._name(name), params or [], body, returns, return_span)
+
+    def return_stmt(self, meta, exprs):
+        return (exprs, self._span(meta))
+
+    @v_args(inline=False, meta=True)
+    def for_stmt(self, meta, children):
+        names, iterable, *body = children
+        return ast.For(self._span(meta), names, iterable, body)
+
+    def load_stmt(self, meta, path):
+        return ast.Load(self._span(meta), path[1:-1])
+
+    def draw_stmt(self, meta, expr, input_expr):
+        return ast.Draw(self._span(meta), expr, input_expr)
+
+    # expressions -------------------------------------------------------------
+    def name(self, meta, token):
+        return ast.Name(self._span(meta), self._name(token))
+
+    def int_lit(self, meta, token):
+        return ast.Literal(self._span(meta), int(token))
+
+    def float_lit(self, meta, token):
+        return ast.Literal(self._span(meta), float(token))
+
+    def string_lit(self, meta, token):
+        return ast.Literal(self._span(meta), str(token)[1:-1])
+
+    def list_lit(self, meta, items):
+        return ast.ListLit(self._span(meta), items or [])
+
+    def dict_lit(self, meta, pairs):
+        return ast.DictLit(self._span(meta), pairs or [])
+
+    def list_comp(self, meta, value, names, iterable):
+        return ast.ListComp(self._span(meta), value, names, iterable)
+
+    def dict_comp(self, meta, key, value, names, iterable):
+        return ast.DictComp(self._span(meta), key, value, names, iterable)
+
+    def unary(self, meta, op, operand):
+        return ast.Unary(self._span(meta), str(op), operand)
+
+    def binary(self, meta, left, op, right):
+        return ast.Binary(self._span(meta), str(op), left, right)
+
+    def logical(self, meta, left, op, right):
+        return ast.Logical(self._span(meta), str(op), left, right)
+
+    def ternary(self, meta, then, cond, otherwise):
+        return ast.Ternary(self._span(meta), then, cond, otherwise)
+
+    def contains(self, meta, item, container):
+        return ast.Contains(self._span(meta), item, container)
+
+    def index(self, meta, target, index):
+        return ast.Index(self._span(meta), target, index)
+
+    def call(self, meta, func, args):
+        return ast.Call(self._span(meta), func, args or [])
+
+    def select(self, meta, key, query, op):
+        return ast.Select(self._span(meta), key, query, str(op))
+
+    def aggregate(self, meta, selector, sop, default):
+        return ast.Aggregate(self._span(meta), selector, sop, default)
+
+    def builtin(self, meta, name, args):
+        return ast.Builtin(self._span(meta), str(name), args or [])

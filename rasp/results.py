@@ -1,0 +1,91 @@
+"""What running a statement produces: values to show, problems, requests.
+
+The interpreter returns these and never prints; rasp.display turns them into
+text and rasp.cli into JSON Lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import RaspError
+
+
+@dataclass
+class EvaluatedSOp:
+    """An s-op's value on one input."""
+
+    name: str
+    input: Any  # the input as given: a string, list or dict
+    tokens: list  # the input's tokens
+    values: list  # Python atoms
+    type: str  # ints, floats, strings, bools
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class EvaluatedSelector:
+    """A selector's matrix on one input; rows are query positions."""
+
+    name: str
+    input: Any
+    tokens: list
+    matrix: np.ndarray = field(repr=False)
+
+
+@dataclass
+class Unevaluated:
+    """An s-op or selector shown without evaluation (examples are off)."""
+
+    kind: str  # "s-op" or "selector"
+    name: str
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    params: list[str]
+    builtin: bool = False
+
+
+@dataclass
+class Shown:
+    """A value a statement shows under a name.
+
+    value is an atom, a list or dict (whose lazy elements are themselves
+    EvaluatedSOp/EvaluatedSelector/Unevaluated), a FunctionInfo, an
+    EvaluatedSOp/EvaluatedSelector or an Unevaluated.
+    """
+
+    name: str
+    value: Any
+
+
+@dataclass
+class Problem:
+    """An error (the statement failed) or a warning (it succeeded, but...)."""
+
+    error: RaspError
+    warning: bool = False
+
+
+@dataclass
+class ExampleShown:
+    """The answer of `show example`."""
+
+    sop_example: Any
+    selector_example: Any
+    subset: str | None
+
+
+@dataclass
+class ExitRequest:
+    pass
+
+
+Result = Shown | Problem | ExampleShown | ExitRequest

@@ -1,0 +1,225 @@
+"""AST of RASP: statements and expressions, each carrying its source span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns count from 1."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+UNKNOWN_SPAN = Span("<unknown>", 1, 1, 1, 1)
+
+
+@dataclass
+class Node:
+    span: Span = field(repr=False, compare=False)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class Expr(Node):
+    pass
+
+
+@dataclass
+class Name(Expr):
+    name: str
+
+
+@dataclass
+class Literal(Expr):
+    value: int | float | str
+
+
+@dataclass
+class ListLit(Expr):
+    items: list[Expr]
+
+
+@dataclass
+class DictLit(Expr):
+    pairs: list[tuple[Expr, Expr]]
+
+
+@dataclass
+class ListComp(Expr):
+    value: Expr
+    names: list[str]
+    iterable: Expr
+
+
+@dataclass
+class DictComp(Expr):
+    key: Expr
+    value: Expr
+    names: list[str]
+    iterable: Expr
+
+
+@dataclass
+class Unary(Expr):
+    op: str  # "not", "-", "+"
+    operand: Expr
+
+
+@dataclass
+class Binary(Expr):
+    op: str  # arithmetic or comparison operator
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class Logical(Expr):
+    op: str  # "and" / "or"
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class Ternary(Expr):
+    then: Expr
+    cond: Expr
+    otherwise: Expr
+
+
+@dataclass
+class Contains(Expr):
+    item: Expr
+    container: Expr
+
+
+@dataclass
+class Index(Expr):
+    target: Expr
+    index: Expr
+
+
+@dataclass
+class Call(Expr):
+    func: Expr
+    args: list[Expr]
+
+
+@dataclass
+class Select(Expr):
+    key: Expr
+    query: Expr
+    op: str
+
+
+@dataclass
+class Aggregate(Expr):
+    selector: Expr
+    sop: Expr
+    default: Expr | None
+
+
+@dataclass
+class Builtin(Expr):
+    """range(...), zip(...), len(...), round(...), indicator(...)."""
+
+    name: str
+    args: list[Expr]
+
+
+# ----------------------------------------------------------------- statements
+
+
+@dataclass
+class Stmt(Node):
+    pass
+
+
+@dataclass
+class ExprStmt(Stmt):
+    expr: Expr
+
+
+@dataclass
+class Assign(Stmt):
+    names: list[str]
+    values: list[Expr]
+
+
+@dataclass
+class Def(Stmt):
+    name: str
+    params: list[str]
+    body: list[Stmt]
+    returns: list[Expr]
+    return_span: Span = field(repr=False, compare=False)
+
+
+@dataclass
+class For(Stmt):
+    names: list[str]
+    iterable: Expr
+    body: list[Stmt]
+
+
+@dataclass
+class Load(Stmt):
+    path: str
+
+
+@dataclass
+class Draw(Stmt):
+    expr: Expr
+    input: Expr | None
+
+
+# Commands: line-based, no `;` (SPEC §2.2).
+
+
+@dataclass
+class SetExample(Stmt):
+    subset: str | None  # None (both), "s-op" or "selector"
+    expr: Expr
+
+
+@dataclass
+class ShowExample(Stmt):
+    subset: str | None
+
+
+@dataclass
+class ToggleExamples(Stmt):
+    subset: str | None
+    on: bool
+
+
+@dataclass
+class FullSeqDisplay(Stmt):
+    on: bool
+
+
+@dataclass
+class Exit(Stmt):
+    pass
+
+
+@dataclass
+class Analyse(Stmt):
+    expr: Expr
+
+
+@dataclass
+class SyntaxErrorStmt(Stmt):
+    """A statement that failed to parse; running it reports the error."""
+
+    error: Exception

@@ -1,0 +1,193 @@
+"""The lazy computation graph: s-op and selector nodes.
+
+Nodes are immutable in structure and compared by identity; the only mutable
+field is `label`, set once when the node is first bound to a name (SPEC §4).
+Nothing here evaluates: rasp.engine does that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .syntax import Span
+
+ATOM_TYPES = (bool, int, float, str)
+
+PRIMITIVES = ("tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens_asis", "indices")
+
+BINARY_OPS = ("+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">=")
+COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
+
+
+def is_atom(value: Any) -> bool:
+    return isinstance(value, ATOM_TYPES)
+
+
+def describe_value(value: Any) -> str:
+    """A short readable text of an operand (for node names)."""
+    if isinstance(value, Lazy):
+        return value.name
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(describe_value(v) for v in value) + "]"
+        return text if len(text) <= 30 else "[…]"
+    if isinstance(value, dict):
+        text = "{" + ", ".join(f"{describe_value(k)}: {describe_value(v)}" for k, v in value.items()) + "}"
+        return text if len(text) <= 30 else "{…}"
+    return str(value)
+
+
+class Lazy:
+    """A node of the computation graph (an s-op or a selector)."""
+
+    kind = "lazy"
+
+    def __init__(self, origin: Span | None = None, label: str | None = None):
+        self.origin = origin
+        self.label = label
+
+    def parents(self) -> tuple["Lazy", ...]:
+        return ()
+
+    def describe(self) -> str:
+        return self.kind
+
+    @property
+    def name(self) -> str:
+        if self.label is not None:
+            return self.label
+        text = self.describe()
+        return text if len(text) <= 60 else text[:57] + "…"
+
+    def set_label(self, label: str) -> None:
+        """Name the node after its first binding; later bindings do not rename it."""
+        if self.label is None:
+            self.label = label
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+
+class SOp(Lazy):
+    kind = "s-op"
+
+
+class Selector(Lazy):
+    kind = "selector"
+
+
+# --------------------------------------------------------------------- s-ops
+
+
+class Primitive(SOp):
+    """tokens_str, tokens_int, tokens_float, tokens_bool, tokens_asis or indices."""
+
+    def __init__(self, primitive: str):
+        assert primitive in PRIMITIVES
+        super().__init__(label=primitive)
+        self.primitive = primitive
+
+    def describe(self) -> str:
+        return self.primitive
+
+
+class Map(SOp):
+    """An elementwise (MLP) operation over s-ops and broadcast atoms.
+
+    op is a binary operator of BINARY_OPS, or one of: "neg", "pos", "not",
+    "round", "indicator", "and", "or", "ternary" (args: cond, then, else),
+    "in" (args: s-op, tuple of atoms), "lookup" (args: container, s-op).
+    """
+
+    def __init__(self, op: str, args: tuple, origin: Span | None = None):
+        super().__init__(origin)
+        self.op = op
+        self.args = args
+
+    def parents(self) -> tuple[Lazy, ...]:
+        return tuple(a for a in self.args if isinstance(a, Lazy))
+
+    def describe(self) -> str:
+        a = [describe_value(x) for x in self.args]
+        if self.op in BINARY_OPS or self.op in ("and", "or"):
+            return f"{a[0]} {self.op} {a[1]}"
+        if self.op == "neg":
+            return f"-{a[0]}"
+        if self.op == "pos":
+            return f"+{a[0]}"
+        if self.op == "not":
+            return f"not {a[0]}"
+        if self.op in ("round", "indicator"):
+            return f"{self.op}({a[0]})"
+        if self.op == "ternary":
+            return f"{a[1]} if {a[0]} else {a[2]}"
+        if self.op == "in":
+            return f"{a[0]} in {a[1]}"
+        if self.op == "lookup":
+            return f"{a[0]}[{a[1]}]"
+        return self.op
+
+
+class Aggregate(SOp):
+    def __init__(self, selector: Selector, sop: Any, default: Any = 0, origin: Span | None = None):
+        super().__init__(origin)
+        self.selector = selector
+        self.sop = sop  # an SOp or an atom broadcast to every position
+        self.default = default
+
+    def parents(self) -> tuple[Lazy, ...]:
+        return (self.selector, self.sop) if isinstance(self.sop, Lazy) else (self.selector,)
+
+    def describe(self) -> str:
+        return f"aggregate({self.selector.name}, {describe_value(self.sop)})"
+
+
+class SelectorWidth(SOp):
+    def __init__(self, selector: Selector, origin: Span | None = None):
+        super().__init__(origin)
+        self.selector = selector
+
+    def parents(self) -> tuple[Lazy, ...]:
+        return (self.selector,)
+
+    def describe(self) -> str:
+        return f"selector_width({self.selector.name})"
+
+
+# ----------------------------------------------------------------- selectors
+
+
+class Select(Selector):
+    """M[q][k] = key[k] op query[q]; key and query are s-ops or broadcast atoms."""
+
+    def __init__(self, key: Any, query: Any, op: str, origin: Span | None = None):
+        super().__init__(origin)
+        assert op in COMPARISONS
+        self.key = key
+        self.query = query
+        self.op = op
+
+    def parents(self) -> tuple[Lazy, ...]:
+        return tuple(a for a in (self.key, self.query) if isinstance(a, Lazy))
+
+    def describe(self) -> str:
+        return f"select({describe_value(self.key)}, {describe_value(self.query)}, {self.op})"
+
+
+class SelectorCombination(Selector):
+    """`and`, `or` of two selectors or `not` of one, elementwise on the matrices."""
+
+    def __init__(self, op: str, args: tuple[Selector, ...], origin: Span | None = None):
+        super().__init__(origin)
+        assert op in ("and", "or", "not")
+        self.op = op
+        self.args = args
+
+    def parents(self) -> tuple[Lazy, ...]:
+        return self.args
+
+    def describe(self) -> str:
+        if self.op == "not":
+            return f"not {self.args[0].name}"
+        return f"{self.args[0].name} {self.op} {self.args[1].name}"
