@@ -642,7 +642,7 @@ def _check_all_equal(matrix, seq: Seq, many) -> None:
             else "a row that selects several positions must see equal values, or numbers to average"
         )
         raise RaspValueError(
-            f"aggregate: row {r} selects {len(selected)} positions with different {seq.type} values ({shown}); "
+            f"aggregate: row {r} selects {len(selected)} positions with different values ({shown}); "
             f"only numbers can be averaged",
             hint=hint,
         )

@@ -285,6 +285,10 @@ def _describe_terminal(name: str) -> str:
 def _describe_expected(expected: set[str]) -> str:
     if "SEMICOLON" in expected:
         return "expected `;`"
+    if "RETURN" in expected:
+        return "expected `return` (a function body ends with `return ...;`)"
+    if {"NAME", "INT", "STRING"} <= expected:
+        return "expected an expression"
     names = sorted({_describe_terminal(name) for name in expected})
     if len(names) == 1:
         return f"expected {names[0]}"

@@ -1,0 +1,65 @@
+"""Shared helpers for the test suites: run RASP source and pick out values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasp.interpreter import Session
+from rasp.results import EvaluatedSelector, EvaluatedSOp, Problem, Shown
+
+_LIBRARY_SESSION: Session | None = None
+
+
+def fresh_session(stdlib: bool = True) -> Session:
+    return Session(stdlib=stdlib)
+
+
+def shown(session: Session, source: str) -> list:
+    """The shown results of running source; fails the test on any error."""
+    results = session.run(source, "test.rasp")
+    problems = [r for r in results if isinstance(r, Problem)]
+    assert not problems, [str(p.error) for p in problems]
+    return [r for r in results if isinstance(r, Shown)]
+
+
+def value_of(session: Session, source: str) -> Any:
+    """The last shown value: plain values as they are, s-ops as (values, type),
+    selectors as a list of 0/1 rows."""
+    last = shown(session, source)[-1].value
+    return plain(last)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, EvaluatedSOp):
+        return value.values, value.type
+    if isinstance(value, EvaluatedSelector):
+        return value.matrix.astype(int).tolist()
+    return value
+
+
+def apply(session: Session, name_or_source: str, example: Any) -> Any:
+    """Evaluate a bound name (or an expression) on an input: (values, type) or matrix."""
+    return plain(session.apply(node_of(session, name_or_source), example))
+
+
+def node_of(session: Session, name_or_source: str) -> Any:
+    """A bound name's value, or the value of an expression (warnings allowed)."""
+    try:
+        return session[name_or_source]
+    except KeyError:
+        pass
+    results = session.run(f"_tmp = {name_or_source};", "test.rasp")
+    errors = [r for r in results if isinstance(r, Problem) and not r.warning]
+    assert not errors, [str(p.error) for p in errors]
+    return session["_tmp"]
+
+
+def problems(session: Session, source: str) -> list[Problem]:
+    return [r for r in session.run(source, "test.rasp") if isinstance(r, Problem)]
+
+
+def error_of(session: Session, source: str):
+    """The single error (not warning) that running source produces."""
+    errors = [p.error for p in problems(session, source) if not p.warning]
+    assert len(errors) == 1, [str(e) for e in errors]
+    return errors[0]
