@@ -7,7 +7,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["Session", "RaspError", "__version__"]
+__all__ = ["RaspError", "Session", "__version__"]
 
 
 def __getattr__(name: str):

@@ -60,12 +60,12 @@ def build_argument_parser() -> argparse.ArgumentParser:
 class Printer:
     """Writes results as text (values to stdout, problems to stderr) or JSON Lines."""
 
-    def __init__(self, session, as_json: bool, debug: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+    def __init__(self, session, as_json: bool, debug: bool, out: TextIO | None = None, err: TextIO | None = None):
         self.session = session
         self.as_json = as_json
         self.debug = debug
-        self.out = out
-        self.err = err
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
         self.failed = False
 
     def emit(self, result: Any) -> None:
@@ -159,6 +159,8 @@ def error_to_json(error: RaspError, kind: str = "error") -> dict:
         shown["hint"] = error.hint
     if error.context:
         shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note} for s, note in error.context]
+    if error.omitted_context:
+        shown["context_omitted"] = error.omitted_context
     return shown
 
 

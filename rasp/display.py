@@ -175,6 +175,8 @@ def format_error(error: RaspError, sources: dict[str, str] | None = None, warnin
         lines.append(f"  hint: {error.hint}")
     for span, note in error.context:
         lines.append(f"  {span}: note: {note}")
+    if error.omitted_context:
+        lines.append(f"  … and {error.omitted_context} more notes like these")
     return "\n".join(lines)
 
 

@@ -213,7 +213,7 @@ class Evaluation:
                 self.memo[id(current)] = self._compute(current)
             except (RaspValueError, RaspTypeError) as error:
                 if current.origin is not None and not error.context:
-                    error.context.append((current.origin, f"while computing `{current.name}`"))
+                    error.add_context(current.origin, f"while computing `{current.name}`")
                 raise
         return self.memo[id(node)]
 
@@ -301,7 +301,6 @@ def primitive_value(primitive: str, items: list) -> Seq:
             except (ValueError, OverflowError, TypeError):
                 raise RaspValueError(
                     f"{primitive}: token {format_atom(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
-                    hint="change the running example (set example ...) or use tokens_str",
                 ) from None
         raise
     if convert is int:
@@ -465,16 +464,22 @@ def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
         _check_power_size(a, b)
     try:
         result = np.frompyfunc(function, 2, 1)(a, b)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever Python's operator raises, name the values
         raise _first_failure(op, function, a, b) from None
     return make_seq(np.asarray(result, dtype=object))
 
 
+def power_too_large(base: Any, exponent: Any) -> bool:
+    """Would the integer power base ^ exponent have more than MAX_POWER_BITS bits?"""
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0 or abs(base) < 2:
+        return False
+    return exponent * math.log2(abs(base)) > MAX_POWER_BITS
+
+
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
     for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
-        if isinstance(x, int) and isinstance(y, int) and abs(x) >= 2 and y > 0:
-            if y * math.log2(abs(x)) > MAX_POWER_BITS:
-                raise RaspValueError(f"power too large at position {i}: {format_atom(x)} ^ {format_atom(y)}")
+        if power_too_large(x, y):
+            raise RaspValueError(f"power too large at position {i}: {format_atom(x)} ^ {format_atom(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
@@ -611,14 +616,23 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any) -> Seq:
 
 
 def _numeric_mean(matrix, seq: Seq, width, picked, many) -> np.ndarray:
+    """Means of the rows that select several positions; picks elsewhere.
+
+    Sums run in position order, as Python's sum() does, so float means equal the
+    reference's to the last bit (integer sums are exact either way).
+    """
+    rows = np.flatnonzero(many)
+    sub = matrix[rows]
     if seq.values.dtype == object:
-        sums = matrix.astype(object) @ seq.values
-        means = np.array([s / w if w else 0 for s, w in zip(sums.tolist(), width.tolist())], dtype=np.float64)
+        sums = [s for s in (sub.astype(object) @ seq.values).tolist()]
+        means = [s / w for s, w in zip(sums, width[rows].tolist())]
+    elif seq.type == "floats":
+        means = np.cumsum(np.where(sub, seq.values[None, :], 0.0), axis=1)[:, -1] / width[rows]
     else:
-        sums = matrix.astype(np.float64) @ seq.values.astype(np.float64)
-        with np.errstate(all="ignore"):
-            means = sums / np.maximum(width, 1)
-    return np.where(many, means, picked.astype(np.float64))
+        means = (sub.astype(np.float64) @ seq.values.astype(np.float64)) / width[rows]
+    result = picked.astype(np.float64)
+    result[rows] = means
+    return result
 
 
 def _check_all_equal(matrix, seq: Seq, many) -> None:
@@ -649,6 +663,8 @@ def _check_all_equal(matrix, seq: Seq, many) -> None:
 
 
 def _with_default(picked: np.ndarray, none: np.ndarray, default: Any, seq_type: str, n: int) -> Seq:
+    if np.all(none):
+        return _seq_of_atom(default, n)
     if seq_type == "strings" and not isinstance(default, str):
         r = int(np.flatnonzero(none)[0])
         raise RaspTypeError(

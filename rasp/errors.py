@@ -18,8 +18,18 @@ class RaspError(Exception):
         # (span, note) pairs that explain how we got here, outermost last,
         # e.g. the `load` statement that ran the file the error is in.
         self.context: list[tuple[Span, str]] = []
+        self.omitted_context = 0  # notes left out beyond MAX_CONTEXT (deep recursion)
 
-    def at(self, span: Span | None) -> "RaspError":
+    MAX_CONTEXT = 6
+
+    def add_context(self, span: Span, note: str) -> None:
+        """Add a note on how we got here; repeats and notes beyond MAX_CONTEXT are only counted."""
+        if len(self.context) < self.MAX_CONTEXT and (not self.context or self.context[-1] != (span, note)):
+            self.context.append((span, note))
+        else:
+            self.omitted_context += 1
+
+    def at(self, span: Span | None) -> RaspError:
         """Attach a span if the error has none yet; returns self."""
         if self.span is None and span is not None:
             self.span = span

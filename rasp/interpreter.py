@@ -9,15 +9,16 @@ from __future__ import annotations
 import difflib
 import operator
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
-from .engine import Evaluation, Seq, format_atom, input_items, type_name
+from .engine import Evaluation, Seq, format_atom, input_items, power_too_large, type_name
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -135,10 +136,14 @@ class Session:
         """Run every statement of `source`; return what they show, in order."""
         return list(self.run_iter(source, filename))
 
-    def run_iter(self, source: str, filename: str = "<input>") -> Iterator[Result]:
-        """Like run, yielding each statement's results as soon as it has run."""
-        self.sources[filename] = source
-        for statement in parse_program(source, filename):
+    def run_iter(self, source: str, filename: str = "<input>", first_line: int = 1) -> Iterator[Result]:
+        """Like run, yielding each statement's results as soon as it has run.
+
+        first_line numbers the source's first line, for input read in pieces
+        (the REPL), so that positions count from the start of the whole input.
+        """
+        self.sources[filename] = "\n" * (first_line - 1) + source
+        for statement in parse_program(source, filename, first_line):
             results = self.run_statement(statement)
             yield from results
             if any(isinstance(r, ExitRequest) for r in results):
@@ -155,7 +160,7 @@ class Session:
             return [Problem(error.at(statement.span))]
         except RecursionError:
             return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", statement.span))]
-        except Exception as error:  # a bug in rasp: report it, never crash the session
+        except Exception as error:  # noqa: BLE001 - a bug in rasp: report it, never crash the session
             internal = RaspInternalError(
                 f"internal error: {type(error).__name__}: {error}",
                 statement.span,
@@ -198,13 +203,13 @@ class Session:
         if isinstance(stmt, ast.Load):
             return self._load(stmt, self.globals)
         if isinstance(stmt, (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)):
-            return self._command(stmt)
+            return self._command(stmt, self.globals)
         self.execute(stmt, self.globals)
         return []
 
-    def _command(self, stmt: ast.Stmt) -> list[Result]:
+    def _command(self, stmt: ast.Stmt, env: Env) -> list[Result]:
         if isinstance(stmt, ast.SetExample):
-            value = self.eval(stmt.expr, self.globals)
+            value = self.eval(stmt.expr, env)
             try:
                 self.set_example(value, stmt.subset)
             except RaspError as error:
@@ -234,24 +239,28 @@ class Session:
             return warnings
         return [Shown(name, shown), *warnings]
 
-    def _shown_value(self, name: str, value: Any, span: Span, warnings: list) -> Any:
+    def _shown_value(self, name: str | None, value: Any, span: Span, warnings: list) -> Any:
+        """value made showable; `name` is its binding's name (None inside lists and dicts)."""
         if isinstance(value, Lazy):
+            label = name or value.name
             on = self.sop_examples_on if isinstance(value, SOp) else self.selector_examples_on
             example = self.sop_example if isinstance(value, SOp) else self.selector_example
             if not on:
-                return Unevaluated(value.kind, name)
+                return Unevaluated(value.kind, label)
             try:
-                return self.apply(value, example, name)
+                return self.apply(value, example, label)
             except RaspError as error:
-                error.message = f"{name} cannot be evaluated on the example {_short(example)}: {error.message}"
+                error.message = f"{label} cannot be evaluated on the example {_short(example)}: {error.message}"
+                if error.hint is None:
+                    error.hint = "set example ... to an input it accepts; the definition stands"
                 warnings.append(Problem(error.at(span), warning=True))
-                return Unevaluated(value.kind, name)
+                return Unevaluated(value.kind, label)
         if isinstance(value, Applied):
             return value.shown
         if isinstance(value, list):
-            return [self._shown_value(name, v, span, warnings) for v in value]
+            return [self._shown_value(None, v, span, warnings) for v in value]
         if isinstance(value, dict):
-            return {k: self._shown_value(name, v, span, warnings) for k, v in value.items()}
+            return {k: self._shown_value(None, v, span, warnings) for k, v in value.items()}
         if isinstance(value, Function):
             return FunctionInfo(value.name, value.params)
         if isinstance(value, BuiltinFunction):
@@ -282,7 +291,10 @@ class Session:
         elif isinstance(stmt, ast.Load):
             problems = self._load(stmt, env)
             if problems:
-                raise problems[0].error
+                first = problems[0].error
+                if len(problems) > 1:
+                    first.add_context(stmt.span, f"and {len(problems) - 1} more errors in that file")
+                raise first
         elif isinstance(stmt, ast.SyntaxErrorStmt):
             raise stmt.error
         elif isinstance(stmt, (ast.Draw, ast.Analyse)):
@@ -291,18 +303,18 @@ class Session:
                 f"{what} is not available yet: layer analysis and drawing arrive with the analysis feature",
                 stmt.span,
             )
-        elif isinstance(stmt, ast.Exit):
-            raise _Exit()
+        elif isinstance(stmt, (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)):
+            self._command(stmt, env)  # settings made in a loaded file hold for the session
         else:
-            raise RaspError("this command can only be used at the top level", stmt.span)
+            raise RaspError("this statement can only be used at the top level", stmt.span)
 
     def _check_bindable(self, name: str, span: Span, top_level: bool) -> None:
         if name in KEYWORDS:
             raise RaspNameError(f"`{name}` is a keyword and cannot be assigned", span)
         if name in RESERVED or (top_level and name in self.library_names):
-            what = "a library name" if name in self.library_names else "reserved"
+            what = "the name of a library function or value" if name in self.library_names else "built in"
             raise RaspNameError(
-                f"`{name}` is {what} and cannot be assigned at the top level",
+                f"`{name}` is reserved ({what}) and cannot be assigned at the top level",
                 span,
                 hint=f"choose another name, e.g. `my_{name}`",
             )
@@ -381,7 +393,7 @@ class Session:
             if not name.startswith("_"):
                 env.vars[name] = value
         for problem in problems:
-            problem.error.context.append((stmt.span, f'in the file loaded by `load "{stmt.path}"`'))
+            problem.error.add_context(stmt.span, f'in the file loaded by `load "{stmt.path}"`')
         return problems
 
     def _run_file(self, path: Path, source: str, env: Env) -> list[Problem]:
@@ -626,7 +638,7 @@ class Session:
                 self.execute(stmt, scope)
             results = [self.eval(e, scope) for e in func.returns]
         except RaspError as error:
-            error.context.append((expr.span, f"in the call of `{func.name}`"))
+            error.add_context(expr.span, f"in the call of `{func.name}`")
             raise
         finally:
             self._depth -= 1
@@ -760,7 +772,7 @@ def _truthy(value: Any, span: Span) -> bool:
 def _same_atom(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
-    except Exception:
+    except Exception:  # noqa: BLE001 - incomparable values are not equal
         return False
 
 
@@ -802,9 +814,8 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
 
 
 def _check_power(base: Any, exponent: Any, span: Span) -> None:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) >= 2:
-        if exponent * abs(base).bit_length() > 1_000_000:
-            raise RaspValueError(f"{base} ^ {exponent} is too large to compute", span)
+    if power_too_large(base, exponent):
+        raise RaspValueError(f"{base} ^ {exponent} is too large to compute", span)
 
 
 def _describe_operands(op: str, operands: list) -> str:

@@ -31,8 +31,7 @@ from .resources import grammar_path
 from .syntax import Span
 
 KEYWORDS = frozenset(
-    "def for in if else return load draw select aggregate range zip len round "
-    "indicator not and or".split()
+    ["def", "for", "in", "if", "else", "return", "load", "draw", "select", "aggregate", "range", "zip", "len", "round", "indicator", "not", "and", "or"]
 )
 
 
@@ -115,7 +114,7 @@ def split_statements(source: str) -> list[Chunk]:
     tokens = list(_tokens(source))
     i = 0
     while i < len(tokens):
-        kind, text, start, _ = tokens[i]
+        start = tokens[i][2]
         line_end = source.find("\n", start)
         line_end = len(source) if line_end < 0 else line_end
         command = _COMMAND_RE.match(source, start, line_end)
@@ -137,7 +136,7 @@ def _scan_statement(tokens, i: int) -> tuple[int, Chunk]:
     stack: list[str] = []
     previous = None
     while i < len(tokens):
-        kind, text, token_start, end = tokens[i]
+        kind, text, _, end = tokens[i]
         if previous is not None and kind == "word" and text in _STATEMENT_WORDS and not stack:
             # `def`/`load`/... only start statements: the previous one lacks its `;`
             return i, Chunk(start, tokens[i - 1][3], complete=False)
@@ -175,11 +174,14 @@ def is_complete(source: str) -> bool:
 # ------------------------------------------------------------------- parsing
 
 
-def parse_program(source: str, filename: str = "<input>") -> list[ast.Stmt]:
-    """Parse a whole source; a statement that fails to parse becomes a SyntaxErrorStmt."""
+def parse_program(source: str, filename: str = "<input>", first_line: int = 1) -> list[ast.Stmt]:
+    """Parse a whole source; a statement that fails to parse becomes a SyntaxErrorStmt.
+
+    first_line numbers the source's first line (for input read piece by piece).
+    """
     statements: list[ast.Stmt] = []
     for chunk in split_statements(source):
-        line = source.count("\n", 0, chunk.start) + 1
+        line = source.count("\n", 0, chunk.start) + first_line
         column = chunk.start - (source.rfind("\n", 0, chunk.start) + 1) + 1
         origin = _Origin(filename, line, column)
         try:
@@ -322,8 +324,28 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
     span = origin.span(token.line, token.column, token.end_line or token.line, (token.end_column or token.column + 1))
     shown = f"`{token.value}`" if token.value else _describe_terminal(token.type)
     if "SEMICOLON" in error.expected:
+        previous_end = _end_of_previous_token(text, token.start_pos)
+        if previous_end is not None and previous_end[0] < token.line:
+            line, column = previous_end  # the statement ended on an earlier line
+            return RaspSyntaxError(
+                f"missing `;` at the end of the statement (the next line starts with {shown})",
+                origin.span(line, column, line, column + 1),
+            )
         return RaspSyntaxError(f"expected `;` before {shown}", span)
     return RaspSyntaxError(f"unexpected {shown}; {_describe_expected(set(error.expected))}", span)
+
+
+def _end_of_previous_token(text: str, offset: int) -> tuple[int, int] | None:
+    """(line, column) just after the last significant token before offset."""
+    end = None
+    for _, _, start, stop in _tokens(text):
+        if start >= offset:
+            break
+        end = stop
+    if end is None:
+        return None
+    line = text.count("\n", 0, end) + 1
+    return line, end - (text.rfind("\n", 0, end) + 1) + 1
 
 
 # --------------------------------------------------------- tree -> AST nodes

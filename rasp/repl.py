@@ -23,11 +23,12 @@ def run_repl(session, printer, stdin=None) -> None:
         example = session.sop_example
         printer.out.write(f"rasp {__version__} · running example {example!r} · Ctrl-D to exit\n")
     pending: list[str] = []
+    next_line = 1  # positions count from the start of the whole session's input
     while True:
         line = _read_line(stdin, interactive, CONTINUATION if pending else PROMPT)
         if line is None:  # end of input
             if pending:
-                _run(session, printer, "\n".join(pending))
+                _run(session, printer, "\n".join(pending), next_line)
             return
         if line is KeyboardInterrupt:
             pending = []
@@ -36,8 +37,9 @@ def run_repl(session, printer, stdin=None) -> None:
         source = "\n".join(pending)
         if not is_complete(source):
             continue
+        first_line, next_line = next_line, next_line + len(pending)
         pending = []
-        if _run(session, printer, source):
+        if _run(session, printer, source, first_line):
             return
 
 
@@ -54,10 +56,10 @@ def _read_line(stdin, interactive: bool, prompt: str):
         return KeyboardInterrupt
 
 
-def _run(session, printer, source: str) -> bool:
+def _run(session, printer, source: str, first_line: int) -> bool:
     """Run source; True when it asked to exit."""
     try:
-        for result in session.run_iter(source, "<stdin>"):
+        for result in session.run_iter(source, "<stdin>", first_line):
             printer.emit(result)
             if isinstance(result, ExitRequest):
                 return True

@@ -47,7 +47,7 @@ class Lazy:
         self.origin = origin
         self.label = label
 
-    def parents(self) -> tuple["Lazy", ...]:
+    def parents(self) -> tuple[Lazy, ...]:
         return ()
 
     def describe(self) -> str:

@@ -102,6 +102,7 @@ inputs = st.one_of(
     st.lists(st.integers(-20, 20), min_size=1, max_size=8),
     st.lists(st.sampled_from([0, 1, 2, True, False]), min_size=1, max_size=8),  # tokens_asis: ints
     st.lists(st.sampled_from([0.5, -1.5, 2.0, 3.25]), min_size=1, max_size=8),
+    st.lists(st.one_of(st.integers(-(2**70), 2**70), st.floats(-1e6, 1e6), st.booleans()), min_size=1, max_size=8),
 )
 
 # ------------------------------------------------------------ graphs
@@ -109,7 +110,11 @@ inputs = st.one_of(
 PRIMS = {name: Primitive(name) for name in
          ("indices", "tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens_asis")}
 
-NUM_ATOMS = st.one_of(st.integers(-3, 9), st.sampled_from([0.5, 1.5, 2.0, -1.25, 0.1]))
+NUM_ATOMS = st.one_of(
+    st.integers(-3, 9),
+    st.sampled_from([0.5, 1.5, 2.0, -1.25, 0.1]),
+    st.sampled_from([2**64, -(2**70), 1e300, -0.0]),  # big ints (object arrays), float overflow
+)
 STR_ATOMS = st.sampled_from(["a", "b", "x", "1", "3", "", "ab"])
 BOOL_ATOMS = st.booleans()
 KINDS = ("num", "str", "bool")
@@ -180,7 +185,7 @@ class Builder:
             return Map(op, (left, right))
         if form == "power":
             if self.chance(0.7):
-                return Map("^", (self.sop(k, d), self.draw(st.sampled_from([0, 1, 2, 3, -1, 0.5]))))
+                return Map("^", (self.sop(k, d), self.draw(st.sampled_from([0, 1, 2, 3, -1, 0.5, 30, 70]))))
             return Map("^", (self.sop_or_atom("num", d), self.sop("num", d)))
         if form == "sign":
             return Map(self.choice(["neg", "pos"]), (self.sop(self.choice(["num", "num", "bool"]), d),))

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from support import apply, error_of, fresh_session, node_of, shown, value_of
 
 from rasp.errors import RaspLoadError, RaspNameError, RaspRecursionError, RaspTypeError, RaspValueError
 from rasp.interpreter import Session
 from rasp.results import EvaluatedSOp, ExampleShown, FunctionInfo, Problem, Shown, Unevaluated
-from support import apply, error_of, fresh_session, node_of, shown, value_of
 
 
 @pytest.fixture
@@ -329,7 +329,7 @@ def test_aggregate_of_mixed_bools_suggests_indicator(session):
 
 def test_string_aggregate_falling_back_to_default_zero_is_a_mixed_type_error(session):
     with pytest.raises(RaspTypeError) as caught:
-        session.apply(node_of(session, "aggregate(select(indices, indices, <), tokens)"), "a")
+        session.apply(node_of(session, "aggregate(select(indices, indices, <), tokens)"), "ab")
     assert "default" in caught.value.hint
 
 

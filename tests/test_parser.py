@@ -1,11 +1,11 @@
 """The grammar and parser: precedences (SPEC §2.3), statements (§2.2), lexing (§2.1)."""
 
 import pytest
+from support import fresh_session, value_of
 
 from rasp import syntax as ast
 from rasp.errors import RaspSyntaxError
 from rasp.parser import is_complete, parse_expression, parse_program, split_statements
-from support import fresh_session, value_of
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,8 @@ def test_command_words_are_still_names_elsewhere():
 @pytest.mark.parametrize(
     "source, line, column, fragment",
     [
-        ("x = 1\ny = 2;", 2, 1, "expected `;`"),
+        ("x = 1\ny = 2;", 1, 6, "missing `;`"),
+        ("x = 1 y = 2;", 1, 7, "expected `;` before `y`"),
         ("x = (1;", 1, 7, "expected"),
         ("x = 1 +;", 1, 8, "unexpected `;`"),
         ('x = "abc;', 1, 5, "unterminated string"),
