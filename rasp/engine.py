@@ -76,6 +76,8 @@ def input_items(value: Any) -> list:
     if not items:
         raise RaspValueError("the input is empty: an input needs at least one token")
     for i, item in enumerate(items):
+        if isinstance(item, str) and "\x00" in item:
+            raise RaspValueError(f"input token at position {i} contains the NUL character, which rasp does not support")
         if not is_atom(item):
             raise RaspTypeError(
                 f"input tokens must be atoms (int, float, string, bool); position {i} holds {type_name(item)}"
@@ -210,7 +212,8 @@ class Evaluation:
         """Seq for an s-op, bool matrix for a selector."""
         for current in _postorder(node, self.memo):
             try:
-                self.memo[id(current)] = self._compute(current)
+                with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+                    self.memo[id(current)] = self._compute(current)
             except (RaspValueError, RaspTypeError) as error:
                 if current.origin is not None and not error.context:
                     error.add_context(current.origin, f"while computing `{current.name}`")
@@ -381,7 +384,17 @@ def compare(op: str, a: Seq, b: Seq) -> np.ndarray:
             f"cannot compare {a.type} with {b.type} using `{op}`: "
             f"{format_atom(a.values.flat[0])} {op} {format_atom(b.values.flat[0])}"
         )
+    if _mixes_big_ints_with_floats(a.values, b.values):  # float64 would round the ints
+        return _NP_COMPARE[op](a.values.astype(object), b.values.astype(object)).astype(bool)
     return _NP_COMPARE[op](a.values, b.values)
+
+
+def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
+    kinds = {a.dtype.kind, b.dtype.kind}
+    if "f" not in kinds or not kinds & {"i", "O"}:
+        return False
+    ints = a if a.dtype.kind in "iO" else b
+    return _max_abs(ints) > 2**53
 
 
 def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
@@ -404,8 +417,13 @@ def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
 
 
 def _max_abs(array: np.ndarray) -> float:
+    """The largest magnitude in the array (exact for ints)."""
     if array.size == 0:
         return 0
+    if array.dtype == object:
+        return max(abs(v) for v in array.ravel().tolist())
+    if array.dtype.kind in "iub":
+        return int(np.max(np.abs(array.astype(np.int64))))
     return float(np.max(np.abs(array)))
 
 
@@ -440,7 +458,7 @@ def power(a: np.ndarray, b: np.ndarray) -> Seq:
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise RaspValueError(f"0 cannot be raised to a negative power (position {i}: {format_atom(a_b[i])} ^ {format_atom(b_b[i])})")
-    bad = (af < 0) & (bf != np.floor(bf))
+    bad = (af < 0) & np.isfinite(af) & np.isfinite(bf) & (bf != np.floor(bf))
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise RaspValueError(
@@ -552,13 +570,14 @@ def lookup(container: Any, seq: Seq) -> Seq:
 
 
 def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
-    position = int(np.flatnonzero(seq.values == key)[0]) if seq.values.dtype != object else 0
+    matches = np.flatnonzero(seq.values == key) if seq.values.dtype != object else np.zeros(0)
+    position = int(matches[0]) if matches.size else 0
     if isinstance(container, dict):
         if key not in container:
             raise RaspValueError(f"key {format_atom(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
-        if isinstance(key, bool) or not isinstance(key, int):
+        if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {format_atom(key)} (position {position})"
             )
@@ -623,9 +642,13 @@ def _numeric_mean(matrix, seq: Seq, width, picked, many) -> np.ndarray:
     """
     rows = np.flatnonzero(many)
     sub = matrix[rows]
-    if seq.values.dtype == object:
-        sums = [s for s in (sub.astype(object) @ seq.values).tolist()]
-        means = [s / w for s, w in zip(sums, width[rows].tolist())]
+    if seq.values.dtype == object or (seq.type == "ints" and _max_abs(seq.values) * len(seq) >= 2**53):
+        exact = seq.values.astype(object)  # Python ints: exact sums, correctly rounded means
+        try:
+            means = [s / w for s, w in zip((sub.astype(object) @ exact).tolist(), width[rows].tolist())]
+            picked = picked.astype(np.float64)
+        except OverflowError:
+            raise RaspValueError("aggregate: the values are too large to average as floats") from None
     elif seq.type == "floats":
         means = np.cumsum(np.where(sub, seq.values[None, :], 0.0), axis=1)[:, -1] / width[rows]
     else:

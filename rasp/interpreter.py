@@ -59,6 +59,8 @@ DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
+_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
+
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
@@ -202,7 +204,7 @@ class Session:
             return [Shown(stmt.name, FunctionInfo(function.name, function.params))]
         if isinstance(stmt, ast.Load):
             return self._load(stmt, self.globals)
-        if isinstance(stmt, (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)):
+        if isinstance(stmt, _COMMANDS):
             return self._command(stmt, self.globals)
         self.execute(stmt, self.globals)
         return []
@@ -303,7 +305,7 @@ class Session:
                 f"{what} is not available yet: layer analysis and drawing arrive with the analysis feature",
                 stmt.span,
             )
-        elif isinstance(stmt, (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)):
+        elif isinstance(stmt, _COMMANDS):
             self._command(stmt, env)  # settings made in a loaded file hold for the session
         else:
             raise RaspError("this statement can only be used at the top level", stmt.span)
@@ -831,7 +833,7 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
             raise RaspValueError(f"key {_short(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
-    if isinstance(index, bool) or not isinstance(index, int):
+    if not isinstance(index, int):
         raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
     if not -len(target) <= index < len(target):
         raise RaspValueError(f"index {index} is out of range for a {what} of length {len(target)}", expr.index.span)

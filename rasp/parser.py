@@ -428,6 +428,8 @@ class _ToAst(Transformer):
         return ast.Literal(self._span(meta), float(token))
 
     def string_lit(self, meta, token):
+        if "\x00" in token:  # NumPy's fixed-width strings would silently drop it
+            raise RaspSyntaxError("strings cannot contain the NUL character", self._span(meta))
         return ast.Literal(self._span(meta), str(token)[1:-1])
 
     def list_lit(self, meta, items):

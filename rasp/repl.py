@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from . import __version__
+from .display import format_value
 from .parser import is_complete
 from .results import ExitRequest
 
@@ -21,7 +22,7 @@ def run_repl(session, printer, stdin=None) -> None:
     interactive = stdin.isatty()
     if interactive:
         example = session.sop_example
-        printer.out.write(f"rasp {__version__} · running example {example!r} · Ctrl-D to exit\n")
+        printer.out.write(f"rasp {__version__} · running example {format_value(example)} · Ctrl-D to exit\n")
     pending: list[str] = []
     next_line = 1  # positions count from the start of the whole session's input
     while True:

@@ -75,10 +75,9 @@ def _guard_size(value: Any) -> Any:
 
 def binary(op: str, x: Any, y: Any) -> Any:
     """One position of a binary elementwise operation: exactly Python's operator."""
-    if op == "^":
-        if (type(x) in (int, bool) and type(y) in (int, bool) and abs(x) >= 2 and y > 0
-                and y * math.log2(abs(x)) > MAX_INT_BITS):
-            raise Unsupported("power too large for the oracle")
+    integers = type(x) in (int, bool) and type(y) in (int, bool)
+    if op == "^" and integers and abs(x) >= 2 and y > 0 and y * math.log2(abs(x)) > MAX_INT_BITS:
+        raise Unsupported("power too large for the oracle")
     if op == "*":
         for s, k in ((x, y), (y, x)):
             if isinstance(s, str) and type(k) in (int, bool) and len(s) * max(k, 0) > MAX_STR_LEN:
