@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import RaspTypeError
 from .syntax import Span
-from .values import PRIMITIVES, Primitive, Selector, SelectorWidth
+from .values import PRIMITIVES, Primitive, Selector, SelectorWidth, type_name
 
 
 @dataclass(eq=False)
@@ -24,8 +24,6 @@ class BuiltinFunction:
 def _selector_width(args: list, span: Span) -> Any:
     (selector,) = args
     if not isinstance(selector, Selector):
-        from .engine import type_name
-
         raise RaspTypeError(f"selector_width expects a selector, got {type_name(selector)}", span)
     return SelectorWidth(selector, origin=span)
 

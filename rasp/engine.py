@@ -31,6 +31,7 @@ from .values import (
     SelectorCombination,
     SelectorWidth,
     is_atom,
+    type_name,
 )
 
 INT64_SAFE = 2**62
@@ -83,28 +84,6 @@ def input_items(value: Any) -> list:
                 f"input tokens must be atoms (int, float, string, bool); position {i} holds {type_name(item)}"
             )
     return items
-
-
-def type_name(value: Any) -> str:
-    from .values import Selector, SOp
-
-    if isinstance(value, bool):
-        return "a bool"
-    if isinstance(value, int):
-        return "an int"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a dict"
-    if isinstance(value, SOp):
-        return "an s-op"
-    if isinstance(value, Selector):
-        return "a selector"
-    return "a " + type(value).__name__.lower()
 
 
 def format_atom(value: Any) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
-from .engine import Evaluation, Seq, format_atom, input_items, power_too_large, type_name
+from .engine import Evaluation, Seq, format_atom, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -52,6 +52,7 @@ from .values import (
     SelectorCombination,
     SOp,
     is_atom,
+    type_name,
 )
 
 MAX_CALL_DEPTH = 200

@@ -38,6 +38,14 @@ def describe_value(value: Any) -> str:
     return str(value)
 
 
+def type_name(value: Any) -> str:
+    """'an int', 'a list', 'an s-op', ... for messages."""
+    for kind, name in _TYPE_NAMES:
+        if isinstance(value, kind):
+            return name
+    return "a " + type(value).__name__.lower()
+
+
 class Lazy:
     """A node of the computation graph (an s-op or a selector)."""
 
@@ -191,3 +199,9 @@ class SelectorCombination(Selector):
         if self.op == "not":
             return f"not {self.args[0].name}"
         return f"{self.args[0].name} {self.op} {self.args[1].name}"
+
+
+_TYPE_NAMES = (
+    (bool, "a bool"), (int, "an int"), (float, "a float"), (str, "a string"), (list, "a list"),
+    (dict, "a dict"), (SOp, "an s-op"), (Selector, "a selector"),
+)

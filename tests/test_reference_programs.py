@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import plain
 
 from rasp.errors import RaspInternalError
 from rasp.interpreter import Session
 from rasp.results import (
-    EvaluatedSelector,
-    EvaluatedSOp,
     ExitRequest,
     FunctionInfo,
     Problem,
@@ -46,15 +45,6 @@ from rasp.results import (
 )
 
 # ----------------------------------------------------------------- helpers
-
-
-def plain(value: Any) -> Any:
-    """A shown value as plain Python: s-op -> (values, type), selector -> 0/1 rows."""
-    if isinstance(value, EvaluatedSOp):
-        return value.values, value.type
-    if isinstance(value, EvaluatedSelector):
-        return value.matrix.astype(int).tolist()
-    return value
 
 
 def run(session: Session, source: str, filename: str = "prog.rasp") -> list:
