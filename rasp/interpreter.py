@@ -165,7 +165,7 @@ class Session:
             return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", statement.span))]
         except Exception as error:  # noqa: BLE001 - a bug in rasp: report it, never crash the session
             internal = RaspInternalError(
-                f"internal error: {type(error).__name__}: {error}",
+                f"{type(error).__name__}: {error}",
                 statement.span,
                 hint="this is a bug in rasp; please report it with the input that caused it",
             )
