@@ -54,10 +54,6 @@ def format_shown(name: str, value: Any, options: DisplayOptions) -> str:
         return format_sop(value, options, name)
     if isinstance(value, EvaluatedSelector):
         return format_selector(value, options, name)
-    if isinstance(value, Unevaluated):
-        return f"{name} = {value.kind} {value.name}"
-    if isinstance(value, FunctionInfo):
-        return f"{name} = {format_value(value)}"
     return f"{name} = {format_value(value)}"
 
 
@@ -122,13 +118,9 @@ def format_sequence(values: list, type_: str) -> str:
     return "[" + ", ".join(shown) + "]"
 
 
-def _input_text(value: Any) -> str:
-    return format_value(value)
-
-
 def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = None) -> str:
     name = name or value.name
-    head = f"{name}({_input_text(value.input)})"
+    head = f"{name}({format_value(value.input)})"
     if not options.full_seq:
         return f"{head} = {format_sequence(value.values, value.type)}  {value.type}"
     tokens = [str(t) for t in value.tokens]
@@ -148,7 +140,7 @@ def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str
     cell_width = max(1, max(len(t) for t in tokens))
     columns = max(1, (options.width - label_width - 4) // (cell_width + 1))
     shown = min(n, columns)
-    lines = [f"{name}({_input_text(value.input)}) =  selector, rows are queries"]
+    lines = [f"{name}({format_value(value.input)}) =  selector, rows are queries"]
     header = " " * (label_width + 3) + " ".join(t.center(cell_width) for t in tokens[:shown])
     lines.append(header.rstrip())
     for q in range(n):

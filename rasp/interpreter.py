@@ -427,7 +427,7 @@ class Session:
         directories = []
         if self._loading:
             directories.append(self._loading[-1].parent)
-        elif span.file not in ("<input>", "<command>", "<stdin>", "<repl>") and Path(span.file).parent.exists():
+        elif Path(span.file).is_file():  # the file being run (not `-c` or stdin)
             directories.append(Path(span.file).resolve().parent)
         directories += [Path.cwd(), stdlib_dir()]
         for directory in dict.fromkeys(directories):

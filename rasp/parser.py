@@ -81,7 +81,6 @@ _COMMAND_RE = re.compile(
     r")\s*(?:\#.*)?$"
 )
 
-_EXPRESSION_END_WORDS = KEYWORDS
 _STATEMENT_WORDS = frozenset({"def", "load", "draw", "return"})
 
 
@@ -104,7 +103,7 @@ def _tokens(source: str):
 
 def _is_expression_end(kind: str, text: str) -> bool:
     if kind == "word":
-        return text not in _EXPRESSION_END_WORDS
+        return text not in KEYWORDS
     return kind in ("number", "string") or (kind == "close")
 
 

@@ -19,8 +19,6 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-UNKNOWN_SPAN = Span("<unknown>", 1, 1, 1, 1)
-
 
 @dataclass
 class Node:
