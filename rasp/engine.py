@@ -621,18 +621,17 @@ def _numeric_mean(matrix, seq: Seq, width, picked, many) -> np.ndarray:
     """
     rows = np.flatnonzero(many)
     sub = matrix[rows]
-    if seq.values.dtype == object or (seq.type == "ints" and _max_abs(seq.values) * len(seq) >= 2**53):
-        exact = seq.values.astype(object)  # Python ints: exact sums, correctly rounded means
-        try:
+    try:
+        result = picked.astype(np.float64)
+        if seq.values.dtype == object or (seq.type == "ints" and _max_abs(seq.values) * len(seq) >= 2**53):
+            exact = seq.values.astype(object)  # Python ints: exact sums, correctly rounded means
             means = [s / w for s, w in zip((sub.astype(object) @ exact).tolist(), width[rows].tolist())]
-            picked = picked.astype(np.float64)
-        except OverflowError:
-            raise RaspValueError("aggregate: the values are too large to average as floats") from None
-    elif seq.type == "floats":
-        means = np.cumsum(np.where(sub, seq.values[None, :], 0.0), axis=1)[:, -1] / width[rows]
-    else:
-        means = (sub.astype(np.float64) @ seq.values.astype(np.float64)) / width[rows]
-    result = picked.astype(np.float64)
+        elif seq.type == "floats":
+            means = np.cumsum(np.where(sub, seq.values[None, :], 0.0), axis=1)[:, -1] / width[rows]
+        else:
+            means = (sub.astype(np.float64) @ seq.values.astype(np.float64)) / width[rows]
+    except OverflowError:
+        raise RaspValueError("aggregate: the values are too large to average as floats") from None
     result[rows] = means
     return result
 

@@ -30,9 +30,11 @@ from .errors import RaspError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
 
-KEYWORDS = frozenset(
-    ["def", "for", "in", "if", "else", "return", "load", "draw", "select", "aggregate", "range", "zip", "len", "round", "indicator", "not", "and", "or"]
-)
+KEYWORDS = frozenset({
+    "def", "for", "in", "if", "else", "return", "load", "draw",
+    "select", "aggregate", "range", "zip", "len", "round", "indicator",
+    "not", "and", "or",
+})
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ import pytest
 from support import apply, error_of, fresh_session, node_of, shown, value_of
 
 from rasp.errors import RaspLoadError, RaspNameError, RaspRecursionError, RaspTypeError, RaspValueError
-from rasp.interpreter import Session
+from rasp.interpreter import Function, Session
 from rasp.results import EvaluatedSOp, ExampleShown, FunctionInfo, Problem, Shown, Unevaluated
 
 
@@ -427,7 +427,7 @@ def test_session_starts_with_library_tokens_and_example(session):
     assert session.sop_example == "hello"
     results = shown(session, "tokens;")
     assert results[0].value == EvaluatedSOp("tokens", "hello", list("hello"), list("hello"), "strings")
-    assert isinstance(session.base.lookup("sort"), object)
+    assert isinstance(session.base.lookup("sort"), Function)
 
 
 def test_no_stdlib_session():
