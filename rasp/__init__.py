@@ -3,19 +3,27 @@
     import rasp
     session = rasp.Session()
     session.run('hist = selector_width(select(tokens, tokens, ==));')
+    session["hist"]("hello")    # hist("hello") = [1, 1, 2, 2, 1]  ints
+    rasp.analyse(session["hist"])
+
+See rasp/api.py and the README's "Use from Python".
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__"]
+__all__ = ["RaspError", "Session", "__version__", "analyse"]
 
 
 def __getattr__(name: str):
     # Imported on first use, so that `rasp --version` does not load NumPy.
     if name == "Session":
-        from .interpreter import Session
+        from .api import Session  # rasp.interpreter.Session with a Python face (rasp/api.py)
 
         return Session
+    if name == "analyse":
+        from .api import analyse
+
+        return analyse
     if name == "RaspError":
         from .errors import RaspError
 

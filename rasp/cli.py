@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
+import os
 import sys
 import traceback
 from typing import Any, TextIO
@@ -13,6 +15,8 @@ from . import __version__
 from .display import DisplayOptions, format_result
 from .errors import RaspError
 from .results import (
+    Analysed,
+    Drawn,
     EvaluatedSelector,
     EvaluatedSOp,
     ExampleShown,
@@ -38,6 +42,8 @@ examples:
   rasp prog.rasp                         run a file
   rasp -c 'x = indices * 2;' --example '[1,2,3]'
   rasp prog.rasp --json                  one JSON object per result
+  rasp prog.rasp --eval f --inputs in.jsonl   f on every input of in.jsonl, one JSON result per line
+  rasp prog.rasp --analyse hist          layers and heads of hist
 """
 
 
@@ -53,6 +59,15 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON Lines: one object per shown result")
     parser.add_argument("--no-stdlib", action="store_true", help="start without the standard library")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    parser.add_argument("--eval", dest="eval_name", metavar="NAME",
+                        help="after running the files, evaluate NAME on every input of --inputs (JSON Lines out)")
+    parser.add_argument("--inputs", metavar="FILE.jsonl",
+                        help="inputs for --eval: one JSON string or list per line ('-' reads stdin)")
+    parser.add_argument("--memory-limit", metavar="SIZE",
+                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, else 2 GiB)")
+    parser.add_argument("--analyse", "--analyze", metavar="NAME",
+                        help="after running the files, analyse NAME: layers and heads (like the `analyse` command)")
+    parser.add_argument("--no-preview", action="store_true", help="REPL: no live preview of the value being typed")
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     return parser
 
@@ -67,6 +82,8 @@ class Printer:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.failed = False
+        self.color = False  # ANSI colours in text mode
+        self.width = 100  # columns for selector matrices
 
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
@@ -77,13 +94,25 @@ class Printer:
             self.out.write(json.dumps(result_to_json(result), ensure_ascii=False) + "\n")
             self.out.flush()
             return
-        options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources)
+        options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
+                                 color=self.color, width=self.width)
         text = format_result(result, options)
         stream = self.err if isinstance(result, Problem) else self.out
         stream.write(text + "\n")
         if self.debug and isinstance(result, Problem) and result.error.__cause__ is not None:
             cause = result.error.__cause__
             stream.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+        stream.flush()
+
+
+    def emit_text(self, kind: str, text: str, error: bool = False) -> None:
+        """A message of the REPL (help, vars, ...): text, or {"kind": kind, "text": text} in JSON."""
+        if self.as_json:
+            self.out.write(json.dumps({"kind": kind, "text": text}, ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        stream = self.err if error else self.out
+        stream.write(text + "\n")
         stream.flush()
 
 
@@ -140,6 +169,11 @@ def result_to_json(result: Any) -> dict:
         if result.subset in (None, "selector"):
             shown["selector"] = _json_input(result.selector_example)
         return shown
+    if isinstance(result, Analysed):
+        return result.analysis.to_json()
+    if isinstance(result, Drawn):
+        return {"kind": "drawing", "name": result.name, "path": result.path, "dot": result.dot_path,
+                "input": _json_input(result.input), "layers": result.layers}
     raise TypeError(f"cannot encode {result!r}")
 
 
@@ -195,9 +229,25 @@ def main(argv: list[str] | None = None) -> int:
         sources.append((text, path))
     if args.source is not None:
         sources.append((args.source, "<command>"))
+    if args.analyse is not None:
+        sources.append(("analyse " + " ".join(args.analyse.splitlines()) + "\n", "--analyse"))
+
+    if (args.eval_name is None) != (args.inputs is None):
+        return _usage_error("--eval NAME and --inputs FILE go together")
+    if args.memory_limit is not None:
+        from .engine import MEMORY_LIMIT_VARIABLE, parse_size
+
+        try:
+            parse_size(args.memory_limit)
+        except ValueError as error:
+            return _usage_error(f"--memory-limit: {error}")
+        os.environ[MEMORY_LIMIT_VARIABLE] = args.memory_limit
 
     session = Session(stdlib=not args.no_stdlib)
     printer = Printer(session, args.json, args.debug)
+    if args.eval_name is not None:  # the files only define: values go to stdout as JSON Lines
+        session.sop_examples_on = session.selector_examples_on = False
+        printer = Printer(session, False, args.debug, out=io.StringIO())  # problems still go to stderr
     if args.example is not None:
         try:
             session.set_example(session.parse_example(args.example))
@@ -210,11 +260,78 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(result, ExitRequest):
                 return EXIT_FAILED if printer.failed else EXIT_OK
 
+    if args.eval_name is not None:
+        return evaluate_inputs(session, args.eval_name, args.inputs, printer.failed)
     if args.interactive or not sources:
         from .repl import run_repl
 
-        run_repl(session, printer)
+        if run_repl(session, printer, preview=not args.no_preview, stdlib=not args.no_stdlib):
+            return EXIT_OK  # a person at a terminal left normally: errors were shown already
     return EXIT_FAILED if printer.failed else EXIT_OK
+
+
+def evaluate_inputs(session, name: str, path: str, failed: bool = False, chunk: int = 4096) -> int:
+    """--eval NAME --inputs FILE: one JSON result (or error object) per input line on stdout."""
+    from .syntax import Span
+
+    text = sys.stdin.read() if path == "-" else _read_file(path)
+    if text is None:
+        return EXIT_USAGE
+    where = "<stdin>" if path == "-" else path
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    progress = _Progress(len(lines))
+    for start in range(0, len(lines), chunk):
+        block = lines[start:start + chunk]
+        parsed = [_parse_input_line(line) for _, line in block]
+        good = [i for i, value in enumerate(parsed) if not isinstance(value, RaspError)]
+        try:
+            evaluated = dict(zip(good, session.evaluate(name, [parsed[i] for i in good])))
+        except RaspError as error:
+            return _usage_error(f"--eval {name}: {error.message}")
+        for i, (number, line) in enumerate(block):
+            result = evaluated.get(i, parsed[i])
+            if isinstance(result, (RaspError, Problem)):
+                error = result if isinstance(result, RaspError) else result.error
+                error.message = error.message.split(": ", 1)[1] if error.message.startswith("input ") else error.message
+                error.span = Span(where, number, 1, number, len(line) + 1)
+                shown = error_to_json(error)
+                failed = True
+            else:
+                shown = _json_value(result, name)
+            sys.stdout.write(json.dumps(shown, ensure_ascii=False) + "\n")
+        progress.advance(len(block))
+    progress.finish()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _parse_input_line(line: str) -> Any:
+    """A JSON string or list of atoms, or the RaspError that says why the line is not one."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        return RaspError(f"not valid JSON: {error.msg} (column {error.colno})")
+    if isinstance(value, (str, list)):
+        return value
+    return RaspError(f"an input must be a JSON string or list, not {type(value).__name__}")
+
+
+class _Progress:
+    """A progress bar on stderr for long runs, when stderr is a terminal."""
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+        self.shown = total >= 2000 and sys.stderr.isatty()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.shown:
+            filled = 30 * self.done // max(self.total, 1)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} inputs")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 def main_entry() -> None:

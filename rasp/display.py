@@ -13,6 +13,8 @@ from typing import Any
 
 from .errors import RaspError
 from .results import (
+    Analysed,
+    Drawn,
     EvaluatedSelector,
     EvaluatedSOp,
     ExampleShown,
@@ -29,6 +31,26 @@ class DisplayOptions:
     full_seq: bool = False  # `full seq display on`: input and output aligned
     width: int = 100  # columns available for selector matrices
     sources: dict[str, str] = field(default_factory=dict)  # file name -> text, for carets
+    color: bool = False  # ANSI colours (a terminal without NO_COLOR)
+
+
+# ANSI styles used when DisplayOptions.color is on
+_STYLES = {
+    "selected": "\x1b[1;30;42m",  # a selected selector cell: dark on green
+    "unselected": "\x1b[2m",
+    "name": "\x1b[1m",
+    "type": "\x1b[36m",
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "caret": "\x1b[1;31m",
+    "hint": "\x1b[32m",
+}
+_RESET = "\x1b[0m"
+
+
+def styled(text: str, style: str, options: DisplayOptions) -> str:
+    """text wrapped in the ANSI codes of `style` when colours are on."""
+    return f"{_STYLES[style]}{text}{_RESET}" if options.color and text else text
 
 
 def format_result(result: Any, options: DisplayOptions | None = None) -> str:
@@ -36,7 +58,7 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
     if isinstance(result, Shown):
         return format_shown(result.name, result.value, options)
     if isinstance(result, Problem):
-        return format_error(result.error, options.sources, warning=result.warning)
+        return format_error(result.error, options.sources, warning=result.warning, color=options.color)
     if isinstance(result, ExampleShown):
         lines = []
         if result.subset in (None, "s-op"):
@@ -46,6 +68,14 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         return "\n".join(lines)
     if isinstance(result, ExitRequest):
         return ""
+    if isinstance(result, Analysed):
+        from .analysis import analysis_table  # loaded only when there is an analysis to show
+
+        return analysis_table(result.analysis)
+    if isinstance(result, Drawn):
+        return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
+            f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
+        )
     raise TypeError(f"cannot display {result!r}")
 
 
@@ -67,7 +97,25 @@ def format_atom(value: Any) -> str:
         return f'"{value}"'
     if isinstance(value, float):
         return _float(value)
+    if isinstance(value, int):
+        return _int(value)
     return str(value)
+
+
+_LOG10_2 = 0.30102999566398120
+
+
+def _int(value: int) -> str:
+    """Ints in full, except beyond Python's str() limit: their first and last digits and length."""
+    try:
+        return str(value)
+    except ValueError:  # more than sys.get_int_max_str_digits() digits
+        magnitude = abs(value)
+        digits = max(1, int((magnitude.bit_length() - 1) * _LOG10_2))
+        while 10**digits <= magnitude:
+            digits += 1
+        head, tail = magnitude // 10 ** (digits - 6), magnitude % 10**6
+        return f"{'-' if value < 0 else ''}{head}…{tail:06d} ({digits} digits)"
 
 
 def _float(value: float) -> str:
@@ -105,6 +153,8 @@ def format_element(value: Any, type_: str) -> str:
         return str(value)
     if type_ == "floats":
         return _float(float(value))
+    if type_ == "ints":
+        return _int(int(value))
     return str(value)
 
 
@@ -120,51 +170,66 @@ def format_sequence(values: list, type_: str) -> str:
 
 def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = None) -> str:
     name = name or value.name
-    head = f"{name}({format_value(value.input)})"
+    head = f"{styled(name, 'name', options)}({format_value(value.input)})"
+    type_ = styled(value.type, "type", options)
     if not options.full_seq:
-        return f"{head} = {format_sequence(value.values, value.type)}  {value.type}"
+        return f"{head} = {format_sequence(value.values, value.type)}  {type_}"
     tokens = [str(t) for t in value.tokens]
     cells = [format_element(v, value.type) for v in value.values]
     widths = [max(len(a), len(b)) for a, b in zip(tokens, cells)]
     row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths))
     row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths))
-    return f"{head}  {value.type}\n   input: {row_in}\n  output: {row_out}"
+    return f"{head}  {type_}\n   input: {row_in}\n  output: {row_out}"
 
 
 def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str | None = None) -> str:
-    """The matrix with the input's tokens as column headers and row labels."""
+    """The matrix with the input's tokens as column headers and row labels.
+
+    Columns beyond options.width are left out, with a note saying how many.
+    """
     name = name or value.name
     tokens = [str(t) for t in value.tokens]
     n = len(tokens)
     label_width = max(len(t) for t in tokens)
-    cell_width = max(1, max(len(t) for t in tokens))
+    cell_width = max(len(t) for t in tokens)
     columns = max(1, (options.width - label_width - 4) // (cell_width + 1))
     shown = min(n, columns)
-    lines = [f"{name}({format_value(value.input)}) =  selector, rows are queries"]
+    head = f"{styled(name, 'name', options)}({format_value(value.input)})"
+    lines = [f"{head} =  {styled('selector', 'type', options)}, rows are queries, columns keys"]
     header = " " * (label_width + 3) + " ".join(t.center(cell_width) for t in tokens[:shown])
     lines.append(header.rstrip())
     for q in range(n):
-        cells = ("1" if value.matrix[q][k] else "·" for k in range(shown))
-        lines.append(f"  {tokens[q].rjust(label_width)} " + " ".join(c.center(cell_width) for c in cells).rstrip())
+        cells = [_selector_cell(bool(value.matrix[q][k]), cell_width, options) for k in range(shown)]
+        lines.append(f"  {tokens[q].rjust(label_width)} " + " ".join(cells).rstrip())
     if shown < n:
         lines.append(f"  ({n - shown} more columns not shown; the full matrix is in --json output)")
     return "\n".join(lines)
 
 
+def _selector_cell(selected: bool, width: int, options: DisplayOptions) -> str:
+    if not options.color:
+        return ("1" if selected else "·").center(width)
+    if selected:
+        return styled("1".center(width), "selected", options)
+    return styled("·".center(width), "unselected", options)
+
+
 # ------------------------------------------------------------------ errors
 
 
-def format_error(error: RaspError, sources: dict[str, str] | None = None, warning: bool = False) -> str:
+def format_error(error: RaspError, sources: dict[str, str] | None = None, warning: bool = False,
+                 color: bool = False) -> str:
     """`file:line:col: error: message`, the source line with a caret, hint and context."""
     sources = sources or {}
-    kind = "warning" if warning else error.category
+    options = DisplayOptions(color=color)
+    kind = styled("warning" if warning else error.category, "warning" if warning else "error", options)
     lines = []
     where = f"{error.span}: " if error.span else ""
     lines.append(f"{where}{kind}: {error.message}")
     if error.span is not None:
-        lines += _caret_lines(error.span, sources)
+        lines += _caret_lines(error.span, sources, options)
     if error.hint:
-        lines.append(f"  hint: {error.hint}")
+        lines.append(f"  {styled('hint', 'hint', options)}: {error.hint}")
     for span, note in error.context:
         lines.append(f"  {span}: note: {note}")
     if error.omitted_context:
@@ -172,7 +237,7 @@ def format_error(error: RaspError, sources: dict[str, str] | None = None, warnin
     return "\n".join(lines)
 
 
-def _caret_lines(span, sources: dict[str, str]) -> list[str]:
+def _caret_lines(span, sources: dict[str, str], options: DisplayOptions) -> list[str]:
     source = sources.get(span.file)
     if source is None:
         return []
@@ -180,9 +245,10 @@ def _caret_lines(span, sources: dict[str, str]) -> list[str]:
     if not 1 <= span.line <= len(source_lines):
         return []
     text = source_lines[span.line - 1].replace("\t", " ")
+    text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)  # undecodable bytes
     if len(text) > 200:
         return []
     start = max(span.column - 1, 0)
     end = span.end_column - 1 if span.end_line == span.line else len(text)
     width = max(1, min(end, len(text)) - start)
-    return [f"    {text}", "    " + " " * start + "^" * width]
+    return [f"    {text}", "    " + " " * start + styled("^" * width, "caret", options)]

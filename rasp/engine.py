@@ -1,27 +1,47 @@
-"""Evaluate s-op and selector graphs on inputs with NumPy.
+"""Evaluate s-op and selector graphs on inputs — one input or a batch — with NumPy.
 
-An s-op's value on an input of length n is a `Seq`: a 1-D array plus its RASP
-type ("ints", "floats", "strings", "bools"). A selector's value is an n×n bool
-matrix, M[q][k] (row = query position, column = key position).
+Values carry a leading batch axis. An s-op's value on B inputs of length n is a
+`Seq`: a (B, n) array plus its RASP type ("ints", "floats", "strings", "bools");
+a value that is the same for every input of the batch (`indices`, constants and
+everything computed from them alone) keeps a batch axis of size 1 and is shared.
+A selector's value is a bool array M[b, q, k] (row = query position, column = key
+position) of shape (1 or B, 1 or n, 1 or n): an axis along which the matrix is
+constant stays of size 1 (`select(1, 1, ==)` is a 1×1×1 array), so such
+selectors cost nothing and the aggregates over them are cheap.
 
-Every built-in operation is a handful of array operations: `select` is one
-broadcast comparison, a numeric aggregate a masked matrix product, a categorical
-aggregate a per-row min/max over integer codes, selector width a row sum.
-Each evaluation memoises node -> value, so shared sub-graphs are computed once.
-Python-only cases (mixed-type arithmetic, big ints) use NumPy's object arrays,
-which apply the Python operator element by element in C loops.
+Every built-in operation is a handful of array operations, chosen by measurement:
+`select` is one broadcast comparison (of ints narrowed to the smallest type that
+holds them: int16 compares twice as fast as int64); a numeric aggregate is an
+exact masked sum (einsum in float32/float64 where every partial sum is an exact
+integer, running sums for select(indices, indices, <=), only the non-zero keys of
+a mostly-zero s-op), computed in cache-sized row blocks — never a float64 copy of
+the selector; a categorical aggregate compares each row with its first selected
+value; selector width is a row count. Each evaluation memoises node -> value, so
+shared sub-graphs are computed once, and once no node needs a selector any more
+its array is written over by the next one. Python-only cases (mixed-type
+arithmetic, big ints) use NumPy's object arrays, which apply the Python operator
+element by element in C loops.
+
+A batch is evaluated as one: when the inputs of a batch disagree on something
+that decides a result's type (an aggregate that averages on one input and picks
+on another, tokens_asis of ints beside floats) the batch splits into groups that
+agree, and an error in a batch is narrowed down to the inputs that cause it.
+Before computing, the memory the selectors will need is estimated and an input
+that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueError.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import RaspTypeError, RaspValueError
+from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
     Aggregate,
     Lazy,
@@ -36,27 +56,59 @@ from .values import (
 
 INT64_SAFE = 2**62
 MAX_POWER_BITS = 1_000_000  # refuse integer powers whose result would be enormous
+BLOCK_ELEMENTS = 1 << 18  # matrix elements per block of an aggregate's temporaries (cache-sized)
+REUSE_BYTES = 1 << 20  # a selector array this big is written over by a later one once unused
+BATCH_SELECTOR_ELEMENTS = 1 << 22  # inputs per batch chunk: one selector of the chunk has about this many elements
 
 
 @dataclass
 class Seq:
-    """The value of an s-op on one input."""
+    """The value of an s-op: values of shape (n,) for one input, (1 or B, n) inside a batch."""
 
     values: np.ndarray
     type: str  # "ints", "floats", "strings" or "bools"
 
     def to_list(self) -> list:
         """Plain Python atoms (big ints stay exact)."""
+        if self.values.dtype != object:
+            return self.values.tolist()  # NumPy gives Python atoms
         return [_python_atom(v) for v in self.values.tolist()]
 
     def __len__(self) -> int:
-        return len(self.values)
+        return self.values.shape[-1]
 
 
 def _python_atom(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+class _Split(Exception):
+    """The rows of a batch must be evaluated in separate groups (row positions of each)."""
+
+    def __init__(self, groups: list[np.ndarray]):
+        super().__init__("split")
+        self.groups = groups
+
+
+def _uniform(keys: list) -> Any:
+    """The key shared by every row of a batch; rows with different keys split the batch.
+
+    A key None means "this row fails": such rows are evaluated one by one, so that
+    each gets its own error.
+    """
+    first = keys[0]
+    if all(key == first for key in keys):
+        return first
+    groups: dict[Any, list[int]] = {}
+    singles = []
+    for row, key in enumerate(keys):
+        if key is None:
+            singles.append([row])
+        else:
+            groups.setdefault(key, []).append(row)
+    raise _Split([np.array(rows) for rows in [*groups.values(), *singles]])
 
 
 # ------------------------------------------------------------------- inputs
@@ -76,6 +128,11 @@ def input_items(value: Any) -> list:
         )
     if not items:
         raise RaspValueError("the input is empty: an input needs at least one token")
+    if isinstance(value, str) and "\x00" not in value:
+        return items  # one-character strings: atoms
+    kinds = set(map(type, items))
+    if kinds <= _ATOM_KINDS and (str not in kinds or not any("\x00" in v for v in items if type(v) is str)):
+        return items
     for i, item in enumerate(items):
         if isinstance(item, str) and "\x00" in item:
             raise RaspValueError(f"input token at position {i} contains the NUL character, which rasp does not support")
@@ -86,13 +143,102 @@ def input_items(value: Any) -> list:
     return items
 
 
+_ATOM_KINDS = {str, int, float, bool}
+
+
 def format_atom(value: Any) -> str:
     value = _python_atom(value)
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        return _huge_int_text(value)
     return str(value)
+
+
+def _huge_int_text(value: int) -> str:
+    """An int too long for str() (Python refuses over 4300 digits): first and last digits, and the count."""
+    magnitude = abs(value)
+    digits = int(magnitude.bit_length() * math.log10(2)) + 1
+    if magnitude < 10 ** (digits - 1):
+        digits -= 1
+    sign = "-" if value < 0 else ""
+    head, tail = magnitude // 10 ** (digits - 6), magnitude % 10**6
+    return f"{sign}{head}…{tail:06d} ({digits} digits)"
+
+
+# ------------------------------------------------------------ memory budget
+
+DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+MEMORY_LIMIT_VARIABLE = "RASP_MEMORY_LIMIT"
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
+
+
+def parse_size(text: str) -> int | None:
+    """A memory size such as "4G", "512MiB", "1.5GB" or "2000000" in bytes; None for "none"/"off"."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if cleaned in ("none", "off", "unlimited"):
+        return None
+    number = cleaned.rstrip("kmgtib")
+    unit = cleaned[len(number):]
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError(f"not a memory size: {text!r} (write e.g. 4G, 512M or none)") from None
+    if unit not in _UNITS or not math.isfinite(amount) or amount <= 0:
+        raise ValueError(f"not a memory size: {text!r} (write e.g. 4G, 512M or none)")
+    return int(amount * _UNITS[unit])
+
+
+def format_size(size: float) -> str:
+    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{int(size)} bytes"
+
+
+_available_memory: list[int | None] = []
+
+
+def _memory_available() -> int | None:
+    """The memory the operating system says is available, read once (Linux: /proc/meminfo)."""
+    if not _available_memory:
+        found = None
+        try:
+            with open("/proc/meminfo") as meminfo:
+                for line in meminfo:
+                    if line.startswith("MemAvailable:"):
+                        found = int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            pass
+        _available_memory.append(found)
+    return _available_memory[0]
+
+
+def memory_budget() -> int | None:
+    """Bytes the selectors of one evaluation may use: RASP_MEMORY_LIMIT, else the smaller of
+    2 GiB and half the available memory. None: no limit."""
+    text = os.environ.get(MEMORY_LIMIT_VARIABLE)
+    if text:
+        try:
+            return parse_size(text)
+        except ValueError as error:
+            raise RaspValueError(f"{MEMORY_LIMIT_VARIABLE}: {error}") from None
+    available = _memory_available()
+    return DEFAULT_MEMORY_LIMIT if available is None else min(DEFAULT_MEMORY_LIMIT, available // 2)
+
+
+def _too_much_memory(n: int, batch: int, estimate: int, budget: int) -> RaspValueError:
+    what = f"an input of length {n}" if batch == 1 else f"a batch of {batch} inputs of length {n}"
+    return RaspValueError(
+        f"{what} needs about {format_size(estimate)} for its selectors ({n}×{n} matrices), "
+        f"more than the memory budget of {format_size(budget)}",
+        hint=f"use a shorter input, or raise the budget with the environment variable {MEMORY_LIMIT_VARIABLE} "
+        "(e.g. RASP_MEMORY_LIMIT=8G, or none) or `rasp --memory-limit 8G`",
+    )
 
 
 # --------------------------------------------------------------- sequences
@@ -115,21 +261,40 @@ def make_seq(array: np.ndarray) -> Seq:
     return _seq_from_objects(array)
 
 
-def _seq_from_objects(array: np.ndarray) -> Seq:
-    items = array.tolist()
+def _row_type(items: list) -> str | None:
+    """The §1.1 type of one sequence of Python atoms; None when it breaks the rule."""
     categories = {_CATEGORY.get(type(v)) or _category_of(v) for v in items}
-    if categories == {"strings"}:
-        return Seq(np.array(items, dtype=str), "strings")
-    if categories == {"bools"}:
-        return Seq(np.array(items, dtype=bool), "bools")
+    if len(categories) == 1:
+        only = next(iter(categories))
+        return None if only == "other" else only
     if categories <= {"ints", "bools"}:
-        return Seq(_int_array([int(v) for v in items]), "ints")
+        return "ints"
     if categories <= {"ints", "floats"}:
-        try:
-            return Seq(np.array([float(v) for v in items], dtype=np.float64), "floats")
-        except OverflowError:
-            raise RaspValueError("an int in the sequence is too large to mix with floats") from None
-    raise RaspTypeError(_mixed_types_message(items))
+        return "floats"
+    return None
+
+
+def _seq_from_objects(array: np.ndarray) -> Seq:
+    """An object array (one sequence per batch row) as a typed Seq."""
+    shape = array.shape
+    rows = array.reshape(-1, shape[-1]).tolist()
+    kinds = [_row_type(row) for row in rows]
+    if len(rows) > 1:
+        _uniform(kinds)
+    kind = kinds[0]
+    items = [v for row in rows for v in row]
+    if kind is None:
+        raise RaspTypeError(_mixed_types_message(items))
+    if kind == "strings":
+        return Seq(np.array(items, dtype=str).reshape(shape), "strings")
+    if kind == "bools":
+        return Seq(np.array(items, dtype=bool).reshape(shape), "bools")
+    if kind == "ints":
+        return Seq(_int_array([int(v) for v in items]).reshape(shape), "ints")
+    try:
+        return Seq(np.array([float(v) for v in items], dtype=np.float64).reshape(shape), "floats")
+    except OverflowError:
+        raise RaspValueError("an int in the sequence is too large to mix with floats") from None
 
 
 def _category_of(value: Any) -> str:
@@ -166,60 +331,172 @@ def _int_array(values: list[int]) -> np.ndarray:
     return array
 
 
-def _seq_of_atom(value: Any, n: int) -> Seq:
+def _seq_of_atom(value: Any, n: int = 1) -> Seq:
+    """An atom as a (1, n) sequence (n = 1 broadcasts against any length)."""
     if isinstance(value, bool):
-        return Seq(np.full(n, value, dtype=bool), "bools")
+        return Seq(np.full((1, n), value, dtype=bool), "bools")
     if isinstance(value, int):
-        return make_seq(_int_array([value] * n))
+        return make_seq(_int_array([value] * n).reshape(1, n))
     if isinstance(value, float):
-        return Seq(np.full(n, value, dtype=np.float64), "floats")
-    return Seq(np.full(n, value, dtype=f"<U{max(1, len(value))}"), "strings")
+        return Seq(np.full((1, n), value, dtype=np.float64), "floats")
+    return Seq(np.full((1, n), value, dtype=f"<U{max(1, len(value))}"), "strings")
+
+
+def _full_length(seq: Seq, n: int) -> Seq:
+    """seq with its position axis spread to n (a view)."""
+    if seq.values.shape[-1] == n:
+        return seq
+    return Seq(np.broadcast_to(seq.values, (seq.values.shape[0], n)), seq.type)
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    return np.asarray(array).reshape(-1)
+
+
+def _first_true(mask: np.ndarray) -> int:
+    """The first True position of a mask (for messages: with one input, the position in it)."""
+    return int(np.flatnonzero(_flat(mask))[0])
 
 
 # ---------------------------------------------------------------- evaluator
 
 
-class Evaluation:
-    """Evaluates graph nodes on one input, memoising every node it computes."""
+def _selector_bytes(batch: int, n: int) -> int:
+    return batch * n * n
 
-    def __init__(self, items: list):
-        self.items = items
-        self.n = len(items)
-        self.memo: dict[int, Any] = {}
 
-    def value(self, node: Lazy) -> Any:
-        """Seq for an s-op, bool matrix for a selector."""
-        for current in _postorder(node, self.memo):
-            try:
-                with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                    self.memo[id(current)] = self._compute(current)
-            except (RaspValueError, RaspTypeError) as error:
-                if current.origin is not None and not error.context:
-                    error.add_context(current.origin, f"while computing `{current.name}`")
-                raise
-        return self.memo[id(node)]
+class _Batch:
+    """Evaluates graph nodes on B inputs of one length n, memoising every node it computes."""
+
+    def __init__(self, rows: list[list], n: int, memo: dict[int, Any] | None = None):
+        self.rows = rows
+        self.size = len(rows)
+        self.n = n
+        self.memo: dict[int, Any] = {} if memo is None else memo
+        self.alive: list[Lazy] = []  # the memo's nodes: kept alive so that their ids are not reused
+        self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
+        self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
+        self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+
+    def compute(self, root: Lazy) -> Any:
+        """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
+        order = _postorder(root, self.memo)
+        self.check_memory(order)
+        users = _count_users(order)
+        self.reusable, self.owned = set(), set()  # about this call's nodes only: earlier roots stay intact
+        try:
+            for current in order:
+                self._compute_into_memo(current)
+                self._forget_unused_selectors(current, users, root)
+                if isinstance(current, (Select, SelectorCombination)):
+                    self.owned.add(id(current))
+                    if users[id(current)] == 1 and current is not root:
+                        self.reusable.add(id(current))
+        finally:
+            self.spare.clear()
+        return self.memo[id(root)]
+
+    def _compute_into_memo(self, node: Lazy) -> None:
+        try:
+            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+                self.memo[id(node)] = self._compute(node)
+            self.alive.append(node)
+        except (RaspValueError, RaspTypeError) as error:
+            if node.origin is not None and not error.context:
+                error.add_context(node.origin, f"while computing `{node.name}`")
+            if self.size > 1 and not self._shared_by_all_rows(node):
+                half = self.size // 2
+                raise _Split([np.arange(half), np.arange(half, self.size)]) from error
+            raise
+
+    def check_memory(self, order: list[Lazy]) -> None:
+        estimate = self.memory_estimate(order)
+        budget = memory_budget()
+        if budget is not None and estimate > budget:
+            raise _too_much_memory(self.n, self.size, estimate, budget)
+
+    def memory_estimate(self, order: list[Lazy]) -> int:
+        """Peak bytes of the selectors alive at once while computing `order`, plus the s-ops and
+        a block of temporaries (an upper bound: constant selectors take less)."""
+        users = _count_users(order)
+        selector = _selector_bytes(self.size, self.n)
+        live = peak = 0
+        for node in order:
+            if isinstance(node, (Select, SelectorCombination)):
+                live += selector
+                peak = max(peak, live)
+            for parent in set(node.parents()):
+                if id(parent) in users:
+                    users[id(parent)] -= 1
+                    if users[id(parent)] == 0 and isinstance(parent, (Select, SelectorCombination)):
+                        live -= selector
+        sops = sum(1 for node in order if not isinstance(node, (Select, SelectorCombination)))
+        temporaries = min(selector, BLOCK_ELEMENTS) * 8 * 2  # an aggregate's block: numbers and a mask
+        return peak + sops * self.size * self.n * 8 + temporaries
+
+    def _forget_unused_selectors(self, node: Lazy, users: dict[int, int], root: Lazy) -> None:
+        for parent in set(node.parents()):
+            key = id(parent)
+            if key in users:
+                users[key] -= 1
+                if users[key] == 0 and parent is not root and isinstance(parent, (Select, SelectorCombination)):
+                    array = self.memo.pop(key, None)
+                    if key in self.owned and array is not None and _worth_reusing(array):
+                        self.spare.append(array)
+                    self.owned.discard(key)
+
+    def _spare_array(self, shape: tuple) -> np.ndarray | None:
+        for i, array in enumerate(self.spare):
+            if array.shape == shape:
+                return self.spare.pop(i)
+        return None
+
+    def _shared_by_all_rows(self, node: Lazy) -> bool:
+        """Is the node's value the same for every input (its failure then is every input's)?"""
+        if isinstance(node, Primitive):
+            return node.primitive == "indices"
+        return all(_batch_size(self.memo[id(p)]) == 1 for p in node.parents())
 
     def _operand(self, value: Any) -> Seq:
-        return self.memo[id(value)] if isinstance(value, Lazy) else _seq_of_atom(value, self.n)
+        return self.memo[id(value)] if isinstance(value, Lazy) else _seq_of_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
         if isinstance(node, Primitive):
-            return primitive_value(node.primitive, self.items)
+            return primitive_value(node.primitive, self.rows, self.n)
         if isinstance(node, Map):
-            return map_value(node, self._map_operands(node))
+            return _full_length(map_value(node, self._map_operands(node)), self.n)
         if isinstance(node, Select):
-            return select_matrix(self._operand(node.key), self._operand(node.query), node.op)
+            key, query = self._operand(node.key), self._operand(node.query)
+            shape = (max(key.values.shape[0], query.values.shape[0]), query.values.shape[-1], key.values.shape[-1])
+            return select_matrix(key, query, node.op, out=self._spare_array(shape))
         if isinstance(node, SelectorCombination):
-            matrices = [self.memo[id(a)] for a in node.args]
-            if node.op == "not":
-                return ~matrices[0]
-            return (matrices[0] & matrices[1]) if node.op == "and" else (matrices[0] | matrices[1])
+            return self._combine(node)
         if isinstance(node, Aggregate):
-            return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default)
+            return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                                   _prefix_of(node.selector))
         if isinstance(node, SelectorWidth):
-            return Seq(self.memo[id(node.selector)].sum(axis=1, dtype=np.int64), "ints")
+            return selector_width(self.memo[id(node.selector)], self.n)
         raise TypeError(f"unknown node {node!r}")
 
+    def _combine(self, node: SelectorCombination) -> np.ndarray:
+        """and / or / not of selectors, written over an operand that nothing else needs."""
+        matrices = [self.memo[id(a)] for a in node.args]
+        if node.op == "not":
+            return np.logical_not(matrices[0], out=self._reusable(node, matrices[0].shape))
+        combine = np.logical_and if node.op == "and" else np.logical_or
+        shape = np.broadcast_shapes(matrices[0].shape, matrices[1].shape)
+        out = self._reusable(node, shape)
+        return combine(matrices[0], matrices[1], out=self._spare_array(shape) if out is None else out)
+
+    def _reusable(self, node: SelectorCombination, shape: tuple) -> np.ndarray | None:
+        """A parent's array of this shape that this batch computed and only `node` uses, if any."""
+        for parent in node.args:
+            array = self.memo[id(parent)]
+            if id(parent) in self.reusable and array.shape == shape and sum(a is parent for a in node.args) == 1:
+                self.reusable.discard(id(parent))
+                self.owned.discard(id(parent))  # the array now holds `node`'s value
+                return array
+        return None
 
     def _map_operands(self, node: Map) -> list:
         if node.op == "lookup":  # (container, s-op)
@@ -227,6 +504,32 @@ class Evaluation:
         if node.op == "in":  # (s-op, tuple of atoms)
             return [self._operand(node.args[0]), node.args[1]]
         return [self._operand(a) for a in node.args]
+
+
+def _prefix_of(selector: Lazy) -> str | None:
+    """"<" or "<=" for select(indices, indices, < or <=) (each query sees the keys before it), else None."""
+    if not (isinstance(selector, Select) and selector.op in ("<", "<=")):
+        return None
+    on_indices = all(isinstance(p, Primitive) and p.primitive == "indices" for p in (selector.key, selector.query))
+    return selector.op if on_indices else None
+
+
+def _worth_reusing(array: np.ndarray) -> bool:
+    return array.nbytes >= REUSE_BYTES and array.flags.c_contiguous and array.flags.writeable
+
+
+def _batch_size(value: Any) -> int:
+    return (value.values if isinstance(value, Seq) else value).shape[0]
+
+
+def _count_users(order: list[Lazy]) -> dict[int, int]:
+    """For each node of `order`, how many nodes of `order` use it."""
+    users = {id(node): 0 for node in order}
+    for node in order:
+        for parent in set(node.parents()):
+            if id(parent) in users:
+                users[id(parent)] += 1
+    return users
 
 
 def _postorder(root: Lazy, done: dict[int, Any]) -> list[Lazy]:
@@ -251,43 +554,171 @@ def _postorder(root: Lazy, done: dict[int, Any]) -> list[Lazy]:
     return order
 
 
+class Evaluation:
+    """Evaluates graph nodes on one input, memoising every node it computes."""
+
+    def __init__(self, items: list):
+        self.items = items
+        self.n = len(items)
+        self._batch = _Batch([items], self.n)
+
+    @property
+    def memo(self) -> dict[int, Any]:
+        return self._batch.memo
+
+    def value(self, node: Lazy) -> Any:
+        """Seq (values of shape (n,)) for an s-op, n×n bool matrix for a selector."""
+        return _row_value(self._batch.compute(node), 0, self.n)
+
+
+def _row_value(value: Any, row: int, n: int) -> Any:
+    """One input's value out of a batch value."""
+    if isinstance(value, Seq):
+        values = value.values[row if value.values.shape[0] > 1 else 0]
+        return Seq(values if values.shape == (n,) else np.broadcast_to(values, (n,)), value.type)
+    matrix = value[row if value.shape[0] > 1 else 0]
+    return matrix if matrix.shape == (n, n) else np.broadcast_to(matrix, (n, n))
+
+
 def evaluate(node: Lazy, value: Any) -> Any:
     """Evaluate `node` on a RASP input value (string, list or dict)."""
     return Evaluation(input_items(value)).value(node)
 
 
+# ------------------------------------------------------------------ batches
+
+
+def evaluate_batch(node: Lazy, inputs: list) -> list:
+    """Evaluate `node` on many inputs at once.
+
+    Returns one entry per input, in order: (items, value) where value is a Seq
+    (shape (n,)) or an n×n bool matrix, or (items or None, RaspError) for an input
+    that fails; the error's message starts with "input i:" (i counts from 0).
+    Inputs of equal length are stacked and evaluated together; an error in one
+    input does not stop the others.
+    """
+    results: list = [None] * len(inputs)
+    by_length: dict[int, list[int]] = {}
+    validated: list = [None] * len(inputs)
+    for index, value in enumerate(inputs):
+        try:
+            validated[index] = input_items(value)
+        except RaspError as error:
+            results[index] = (None, _for_input(error, index))
+            continue
+        by_length.setdefault(len(validated[index]), []).append(index)
+    for n, indices in by_length.items():
+        for chunk in _chunks(indices, _chunk_size(node, n)):
+            rows = [validated[i] for i in chunk]
+            for positions, outcome in _evaluate_rows(node, rows, n, {}):
+                for row, position in enumerate(positions.tolist()):  # row: in the outcome's batch
+                    index = chunk[position]
+                    if isinstance(outcome, RaspError):
+                        results[index] = (rows[position], _for_input(copy.copy(outcome), index))
+                    else:
+                        results[index] = (rows[position], _row_value(outcome, row, n))
+    return results
+
+
+def _for_input(error: RaspError, index: int) -> RaspError:
+    error.message = f"input {index}: {error.message}"
+    return error
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _chunk_size(node: Lazy, n: int) -> int:
+    """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
+    size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
+    if size > 1:
+        order = _postorder(node, {})
+        budget = memory_budget()
+        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(order) > budget:
+            size //= 2
+    return size
+
+
+def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
+    """[(row positions, value or RaspError)] for a batch of rows, splitting it where needed.
+
+    A value's batch axis follows its row positions (or has size 1: the same for all).
+    """
+    batch = _Batch(rows, n, memo)
+    try:
+        return [(np.arange(len(rows)), batch.compute(node))]
+    except RaspError as error:
+        return [(np.arange(len(rows)), error)]
+    except _Split as split:
+        pieces = []
+        for group in split.groups:
+            sub_memo = {key: _take_rows(value, group) for key, value in batch.memo.items()}
+            for positions, outcome in _evaluate_rows(node, [rows[i] for i in group], n, sub_memo):
+                pieces.append((group[positions], outcome))
+        return pieces
+
+
+def _take_rows(value: Any, rows: np.ndarray) -> Any:
+    if isinstance(value, Seq):
+        return Seq(value.values[rows], value.type) if value.values.shape[0] > 1 else value
+    return value[rows] if value.shape[0] > 1 else value
+
+
 # --------------------------------------------------------------- primitives
 
 
-def primitive_value(primitive: str, items: list) -> Seq:
-    n = len(items)
+def primitive_value(primitive: str, rows: list[list], n: int) -> Seq:
+    """A primitive s-op on a batch of inputs (rows of items, all of length n)."""
     if primitive == "indices":
-        return Seq(np.arange(n, dtype=np.int64), "ints")
+        return Seq(np.arange(n, dtype=np.int64)[None, :], "ints")
     if primitive == "tokens_str":
-        if all(isinstance(v, str) for v in items):
-            return Seq(np.array(items, dtype=str), "strings")
-        return Seq(np.array(list(map(str, items)), dtype=str), "strings")
+        if all(isinstance(v, str) for row in rows for v in row):
+            return Seq(np.array(rows, dtype=str).reshape(len(rows), n), "strings")
+        return Seq(np.array([_strings(row) for row in rows], dtype=str).reshape(len(rows), n), "strings")
     if primitive == "tokens_asis":
-        array = np.empty(n, dtype=object)
-        array[:] = items
+        array = np.empty((len(rows), n), dtype=object)
+        for b, row in enumerate(rows):
+            array[b, :] = row
         return make_seq(array)
     if primitive == "tokens_bool":
-        return Seq(np.array(list(map(bool, items)), dtype=bool), "bools")
+        return Seq(np.array([list(map(bool, row)) for row in rows], dtype=bool).reshape(len(rows), n), "bools")
     convert = int if primitive == "tokens_int" else float
-    try:
-        converted = list(map(convert, items))
-    except (ValueError, OverflowError, TypeError):
-        for i, v in enumerate(items):
-            try:
-                convert(v)
-            except (ValueError, OverflowError, TypeError):
-                raise RaspValueError(
-                    f"{primitive}: token {format_atom(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
-                ) from None
-        raise
+    failures = [_conversion_failure(primitive, convert, row) for row in rows]
+    if len(rows) > 1:
+        _uniform([None if failure else "ok" for failure in failures])
+    if failures[0]:
+        raise failures[0]
+    converted = [convert(v) for row in rows for v in row]
     if convert is int:
-        return Seq(_int_array(converted), "ints")
-    return Seq(np.array(converted, dtype=np.float64), "floats")
+        return Seq(_int_array(converted).reshape(len(rows), n), "ints")
+    return Seq(np.array(converted, dtype=np.float64).reshape(len(rows), n), "floats")
+
+
+def _strings(row: list) -> list[str]:
+    try:
+        return list(map(str, row))
+    except ValueError:  # an int over Python's limit on int digits
+        i = next(i for i, v in enumerate(row) if isinstance(v, int) and v.bit_length() > 10_000)
+        raise RaspValueError(
+            f"tokens_str: token {format_atom(row[i])} at position {i} is an int too long to turn into a string"
+        ) from None
+
+
+def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | None:
+    try:
+        list(map(convert, row))
+        return None
+    except (ValueError, OverflowError, TypeError):
+        pass
+    for i, v in enumerate(row):
+        try:
+            convert(v)
+        except (ValueError, OverflowError, TypeError):
+            return RaspValueError(
+                f"{primitive}: token {format_atom(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
+            )
+    return None
 
 
 # ----------------------------------------------------------- elementwise ops
@@ -333,7 +764,7 @@ def truthiness(seq: Seq) -> np.ndarray:
     if seq.type == "strings":
         return np.char.str_len(values) > 0
     if values.dtype == object:
-        return np.array([bool(v) for v in values], dtype=bool)
+        return np.array([bool(v) for v in _flat(values).tolist()], dtype=bool).reshape(values.shape)
     return values != 0
 
 
@@ -352,8 +783,8 @@ def binary_op(op: str, a: Seq, b: Seq) -> Seq:
     return object_op(op, a.values, b.values)
 
 
-def compare(op: str, a: Seq, b: Seq) -> np.ndarray:
-    """Python's comparison semantics, elementwise and broadcasting."""
+def compare(op: str, a: Seq, b: Seq, out: np.ndarray | None = None) -> np.ndarray:
+    """Python's comparison semantics, elementwise and broadcasting (into `out` if given and possible)."""
     a_str, b_str = a.type == "strings", b.type == "strings"
     if a_str != b_str:
         if op in ("==", "!="):
@@ -365,7 +796,7 @@ def compare(op: str, a: Seq, b: Seq) -> np.ndarray:
         )
     if _mixes_big_ints_with_floats(a.values, b.values):  # float64 would round the ints
         return _NP_COMPARE[op](a.values.astype(object), b.values.astype(object)).astype(bool)
-    return _NP_COMPARE[op](a.values, b.values)
+    return _NP_COMPARE[op](a.values, b.values, out=out)
 
 
 def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
@@ -390,8 +821,7 @@ def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if op == "/":
         return make_seq(np.true_divide(a, b, dtype=np.float64))
     if op == "%":
-        with np.errstate(all="ignore"):
-            return make_seq(np.remainder(a, b))
+        return make_seq(np.remainder(a, b))
     return power(a, b)
 
 
@@ -400,7 +830,7 @@ def _max_abs(array: np.ndarray) -> float:
     if array.size == 0:
         return 0
     if array.dtype == object:
-        return max(abs(v) for v in array.ravel().tolist())
+        return max(abs(v) for v in _flat(array).tolist())
     if array.dtype.kind in "iub":
         return int(np.max(np.abs(array.astype(np.int64))))
     return float(np.max(np.abs(array)))
@@ -420,8 +850,8 @@ def _may_overflow(op: str, a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _division_by_zero(op: str, a: np.ndarray, b: np.ndarray) -> RaspValueError:
-    a, b = np.broadcast_arrays(a, b)
-    i = int(np.flatnonzero(b == 0)[0])
+    a, b = (_flat(x) for x in np.broadcast_arrays(a, b))
+    i = _first_true(b == 0)
     word = "division" if op == "/" else "modulo"
     return RaspValueError(
         f"{word} by zero at position {i}: {format_atom(a[i])} {op} {format_atom(b[i])}"
@@ -430,27 +860,31 @@ def _division_by_zero(op: str, a: np.ndarray, b: np.ndarray) -> RaspValueError:
 
 def power(a: np.ndarray, b: np.ndarray) -> Seq:
     a_b, b_b = np.broadcast_arrays(a, b)
-    if a.dtype.kind == "i" and b.dtype.kind == "i" and np.all(b >= 0):
-        return make_seq(np.power(a, b))
+    if a.dtype.kind == "i" and b.dtype.kind == "i":
+        exponents_natural = _uniform((b_b >= 0).reshape(b_b.shape[0], -1).all(axis=1).tolist())
+        if exponents_natural:
+            return make_seq(np.power(a, b))
     af, bf = a_b.astype(np.float64), b_b.astype(np.float64)
-    bad = (af == 0) & (bf < 0)
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RaspValueError(f"0 cannot be raised to a negative power (position {i}: {format_atom(a_b[i])} ^ {format_atom(b_b[i])})")
-    bad = (af < 0) & np.isfinite(af) & np.isfinite(bf) & (bf != np.floor(bf))
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RaspValueError(
-            f"a negative number to a fractional power has no real value (position {i}: "
-            f"{format_atom(a_b[i])} ^ {format_atom(b_b[i])})"
-        )
-    with np.errstate(all="ignore"):
-        result = np.power(af, bf)
-    bad = ~np.isfinite(result) & np.isfinite(af) & np.isfinite(bf)
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RaspValueError(f"power too large at position {i}: {format_atom(a_b[i])} ^ {format_atom(b_b[i])}")
+    _refuse_at(
+        (af == 0) & (bf < 0), a_b, b_b,
+        lambda i, x, y: f"0 cannot be raised to a negative power (position {i}: {x} ^ {y})",
+    )
+    _refuse_at(
+        (af < 0) & np.isfinite(af) & np.isfinite(bf) & (bf != np.floor(bf)), a_b, b_b,
+        lambda i, x, y: f"a negative number to a fractional power has no real value (position {i}: {x} ^ {y})",
+    )
+    result = np.power(af, bf)
+    _refuse_at(
+        ~np.isfinite(result) & np.isfinite(af) & np.isfinite(bf), a_b, b_b,
+        lambda i, x, y: f"power too large at position {i}: {x} ^ {y}",
+    )
     return Seq(result, "floats")
+
+
+def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
+    if np.any(bad):
+        i = _first_true(bad)
+        raise RaspValueError(message(i, format_atom(_flat(a)[i]), format_atom(_flat(b)[i])))
 
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
@@ -474,13 +908,13 @@ def power_too_large(base: Any, exponent: Any) -> bool:
 
 
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
-    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
         if power_too_large(x, y):
             raise RaspValueError(f"power too large at position {i}: {format_atom(x)} ^ {format_atom(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
-    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
         try:
             function(x, y)
         except ZeroDivisionError:
@@ -497,7 +931,7 @@ def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValue
 def unary_sign(op: str, seq: Seq) -> Seq:
     if seq.type == "strings":
         raise RaspTypeError(
-            f"cannot apply unary `{'-' if op == 'neg' else '+'}` to strings (e.g. {format_atom(seq.values[0])})"
+            f"cannot apply unary `{'-' if op == 'neg' else '+'}` to strings (e.g. {format_atom(seq.values.flat[0])})"
         )
     values = _arith_array(seq)
     return make_seq(-values if op == "neg" else +values)
@@ -505,17 +939,17 @@ def unary_sign(op: str, seq: Seq) -> Seq:
 
 def round_seq(seq: Seq) -> Seq:
     if seq.type == "strings":
-        raise RaspTypeError(f"cannot round strings (e.g. {format_atom(seq.values[0])})")
+        raise RaspTypeError(f"cannot round strings (e.g. {format_atom(seq.values.flat[0])})")
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
     if not np.all(np.isfinite(values)):
-        i = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise RaspValueError(f"cannot round {format_atom(values[i])} (position {i}) to an int")
+        i = _first_true(~np.isfinite(values))
+        raise RaspValueError(f"cannot round {format_atom(_flat(values)[i])} (position {i}) to an int")
     rounded = np.rint(values)  # half to even, as Python's round
     if np.max(np.abs(rounded), initial=0) < INT64_SAFE:
         return Seq(rounded.astype(np.int64), "ints")
-    return Seq(_int_array([round(v) for v in values.tolist()]), "ints")
+    return Seq(_int_array([round(v) for v in _flat(values).tolist()]).reshape(values.shape), "ints")
 
 
 def ternary(cond: Seq, then: Seq, otherwise: Seq) -> Seq:
@@ -527,11 +961,11 @@ def ternary(cond: Seq, then: Seq, otherwise: Seq) -> Seq:
 
 
 def _equal_to_atom(seq: Seq, atom: Any) -> np.ndarray:
-    return compare("==", seq, _seq_of_atom(atom, 1))
+    return compare("==", seq, _seq_of_atom(atom))
 
 
 def membership(seq: Seq, container: tuple) -> Seq:
-    result = np.zeros(len(seq), dtype=bool)
+    result = np.zeros(seq.values.shape, dtype=bool)
     for atom in dict.fromkeys(container):
         result |= _equal_to_atom(seq, atom)
     return Seq(result, "bools")
@@ -545,11 +979,12 @@ def lookup(container: Any, seq: Seq) -> Seq:
         found.append(_lookup_one(container, key, seq))
     array = np.empty(len(found), dtype=object)
     array[:] = found
-    return make_seq(array[inverse.reshape(-1)])
+    return make_seq(array[inverse.reshape(seq.values.shape)])
 
 
 def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
-    matches = np.flatnonzero(seq.values == key) if seq.values.dtype != object else np.zeros(0)
+    values = _flat(seq.values)
+    matches = np.flatnonzero(values == key) if values.dtype != object else np.zeros(0)
     position = int(matches[0]) if matches.size else 0
     if isinstance(container, dict):
         if key not in container:
@@ -563,7 +998,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
         if not -len(container) <= key < len(container):
             what = "string" if isinstance(container, str) else "list"
             raise RaspValueError(
-                f"index {key} (position {position}) is out of range for a {what} of length {len(container)}"
+                f"index {format_atom(key)} (position {position}) is out of range for a {what} "
+                f"of length {len(container)}"
             )
         value = container[key]
     if not is_atom(value):
@@ -574,107 +1010,255 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
 # ---------------------------------------------------------------- selectors
 
 
-def select_matrix(key: Seq, query: Seq, op: str) -> np.ndarray:
-    """M[q][k] = key[k] op query[q]."""
-    n = max(len(key), len(query))
+def select_matrix(key: Seq, query: Seq, op: str, out: np.ndarray | None = None) -> np.ndarray:
+    """M[b, q, k] = key[b, k] op query[b, q]; axes along which M is constant keep size 1.
+
+    out: an array of the result's shape to write into, if the comparison allows.
+    """
     k, q = key, query
+    if (k.type == "strings") != (q.type == "strings") and op in ("==", "!="):
+        return np.full((1, 1, 1), op == "!=", dtype=bool)  # strings never equal numbers
     if k.type == "strings" and q.type == "strings":
         codes_k, codes_q = _shared_codes(k.values, q.values)
         k, q = Seq(codes_k, "ints"), Seq(codes_q, "ints")
-    matrix = compare(op, Seq(k.values[None, :], k.type), Seq(q.values[:, None], q.type))
-    return np.broadcast_to(matrix, (n, n))
+    if k.values.dtype.kind == "i" and q.values.dtype.kind == "i":
+        k, q = _narrowed(k, q)
+    return compare(op, Seq(k.values[:, None, :], k.type), Seq(q.values[:, :, None], q.type), out)
+
+
+def _narrowed(a: Seq, b: Seq) -> tuple[Seq, Seq]:
+    """Int sequences in the smallest int type that holds both (an n×n comparison of int16 takes
+    less than half the time of int64)."""
+    low = min(int(a.values.min()), int(b.values.min()))
+    high = max(int(a.values.max()), int(b.values.max()))
+    for kind in (np.int8, np.int16, np.int32):
+        limits = np.iinfo(kind)
+        if limits.min <= low and high <= limits.max:
+            return Seq(a.values.astype(kind), a.type), Seq(b.values.astype(kind), b.type)
+    return a, b
 
 
 def _shared_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes with the same order as the strings of both arrays."""
-    _, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    _, inverse = np.unique(np.concatenate([_flat(a), _flat(b)]), return_inverse=True)
     inverse = inverse.reshape(-1)
-    return inverse[: len(a)], inverse[len(a):]
+    return inverse[: a.size].reshape(a.shape), inverse[a.size:].reshape(b.shape)
+
+
+def _count_rows(matrix: np.ndarray) -> np.ndarray:
+    """The number of True per row (last axis) of a bool array, as int64."""
+    counter = np.uint16 if matrix.shape[-1] < 2**16 else np.int64
+    return matrix.view(np.uint8).sum(axis=-1, dtype=counter).astype(np.int64)
+
+
+def selector_width(matrix: np.ndarray, n: int) -> Seq:
+    """The number of selected keys of each query row."""
+    if matrix.shape[2] == 1:  # each row selects every key or none
+        width = matrix[:, :, 0].astype(np.int64) * n
+    else:
+        width = _count_rows(matrix)
+    return Seq(np.broadcast_to(width, (width.shape[0], n)), "ints")
 
 
 # ---------------------------------------------------------------- aggregate
 
-
-def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any) -> Seq:
-    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value."""
-    n = matrix.shape[0]
-    width = matrix.sum(axis=1)
-    first = matrix.argmax(axis=1)
-    picked = seq.values[first]
-    many = width >= 2
-    if np.any(many):
-        if seq.type in ("ints", "floats"):
-            picked = _numeric_mean(matrix, seq, width, picked, many)
-        else:
-            _check_all_equal(matrix, seq, many)
-    none = width == 0
-    if not np.any(none):
-        return make_seq(picked)
-    return _with_default(picked, none, default, seq.type, n)
+_TYPE_OF_DEFAULT = {bool: "bools", int: "ints", float: "floats", str: "strings"}
 
 
-def _numeric_mean(matrix, seq: Seq, width, picked, many) -> np.ndarray:
-    """Means of the rows that select several positions; picks elsewhere.
+def _combined_type(a: str, b: str) -> str | None:
+    """SPEC §1.1 for a sequence holding values of two types; None if they cannot mix."""
+    if a == b:
+        return a
+    pair = {a, b}
+    if pair == {"ints", "bools"}:
+        return "ints"
+    if pair == {"ints", "floats"}:
+        return "floats"
+    return None
 
-    Sums run in position order, as Python's sum() does, so float means equal the
-    reference's to the last bit (integer sums are exact either way).
+
+def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
+    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value.
+
+    prefix "<" or "<=": the selector is select(indices, indices, prefix), whose row sums
+    are running sums.
     """
-    rows = np.flatnonzero(many)
-    sub = matrix[rows]
-    try:
-        result = picked.astype(np.float64)
-        if seq.values.dtype == object or (seq.type == "ints" and _max_abs(seq.values) * len(seq) >= 2**53):
-            exact = seq.values.astype(object)  # Python ints: exact sums, correctly rounded means
-            means = [s / w for s, w in zip((sub.astype(object) @ exact).tolist(), width[rows].tolist())]
-        elif seq.type == "floats":
-            means = np.cumsum(np.where(sub, seq.values[None, :], 0.0), axis=1)[:, -1] / width[rows]
-        else:
-            means = (sub.astype(np.float64) @ seq.values.astype(np.float64)) / width[rows]
-    except OverflowError:
-        raise RaspValueError("aggregate: the values are too large to average as floats") from None
-    result[rows] = means
-    return result
-
-
-def _check_all_equal(matrix, seq: Seq, many) -> None:
-    _, codes = np.unique(seq.values, return_inverse=True)
-    codes = codes.reshape(-1)
-    rows = np.flatnonzero(many)
-    sub = matrix[rows]
-    big = np.iinfo(np.int64).max
-    low = np.where(sub, codes[None, :], big).min(axis=1)
-    high = np.where(sub, codes[None, :], -1).max(axis=1)
-    mixed = low != high
-    if np.any(mixed):
-        r = int(rows[np.flatnonzero(mixed)[0]])
-        selected = np.flatnonzero(matrix[r])
-        shown = ", ".join(format_atom(seq.values[k]) for k in selected[:6])
-        if len(selected) > 6:
-            shown += ", …"
-        hint = (
-            "average bools with indicator(...), e.g. aggregate(sel, indicator(s))"
-            if seq.type == "bools"
-            else "a row that selects several positions must see equal values, or numbers to average"
-        )
-        raise RaspValueError(
-            f"aggregate: row {r} selects {len(selected)} positions with different values ({shown}); "
-            f"only numbers can be averaged",
-            hint=hint,
-        )
-
-
-def _with_default(picked: np.ndarray, none: np.ndarray, default: Any, seq_type: str, n: int) -> Seq:
+    values = _full_length(seq, n).values
+    batch = max(matrix.shape[0], values.shape[0])
+    rows = matrix.shape[1]
+    if matrix.shape[2] == 1:  # each query row selects every key or none
+        width = matrix[:, :, 0].astype(np.int64) * n
+        first = np.zeros(width.shape, dtype=np.int64)
+    else:
+        width = _count_rows(matrix)
+        first = matrix.argmax(axis=-1)
+    width = np.broadcast_to(width, (batch, rows))
+    picked = np.take_along_axis(np.broadcast_to(values, (batch, n)), np.broadcast_to(first, (batch, rows)), axis=-1)
+    many, none = width >= 2, width == 0
+    numeric = seq.type in ("ints", "floats")
+    result_type = _uniform(_aggregate_types(seq.type, numeric, default, many, none))
+    if result_type is None:
+        _refuse_mixed_default(seq.type, default, none)
     if np.all(none):
         return _seq_of_atom(default, n)
-    if seq_type == "strings" and not isinstance(default, str):
-        r = int(np.flatnonzero(none)[0])
+    if np.any(many):
+        if numeric:
+            picked = _numeric_mean(matrix, values, width, picked, many, batch, prefix)
+        else:
+            _check_all_equal(matrix, values, picked, many, seq.type, batch)
+    if np.any(none):
+        picked = _with_default(picked, none, default)
+    return make_seq(np.broadcast_to(picked, (batch, n)) if rows == 1 else picked)
+
+
+def _aggregate_types(seq_type: str, numeric: bool, default: Any, many: np.ndarray, none: np.ndarray) -> list:
+    """The type of the aggregate's value for each input of the batch (None: a mixed-type error)."""
+    default_type = _TYPE_OF_DEFAULT[type(default)]
+    types = []
+    for any_many, any_none, all_none in zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist()):
+        if all_none:
+            types.append(default_type)
+            continue
+        picked_type = "floats" if any_many and numeric else seq_type
+        types.append(_combined_type(picked_type, default_type) if any_none else picked_type)
+    return types
+
+
+def _refuse_mixed_default(seq_type: str, default: Any, none: np.ndarray) -> None:
+    r = _first_true(none)
+    if seq_type == "strings":
         raise RaspTypeError(
             f"aggregate of strings: row {r} selects nothing and falls back to the default "
             f"{format_atom(default)}, which mixes strings and numbers",
             hint='pass a string default, e.g. aggregate(sel, s, "-")',
         )
-    filler = _seq_of_atom(default, n).values
+    raise RaspTypeError(
+        f"aggregate: row {r} selects nothing and falls back to the default {format_atom(default)}, "
+        f"which does not mix with the {seq_type} of the other rows"
+    )
+
+
+def _blocks(batch: int, rows: int, n: int) -> list[tuple[slice, slice]]:
+    """(batch slice, row slice) blocks of about BLOCK_ELEMENTS matrix elements each."""
+    per_row = max(1, BLOCK_ELEMENTS // n)
+    if rows >= per_row or batch == 1:
+        step = min(rows, per_row)
+        return [(slice(b, b + 1), slice(r, r + step)) for b in range(batch) for r in range(0, rows, step)]
+    step = max(1, per_row // rows)
+    return [(slice(b, b + step), slice(0, rows)) for b in range(0, batch, step)]
+
+
+def _block_of(array: np.ndarray, rows_slice: slice) -> np.ndarray:
+    """The block's batch rows of an array whose batch axis may be shared (size 1)."""
+    return array if array.shape[0] == 1 else array[rows_slice]
+
+
+def _selected_sums(matrix: np.ndarray, values: np.ndarray, batch: int) -> np.ndarray:
+    """sums[b, q] = sum of values[b, k] over the keys k that row q selects, exactly.
+
+    Ints are summed as float32 or float64 where every partial sum is an exactly
+    representable integer (einsum: no BLAS threads), else as Python ints; floats
+    are summed in position order (as the reference's sum()), block by block.
+    """
+    if values.dtype.kind == "i":
+        nonzero = np.flatnonzero((values != 0).any(axis=0))
+        if nonzero.size * 8 < values.shape[-1]:  # mostly zeros (a BOS marker): only those keys count
+            matrix, values = matrix[..., nonzero], values[..., nonzero]
+    rows, n = matrix.shape[1], max(values.shape[-1], 1)
+    dtype: Any = object
+    if values.dtype.kind == "f":
+        dtype = np.float64
+    elif values.dtype.kind == "i":
+        bound = _max_abs(values) * n
+        dtype = np.float32 if bound < 2**24 else np.float64 if bound < 2**53 else object
+    sums = np.empty((batch, rows), dtype=np.float64 if dtype is not object else object)
+    source = values.astype(dtype) if dtype is not object else values.astype(object)
+    for batch_slice, row_slice in _blocks(batch, rows, n):
+        selected = _block_of(matrix, batch_slice)[:, row_slice]
+        vals = _block_of(source, batch_slice)
+        if values.dtype.kind == "f":
+            block = np.cumsum(np.where(selected, vals[:, None, :], 0.0), axis=-1)[..., -1] + 0.0
+        elif dtype is object:
+            block = np.matmul(selected.astype(object), vals[:, :, None])[..., 0]
+        else:
+            block = np.einsum("bqk,bk->bq", selected, vals, dtype=dtype, casting="unsafe")
+        sums[batch_slice, row_slice] = block
+    return sums
+
+
+def _numeric_mean(matrix, values, width, picked, many, batch: int, prefix: str | None = None) -> np.ndarray:
+    """Means of the rows that select several positions; picks elsewhere (as floats)."""
+    try:
+        result = picked.astype(np.float64)
+        if prefix is not None and _exact_running_sums(values):
+            sums = _running_sums(values, prefix)
+        elif matrix.shape[2] == 1:  # every key of the row: the mean of the whole sequence
+            sums = _selected_sums(np.ones((1, 1, values.shape[-1]), dtype=bool), values, values.shape[0])
+        else:
+            sums = _selected_sums(matrix, values, batch)
+        sums = np.broadcast_to(sums, width.shape)
+        if sums.dtype == object:
+            means = np.array([s / w if w else 0.0 for s, w in zip(_flat(sums).tolist(), _flat(width).tolist())],
+                             dtype=np.float64).reshape(width.shape)
+        else:
+            means = sums / np.maximum(width, 1)
+    except OverflowError:
+        raise RaspValueError("aggregate: the values are too large to average as floats") from None
+    return np.where(many, means, result)
+
+
+def _exact_running_sums(values: np.ndarray) -> bool:
+    return values.dtype.kind == "f" or (values.dtype.kind == "i" and _max_abs(values) * values.shape[-1] < INT64_SAFE)
+
+
+def _running_sums(values: np.ndarray, prefix: str) -> np.ndarray:
+    """Row sums of select(indices, indices, prefix): the sums of the positions up to each query."""
+    sums = np.cumsum(values, axis=-1)
+    if prefix == "<":
+        sums = np.concatenate([np.zeros_like(sums[:, :1]), sums[:, :-1]], axis=-1)
+    return sums + 0.0 if sums.dtype.kind == "f" else sums  # + 0.0: Python's sum() starts at 0 (-0.0 -> 0.0)
+
+
+def _check_all_equal(matrix, values, picked, many, seq_type: str, batch: int) -> None:
+    """A row that selects several non-numbers must see one value only."""
+    _, codes = np.unique(values, return_inverse=True)
+    codes = codes.reshape(values.shape)
+    picked_codes = np.take_along_axis(
+        np.broadcast_to(codes, (batch, codes.shape[-1])),
+        np.broadcast_to(matrix.argmax(axis=-1), many.shape) if matrix.shape[2] > 1 else np.zeros(many.shape, int),
+        axis=-1,
+    )
+    mixed = np.zeros(many.shape, dtype=bool)
+    full = np.broadcast_to(matrix, (matrix.shape[0], matrix.shape[1], codes.shape[-1]))
+    for batch_slice, row_slice in _blocks(batch, many.shape[1], codes.shape[-1]):
+        selected = _block_of(full, batch_slice)[:, row_slice]
+        differs = _block_of(codes, batch_slice)[:, None, :] != picked_codes[batch_slice, row_slice, None]
+        mixed[batch_slice, row_slice] = (selected & differs).any(axis=-1)
+    if np.any(mixed):
+        _refuse_mixed_row(full, values, mixed, seq_type)
+
+
+def _refuse_mixed_row(matrix, values, mixed, seq_type: str) -> None:
+    b, r = (int(x[0]) for x in np.nonzero(mixed))
+    row_values = values[b if values.shape[0] > 1 else 0]
+    selected = np.flatnonzero(matrix[b if matrix.shape[0] > 1 else 0, r if matrix.shape[1] > 1 else 0])
+    shown = ", ".join(format_atom(row_values[k]) for k in selected[:6])
+    if len(selected) > 6:
+        shown += ", …"
+    hint = (
+        "average bools with indicator(...), e.g. aggregate(sel, indicator(s))"
+        if seq_type == "bools"
+        else "a row that selects several positions must see equal values, or numbers to average"
+    )
+    raise RaspValueError(
+        f"aggregate: row {r} selects {len(selected)} positions with different values ({shown}); "
+        f"only numbers can be averaged",
+        hint=hint,
+    )
+
+
+def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndarray:
+    filler = _seq_of_atom(default).values
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
-        return make_seq(np.where(none, filler, picked))
-    a, b = picked.astype(object), filler.astype(object)
-    return make_seq(np.where(none, b, a))
+        return np.where(none, filler, picked)
+    return np.where(none, filler.astype(object), picked.astype(object))

@@ -6,8 +6,8 @@ for the REPL, the command line, notebooks and tests to show as they like.
 
 from __future__ import annotations
 
-import difflib
 import operator
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ import numpy as np
 
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
-from .engine import Evaluation, Seq, format_atom, input_items, power_too_large
+from .engine import Evaluation, Seq, evaluate_batch, format_atom, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -163,6 +163,12 @@ class Session:
             return [Problem(error.at(statement.span))]
         except RecursionError:
             return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", statement.span))]
+        except MemoryError:
+            too_big = RaspValueError(
+                "out of memory: this computation is too large for this machine", statement.span,
+                hint="try a shorter input (selectors take n×n cells for an input of length n)",
+            )
+            return [Problem(too_big)]
         except Exception as error:  # noqa: BLE001 - a bug in rasp: report it, never crash the session
             internal = RaspInternalError(
                 f"{type(error).__name__}: {error}",
@@ -171,6 +177,37 @@ class Session:
             )
             internal.__cause__ = error
             return [Problem(internal)]
+
+    def preview(self, source: str, filename: str = "<preview>") -> list[Result] | None:
+        """What `source` would show, for one expression statement or assignment, without running it.
+
+        Nothing is bound, `out` keeps its value and nothing is loaded. None when the source
+        is anything else (incomplete, several statements, a def, load or command). A
+        missing final `;` is supplied, so text being typed can be previewed.
+        """
+        text = source.rstrip()
+        if not text.endswith(";"):
+            text += ";"
+        statements = parse_program(text, filename)
+        if len(statements) != 1 or not isinstance(statements[0], (ast.ExprStmt, ast.Assign)):
+            return None
+        stmt = statements[0]
+        self.sources[filename] = text
+        self._depth = 0
+        try:
+            if isinstance(stmt, ast.ExprStmt):
+                name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
+                return self._show(name, self.eval(stmt.expr, self.globals), stmt.span)
+            if len(stmt.names) != len(stmt.values):
+                return None
+            results: list[Result] = []
+            for name, expr in zip(stmt.names, stmt.values):
+                results += self._show(name, self.eval(expr, self.globals), stmt.span)
+            return results
+        except RaspError as error:
+            return [Problem(error.at(stmt.span))]
+        except RecursionError:
+            return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", stmt.span))]
 
     def set_example(self, value: Any, subset: str | None = None) -> None:
         """Set the running example (SPEC §5) after validating it."""
@@ -207,6 +244,8 @@ class Session:
             return self._load(stmt, self.globals)
         if isinstance(stmt, _COMMANDS):
             return self._command(stmt, self.globals)
+        if isinstance(stmt, (ast.Analyse, ast.Draw)):
+            return [self._analyse_or_draw(stmt, self.globals)]
         self.execute(stmt, self.globals)
         return []
 
@@ -279,6 +318,59 @@ class Session:
             return EvaluatedSOp(label, example, items, value.to_list(), value.type)
         return EvaluatedSelector(label, example, items, np.array(value, dtype=bool))
 
+    def evaluate(self, target: str | Lazy, inputs: list) -> list[EvaluatedSOp | EvaluatedSelector | Problem]:
+        """Evaluate a bound name or an s-op/selector on many inputs at once (batched by length).
+
+        One result per input, in order: an EvaluatedSOp/EvaluatedSelector as `apply`
+        gives, or a Problem whose message names the input ("input 3: ...") for an
+        input that fails; the other inputs still get their values.
+        """
+        node, label = self._evaluation_target(target)
+        results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
+        for example, (items, value) in zip(inputs, evaluate_batch(node, list(inputs))):
+            if isinstance(value, RaspError):
+                results.append(Problem(value))
+            elif isinstance(value, Seq):
+                results.append(EvaluatedSOp(label, example, items, value.to_list(), value.type))
+            else:
+                results.append(EvaluatedSelector(label, example, items, np.array(value, dtype=bool)))
+        return results
+
+    def _evaluation_target(self, target: str | Lazy) -> tuple[Lazy, str]:
+        if isinstance(target, Lazy):
+            return target, target.name
+        try:
+            value = self.globals.lookup(target)
+        except KeyError:
+            raise RaspNameError(f"`{target}` is not defined") from None
+        if not isinstance(value, Lazy):
+            raise RaspTypeError(f"`{target}` is {type_name(value)}, not an s-op or selector: there is nothing to evaluate")
+        return value, target
+
+    def _analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env) -> Result:
+        """`analyse EXPR` (layers and heads, SPEC §6) or `draw(e [, input]);` (a picture under rasp_draw/)."""
+        from .analysis import analyse  # imported here: only these statements need them
+        from .draw import draw
+        from .results import Analysed, Drawn
+
+        value = self.eval(stmt.expr, env)
+        what = "analyse" if isinstance(stmt, ast.Analyse) else "draw"
+        if not isinstance(value, Lazy):
+            raise RaspTypeError(f"{what} needs an s-op or a selector, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else value.name
+        if isinstance(stmt, ast.Analyse):
+            return Analysed(name, analyse(value, name))
+        if stmt.input is not None:
+            example = self.eval(stmt.input, env)
+        else:
+            example = self.sop_example if isinstance(value, SOp) else self.selector_example
+        try:
+            input_items(example)
+        except RaspError as error:
+            raise error.at(stmt.input.span if stmt.input is not None else stmt.span)
+        drawing = draw(value, example, name)
+        return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
+
     # -------------------------------------------------------------- statements
 
     def execute(self, stmt: ast.Stmt, env: Env) -> None:
@@ -301,11 +393,7 @@ class Session:
         elif isinstance(stmt, ast.SyntaxErrorStmt):
             raise stmt.error
         elif isinstance(stmt, (ast.Draw, ast.Analyse)):
-            what = "draw(...)" if isinstance(stmt, ast.Draw) else "analyse"
-            raise RaspError(
-                f"{what} is not available yet: layer analysis and drawing arrive with the analysis feature",
-                stmt.span,
-            )
+            self._analyse_or_draw(stmt, env)  # a drawing is still written; nothing is shown
         elif isinstance(stmt, _COMMANDS):
             self._command(stmt, env)  # settings made in a loaded file hold for the session
         else:
@@ -388,8 +476,13 @@ class Session:
             raise RaspLoadError(f"load cycle: {chain}", stmt.span)
         try:
             source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise RaspLoadError(f"cannot read {path}: {error}", stmt.span) from None
+        except UnicodeDecodeError as error:
+            raise RaspLoadError(
+                f"{path} is not a UTF-8 text file (byte {error.object[error.start]:#04x} at offset {error.start})",
+                stmt.span,
+            ) from None
+        except OSError as error:
+            raise RaspLoadError(f"cannot read {path}: {error.strerror or error}", stmt.span) from None
         file_env = Env(self.base, str(path))
         problems = self._run_file(path, source, file_env)
         for name, value in file_env.vars.items():
@@ -399,14 +492,14 @@ class Session:
             problem.error.add_context(stmt.span, f'in the file loaded by `load "{stmt.path}"`')
         return problems
 
-    def _run_file(self, path: Path, source: str, env: Env) -> list[Problem]:
+    def _run_file(self, path: Path, source: str, env: Env, statements: list | None = None) -> list[Problem]:
         """Run a file's statements in `env`; return the errors (the rest still runs)."""
         filename = str(path)
         self.sources[filename] = source
         self._loading.append(path)
         problems: list[Problem] = []
         try:
-            for statement in parse_program(source, filename):
+            for statement in parse_program(source, filename) if statements is None else statements:
                 try:
                     self.execute(statement, env)
                 except RaspError as error:
@@ -418,7 +511,8 @@ class Session:
         return problems
 
     def _run_stdlib(self, path: Path) -> None:
-        problems = self._run_file(path, path.read_text(encoding="utf-8"), self.base)
+        source = path.read_text(encoding="utf-8")
+        problems = self._run_file(path, source, self.base, _stdlib_statements(path, source))
         if problems:
             raise RaspInternalError(f"the standard library failed to load: {problems[0].error}")
 
@@ -454,6 +548,8 @@ class Session:
             return env.lookup(expr.name)
         except KeyError:
             pass
+        import difflib  # only for this hint: not at start-up
+
         close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)
@@ -736,6 +832,56 @@ class Session:
 
 # ------------------------------------------------------------------ helpers
 
+_PARSED_STDLIB: dict[tuple[str, str], list] = {}
+
+
+def _stdlib_statements(path: Path, source: str) -> list[ast.Stmt]:
+    """A standard-library file's statements: parsed once per process, and cached on disk
+    (a pickle in the user's cache directory) so that start-up skips the parser."""
+    key = (str(path), source)
+    if key not in _PARSED_STDLIB:
+        _PARSED_STDLIB[key] = _load_or_parse(path, source)
+    return _PARSED_STDLIB[key]
+
+
+def _stdlib_cache_file(path: Path, source: str) -> Path:
+    """Where the parsed file is cached: named by everything the parse depends on."""
+    import hashlib
+
+    from . import parser, resources
+
+    fingerprint = hashlib.sha256()
+    for part in (sys.version, str(path), source, Path(ast.__file__).read_text(encoding="utf-8"),
+                 Path(parser.__file__).read_text(encoding="utf-8"),
+                 resources.grammar_path().read_text(encoding="utf-8")):
+        fingerprint.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(home) / "rasp" / f"{path.stem}-{fingerprint.hexdigest()[:24]}.pickle"
+
+
+def _load_or_parse(path: Path, source: str) -> list[ast.Stmt]:
+    import pickle
+
+    try:
+        cache: Path | None = _stdlib_cache_file(path, source)
+        if cache.is_file():
+            return pickle.loads(cache.read_bytes())
+    except Exception:  # noqa: BLE001 - an unreadable or stale cache: parse instead
+        cache = None
+    statements = parse_program(source, str(path))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, cache)
+            for stale in cache.parent.glob(f"{path.stem}-*.pickle"):  # earlier versions of the file
+                if stale != cache:
+                    stale.unlink(missing_ok=True)
+        except (OSError, pickle.PicklingError, RecursionError):
+            pass
+    return statements
+
 
 def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
@@ -744,14 +890,22 @@ def _bind(env: Env, name: str, value: Any) -> None:
 
 
 def _short(value: Any) -> str:
-    text = format_atom(value) if is_atom(value) else repr(value)
+    if isinstance(value, list) and len(value) > 40:
+        value = value[:40]  # the text is cut to 40 characters anyway
+    try:
+        text = format_atom(value) if is_atom(value) else repr(value)
+    except ValueError:  # an int beyond Python's str() limit of digits
+        text = "a huge int" if is_atom(value) else type_name(value)
     return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _describe_arg(value: Any) -> str:
     if isinstance(value, Lazy):
         return value.name
-    text = format_atom(value) if is_atom(value) else type_name(value)
+    try:
+        text = format_atom(value) if is_atom(value) else type_name(value)
+    except ValueError:  # an int beyond Python's str() limit of digits
+        text = "a huge int"
     return text if len(text) <= 20 else text[:17] + "…"
 
 

@@ -26,7 +26,7 @@ from lark.exceptions import (
 )
 
 from . import syntax as ast
-from .errors import RaspError, RaspSyntaxError
+from .errors import RaspError, RaspInternalError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
 
@@ -222,12 +222,17 @@ def _parse(text: str, start: str, origin: _Origin):
     except VisitError as error:
         if isinstance(error.orig_exc, RaspError):
             raise error.orig_exc from None
-        raise
+        internal = RaspInternalError(
+            f"{type(error.orig_exc).__name__} while parsing: {error.orig_exc}", origin.span(1, 1, 1, 2),
+            hint="this is a bug in rasp; please report it with the input that caused it",
+        )
+        raise internal from error.orig_exc
     except UnexpectedInput as error:
         raise _syntax_error(error, text, origin) from None
     except RecursionError:
         raise RaspSyntaxError(
-            "expression nested too deeply to parse", origin.span(1, 1, 1, 2)
+            "statement too long or nested too deeply to parse", origin.span(1, 1, 1, 2),
+            hint="split it into several statements, naming the parts",
         ) from None
 
 
@@ -306,6 +311,8 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
         span = origin.span(error.line, error.column, error.line, error.column + 1)
         if char == '"':
             return RaspSyntaxError("unterminated string (strings end on the same line)", span)
+        if _SURROGATE_RE.match(char):
+            return RaspSyntaxError("unexpected bytes that are not valid UTF-8", span)
         return RaspSyntaxError(f"unexpected character {char!r}", span)
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
@@ -350,6 +357,9 @@ def _end_of_previous_token(text: str, offset: int) -> tuple[int, int] | None:
 
 
 # --------------------------------------------------------- tree -> AST nodes
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @v_args(inline=True, meta=True)
@@ -423,7 +433,13 @@ class _ToAst(Transformer):
         return ast.Name(self._span(meta), self._name(token))
 
     def int_lit(self, meta, token):
-        return ast.Literal(self._span(meta), int(token))
+        try:
+            return ast.Literal(self._span(meta), int(token))
+        except ValueError:  # beyond Python's limit on int digits (sys.get_int_max_str_digits)
+            raise RaspSyntaxError(
+                f"this number has {len(token)} digits, too many for a literal", self._span(meta),
+                hint="compute large numbers instead, e.g. 10^5000",
+            ) from None
 
     def float_lit(self, meta, token):
         return ast.Literal(self._span(meta), float(token))
@@ -431,6 +447,8 @@ class _ToAst(Transformer):
     def string_lit(self, meta, token):
         if "\x00" in token:  # NumPy's fixed-width strings would silently drop it
             raise RaspSyntaxError("strings cannot contain the NUL character", self._span(meta))
+        if _SURROGATE_RE.search(token):  # undecodable bytes (e.g. of a command-line argument) cannot be printed
+            raise RaspSyntaxError("this string contains bytes that are not valid UTF-8", self._span(meta))
         return ast.Literal(self._span(meta), str(token)[1:-1])
 
     def list_lit(self, meta, items):

@@ -27,6 +27,16 @@ class EvaluatedSOp:
     def __len__(self) -> int:
         return len(self.values)
 
+    def __repr__(self) -> str:  # the text the REPL shows (rasp.display)
+        from .display import DisplayOptions, format_sop
+
+        return format_sop(self, DisplayOptions())
+
+    def _repr_html_(self) -> str:  # Jupyter: the input row over the output row (rasp.html)
+        from .html import sop_html
+
+        return sop_html(self)
+
 
 @dataclass
 class EvaluatedSelector:
@@ -36,6 +46,16 @@ class EvaluatedSelector:
     input: Any
     tokens: list
     matrix: np.ndarray = field(repr=False)
+
+    def __repr__(self) -> str:  # the text the REPL shows (rasp.display)
+        from .display import DisplayOptions, format_selector
+
+        return format_selector(self, DisplayOptions())
+
+    def _repr_html_(self) -> str:  # Jupyter: a heat map of the matrix (rasp.html)
+        from .html import selector_html
+
+        return selector_html(self)
 
 
 @dataclass
@@ -88,4 +108,38 @@ class ExitRequest:
     pass
 
 
-Result = Shown | Problem | ExampleShown | ExitRequest
+@dataclass
+class Analysed:
+    """The answer of `analyse EXPR`: an analysis.Analysis (layers, heads, MLP nodes)."""
+
+    name: str
+    analysis: Any
+
+    def _repr_html_(self) -> str:  # Jupyter: one row per layer (rasp.html)
+        from .html import analysis_html
+
+        return analysis_html(self.analysis)
+
+    def __repr__(self) -> str:  # the text the REPL shows (rasp.display)
+        from .display import format_result
+
+        return format_result(self)
+
+
+@dataclass
+class Drawn:
+    """The answer of `draw(e [, input]);`: where the picture was written."""
+
+    name: str
+    path: str  # the self-contained HTML page (inline SVG)
+    input: Any  # the input it was drawn on
+    layers: int
+    dot_path: str | None = None  # the same graph as Graphviz DOT text
+
+    def _repr_html_(self) -> str:  # Jupyter: the picture itself, inline (rasp.html)
+        from .html import drawing_html
+
+        return drawing_html(self)
+
+
+Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn

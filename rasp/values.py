@@ -118,23 +118,37 @@ class Map(SOp):
 
     def describe(self) -> str:
         a = [describe_value(x) for x in self.args]
-        if self.op in BINARY_OPS or self.op in ("and", "or"):
-            return f"{a[0]} {self.op} {a[1]}"
-        if self.op == "neg":
-            return f"-{a[0]}"
-        if self.op == "pos":
-            return f"+{a[0]}"
-        if self.op == "not":
-            return f"not {a[0]}"
         if self.op in ("round", "indicator"):
             return f"{self.op}({a[0]})"
-        if self.op == "ternary":
-            return f"{a[1]} if {a[0]} else {a[2]}"
-        if self.op == "in":
-            return f"{a[0]} in {a[1]}"
         if self.op == "lookup":
             return f"{a[0]}[{a[1]}]"
+        level = _LEVELS.get(self.op, 0)
+        b = [_bracketed(text, x, level, right=i > 0) for i, (text, x) in enumerate(zip(a, self.args))]
+        if self.op in BINARY_OPS or self.op in ("and", "or"):
+            return f"{b[0]} {self.op} {b[1]}"
+        if self.op in ("neg", "pos", "not"):
+            sign = {"neg": "-", "pos": "+", "not": "not "}[self.op]
+            return f"{sign}{b[0]}"
+        if self.op == "ternary":
+            return f"{b[1]} if {b[0]} else {b[2]}"
+        if self.op == "in":
+            return f"{b[0]} in {a[1]}"
         return self.op
+
+
+# binding levels of SPEC §2.3 (lower binds tighter), for brackets in descriptions
+_LEVELS = {"neg": 0, "pos": 0, "not": 0, "^": 1, "*": 2, "/": 2, "%": 3, "+": 4, "-": 4,
+           "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5, "and": 6, "or": 6, "ternary": 7, "in": 8}
+
+
+def _bracketed(text: str, value: Any, level: int, right: bool) -> str:
+    """An operand's text inside an operator of binding `level`: `(a + 1) * b`, `a - b - 1`."""
+    if not isinstance(value, Map) or value.label is not None or value.op not in _LEVELS:
+        return text
+    inner = _LEVELS[value.op]
+    if inner > level or (inner == level and (right or level == 0)) or level == 0 and inner > 0:
+        return f"({text})"
+    return text
 
 
 class Aggregate(SOp):

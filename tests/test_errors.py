@@ -10,10 +10,16 @@ running example is still bound and gives a `Problem` with warning=True.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
+import rasp.interpreter
+import rasp.parser
+from rasp.cli import main
 from rasp.display import DisplayOptions, format_result
+from rasp.engine import Evaluation
 from rasp.interpreter import Session
 from rasp.results import EvaluatedSOp, Problem, Shown
 
@@ -580,3 +586,237 @@ def test_text_error_in_a_loaded_file_shows_that_file(tmp_path, monkeypatch):
     assert re.fullmatch(r".*lib\.rasp:2:7: name error: `nope` is not defined", lines[0]), lines[0]
     assert_caret(lines, "bad = nope;", "nope")
     assert any("main.rasp:1:1" in line for line in lines[3:])  # where it was loaded from
+
+
+# ------------------------------------------------------- near misses (issue 7)
+
+
+@pytest.mark.parametrize(
+    "source, name, suggestion, column",
+    [
+        ("y = srot(tokens, indices);", "srot", "sort", 5),
+        ("y = aggregat(full_s, indices);", "aggregat", "aggregate", 5),
+        ("y = selector_widht(full_s);", "selector_widht", "selector_width", 5),
+        ("y = indices + lenght;", "lenght", "length", 15),
+        ("y = tokens_it + 1;", "tokens_it", "tokens_int", 5),
+    ],
+)
+def test_near_miss_names_suggest_the_right_one(source, name, suggestion, column):
+    error = the_error(source)
+    assert error.category == "name error"
+    assert error.message == f"`{name}` is not defined"
+    assert error.hint == f"did you mean `{suggestion}`?"
+    assert where(error) == (1, column)
+
+
+def test_near_miss_of_a_local_name_inside_a_function():
+    error = the_error("def f(total) {\n  return totl + 1;\n}\nf(1);")
+    assert error.hint == "did you mean `total`?"
+    assert where(error) == (2, 10)
+
+
+# ------------------------------------------------------- errors in loaded files (issue 7)
+
+
+@pytest.fixture
+def library(tmp_path, monkeypatch):
+    """main loads outer.rasp, which loads inner.rasp: a name error on line 3 and a function on 4-6."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outer.rasp").write_text('x = 1;\nload "inner";\n')
+    (tmp_path / "inner.rasp").write_text(
+        'ok = 2;\n\nbad = indices + nope;\ndef f(s) {\n  return aggregate(full_s, s == "a");\n}\n'
+    )
+    return tmp_path
+
+
+def test_error_in_a_nested_load_names_the_file_line_and_every_load(library):
+    session = Session()
+    results = session.run('load "outer";\nz = ok + x;', "main.rasp")
+    (problem,) = errors(results)
+    error = problem.error
+    inner, outer = str(library / "inner.rasp"), str(library / "outer.rasp")
+    assert (error.span.file, error.span.line, error.span.column) == (inner, 3, 17)
+    assert [(span.file, span.line, span.column, note) for span, note in error.context] == [
+        (outer, 2, 1, 'in the file loaded by `load "inner"`'),
+        ("main.rasp", 1, 1, 'in the file loaded by `load "outer"`'),
+    ]
+    lines = format_result(problem, DisplayOptions(sources=session.sources)).splitlines()
+    assert lines[0] == f"{inner}:3:17: name error: `nope` is not defined"
+    assert_caret(lines, "bad = indices + nope;", "nope")
+    assert lines[3:] == [
+        f'  {outer}:2:1: note: in the file loaded by `load "inner"`',
+        '  main.rasp:1:1: note: in the file loaded by `load "outer"`',
+    ]
+    assert shown(results)["z"] == 3  # the rest of both files ran
+
+
+def test_error_inside_a_function_from_a_loaded_file_points_into_that_file(library):
+    session = Session()
+    results = session.run('load "outer";\ny = f(tokens);\ny("abc");', "main.rasp")
+    _nope, problem = errors(results)  # the first is `nope`, on loading
+    error = problem.error
+    assert error.category == "evaluation error"
+    assert (error.span.file, error.span.line, error.span.column) == ("main.rasp", 3, 1)
+    assert "only numbers can be averaged" in error.message
+    assert "indicator(" in error.hint
+    notes = [(span.file, span.line, span.column) for span, _ in error.context]
+    assert (str(library / "inner.rasp"), 5, 10) in notes
+
+
+def test_loading_a_file_that_is_not_utf8(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "latin.rasp").write_bytes('s = "caf\xe9";\n'.encode("latin-1"))
+    error = the_error('ok = 1;\nload "latin";')
+    assert error.category == "load error"
+    assert error.message == f"{tmp_path.resolve() / 'latin.rasp'} is not a UTF-8 text file (byte 0xe9 at offset 8)"
+    assert where(error) == (2, 1)
+
+
+# ------------------------------------------------------- huge values (issue 7)
+
+
+def test_literal_with_too_many_digits_is_a_syntax_error():
+    error = the_error("x = " + "1" * 5000 + ";")
+    assert error.category == "syntax error"
+    assert error.message == "this number has 5000 digits, too many for a literal"
+    assert "10^" in error.hint
+    assert where(error) == (1, 5)
+
+
+def test_statement_too_long_to_parse():
+    error = the_error("a = 1;\n  x = " + " + ".join(["indices"] * 30_000) + ";")
+    assert error.category == "syntax error"
+    assert error.message == "statement too long or nested too deeply to parse"
+    assert error.hint == "split it into several statements, naming the parts"
+    assert where(error) == (2, 3)
+
+
+def test_message_naming_a_huge_int_stays_short():
+    error = the_error('x = 10^5000;\ny = "a" + x;')
+    assert error.category == "type error"
+    assert error.message.startswith('cannot compute "a" + 100000…000000 (5001 digits) (')
+    assert where(error) == (2, 5)
+
+
+def test_warning_naming_an_example_holding_a_huge_int_stays_short():
+    (warning,) = warnings(run("x = 10^5000;\nset example [x, 1]\ny = tokens_int / 0;"))
+    assert warning.error.message == (
+        "y cannot be evaluated on the example a list: division by zero at position 0: 100000…000000 (5001 digits) / 0"
+    )
+    assert where(warning.error) == (3, 1)
+
+
+def test_running_out_of_memory_is_an_evaluation_error(monkeypatch):
+    def exhausted(self, node):
+        raise MemoryError()
+
+    monkeypatch.setattr(Evaluation, "value", exhausted)
+    results = run("x = 1;\ny = indices;\nz = 2;")
+    (problem,) = errors(results)
+    assert problem.error.category == "evaluation error"
+    assert problem.error.message == "out of memory: this computation is too large for this machine"
+    assert "shorter input" in problem.error.hint
+    assert where(problem.error) == (2, 1)
+    assert shown(results) == {"x": 1, "z": 2}
+
+
+# ------------------------------------------------------- internal errors (issue 7)
+
+BUG_HINT = "this is a bug in rasp; please report it with the input that caused it"
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@pytest.fixture
+def buggy_len(monkeypatch):
+    """Plant a bug: len(...) raises a Python exception."""
+
+    def broken(self, args, expr):
+        raise ZeroDivisionError("planted bug")
+
+    monkeypatch.setattr(rasp.interpreter.Session, "_builtin_len", broken)
+
+
+def test_internal_error_is_caught_and_reported_as_such(buggy_len):
+    session = Session()
+    results = session.run("a = 1;\nn = 1 + len([1]);\nok = 2;", FILE)
+    (problem,) = errors(results)
+    error = problem.error
+    assert error.category == "internal error"
+    assert error.message == "ZeroDivisionError: planted bug"
+    assert error.hint == BUG_HINT
+    assert where(error) == (2, 1)
+    assert isinstance(error.__cause__, ZeroDivisionError)
+    assert shown(results) == {"a": 1, "ok": 2}  # the session goes on
+    lines = format_result(problem, DisplayOptions(sources=session.sources)).splitlines()
+    assert lines[0] == "t.rasp:2:1: internal error: ZeroDivisionError: planted bug"
+    assert lines[-1] == f"  hint: {BUG_HINT}"
+
+
+def test_internal_error_while_parsing_is_caught(monkeypatch):
+    def broken(*args):
+        raise KeyError("planted")
+
+    monkeypatch.setattr(rasp.parser._ToAst, "float_lit", broken)
+    results = run("a = 1;\nb = 2.5;\nc = 3;")
+    (problem,) = errors(results)
+    assert problem.error.category == "internal error"
+    assert problem.error.message == "KeyError while parsing: 'planted'"
+    assert problem.error.hint == BUG_HINT
+    assert where(problem.error) == (2, 1)
+    assert shown(results) == {"a": 1, "c": 3}
+
+
+def test_cli_hides_the_traceback_of_an_internal_error_without_debug(buggy_len, capsys):
+    status = main(["-c", "n = len([1]);\nok = 1;"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == "ok = 1\n"
+    assert err.splitlines()[0] == "<command>:1:1: internal error: ZeroDivisionError: planted bug"
+    assert f"hint: {BUG_HINT}" in err
+    assert TRACEBACK not in out + err
+
+
+def test_cli_debug_shows_the_traceback_of_an_internal_error(buggy_len, capsys):
+    status = main(["--debug", "-c", "n = len([1]);"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "internal error: ZeroDivisionError: planted bug" in err
+    assert TRACEBACK in err
+    assert err.rstrip().endswith("ZeroDivisionError: planted bug")
+    assert "_builtin_len" not in out
+
+
+def test_piped_stdin_hides_the_traceback_of_an_internal_error(buggy_len, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n = len([1]);\nok = 1;\n"))
+    status = main([])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "ok = 1" in out
+    assert "internal error: ZeroDivisionError: planted bug" in err
+    assert TRACEBACK not in out + err
+
+
+PLANT_BUG = """\
+import sys
+import rasp.interpreter
+def broken(self, args, expr):
+    raise ZeroDivisionError("planted bug")
+rasp.interpreter.Session._builtin_len = broken
+from rasp.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_real_process_traceback_only_with_debug(tmp_path, debug):
+    args = ["--debug"] if debug else []
+    done = subprocess.run(
+        [sys.executable, "-c", PLANT_BUG, *args, "-c", "n = len([1]);"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 1
+    assert "internal error: ZeroDivisionError: planted bug" in done.stderr
+    assert (TRACEBACK in done.stderr) is debug
+    assert TRACEBACK not in done.stdout

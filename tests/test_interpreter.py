@@ -182,13 +182,6 @@ def test_range_zip_len(session):
     assert value_of(session, 'len([1, 2]) + len("abc") + len({1: 2});') == 6
 
 
-def test_draw_and_analyse_parse_and_say_they_are_not_available_yet(session):
-    error = error_of(session, "draw(indices);")
-    assert "not available yet" in error.message
-    error = error_of(session, "analyse indices")
-    assert "not available yet" in error.message
-
-
 def test_commands(session):
     assert shown(session, 'set example "hey"\nindices;')[0].value.values == [0, 1, 2]
     results = session.run("show example", "t")

@@ -1,0 +1,251 @@
+"""The Python API: RASP from scripts and notebooks.
+
+    import rasp
+    session = rasp.Session()                  # the standard library loaded; Session(stdlib=False)
+    session.run('hist = selector_width(select(tokens, tokens, ==));')
+    session["hist"]("hello")                  # EvaluatedSOp: .values [1, 1, 2, 2, 1], .type "ints"
+    session["count"](session["tokens"], "l")  # RASP functions are callable too
+    rasp.analyse(session["hist"])             # layers and heads
+
+`rasp.Session` is rasp.interpreter.Session with a Python face: `run` raises the
+first error as a RaspError (with its position) unless `check=False`, and
+`session[name]` returns s-ops and selectors as `Bound` values that can be
+applied to inputs from Python. The raw graph node is `session[name].node`, and
+`session.globals.lookup(name)` gives the value exactly as the interpreter holds it.
+Results render as text (`repr`) and as HTML in notebooks (`_repr_html_`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import fields
+from typing import Any
+
+from . import interpreter
+from .analysis import Analysis
+from .analysis import analyse as analyse_node
+from .builtins import BuiltinFunction
+from .display import DisplayOptions, format_result
+from .errors import RaspError, RaspRecursionError, RaspTypeError
+from .parser import parse_expression
+from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
+from .values import Lazy, type_name
+
+__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse"]
+
+_CALL_FILE = "<python>"
+
+
+class Results(list):
+    """The results of Session.run: a list, shown as the REPL would show them (and as HTML in notebooks)."""
+
+    def __init__(self, results: Iterable[Result] = (), sources: dict[str, str] | None = None):
+        super().__init__(results)
+        self.sources = sources if sources is not None else {}
+
+    def __repr__(self) -> str:
+        options = DisplayOptions(sources=self.sources)
+        return "\n".join(text for text in (format_result(r, options) for r in self) if text)
+
+    def _repr_html_(self) -> str:
+        from .html import results_html
+
+        return results_html(self)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The errors and warnings among the results."""
+        return [r for r in self if isinstance(r, Problem)]
+
+
+class Session(interpreter.Session):
+    """A RASP session for Python: the standard library (unless stdlib=False), your bindings, the running example."""
+
+    def run(self, source: str, filename: str = "<input>", *, check: bool = True) -> Results:
+        """Run every statement of `source` and return what they show.
+
+        With check (the default) the first error is raised as a RaspError, whose
+        `.span` is its position, and the statements after it do not run; warnings
+        (an s-op that fails on the running example) never raise. With check=False
+        every statement runs and errors are returned as Problem results, as in the REPL.
+        """
+        results = Results(sources=self.sources)
+        for result in self.run_iter(source, filename):
+            if check and isinstance(result, Problem) and not result.warning:
+                raise result.error
+            results.append(result)
+        return results
+
+    def __getitem__(self, name: str) -> Any:
+        """The value bound to `name`, ready for Python: s-ops, selectors and functions are callable."""
+        return to_python(super().__getitem__(name), self, name)
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            super().__getitem__(name)
+        except KeyError:
+            return False
+        return True
+
+    def apply(self, node: Any, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
+        """Evaluate an s-op or selector (a Bound value or a graph node) on one input."""
+        if isinstance(node, Bound):
+            name = name or node.name
+        return super().apply(to_rasp(node), to_rasp(example), name)
+
+    def evaluate(self, target: Any, inputs: Iterable[Any]) -> list:
+        """Evaluate `target` (a bound name, a Bound value or a graph node) on every input, as a batch.
+
+        One result per input, in order: an EvaluatedSOp/EvaluatedSelector, or a
+        Problem naming the input for an input that fails (the others still get
+        their values). See rasp.interpreter.Session.evaluate.
+        """
+        if isinstance(target, Bound):
+            target = target.name if self._binds(target.name, target.node) else target.node
+        return super().evaluate(target, [to_rasp(x) for x in inputs])
+
+    def _binds(self, name: str, node: Lazy) -> bool:
+        """Whether `name` is bound to `node` (so results can carry the name the user asked for)."""
+        try:
+            return self.globals.lookup(name) is node
+        except KeyError:
+            return False
+
+
+class Bound:
+    """An s-op or selector of a session: call it on an input to evaluate it.
+
+    `bound("abc")` returns an EvaluatedSOp (`.values`, Python atoms, and `.type`)
+    or an EvaluatedSelector (`.matrix`, an n×n NumPy bool array, rows are queries).
+    A failure raises a RaspError positioned at the s-op's definition.
+    Other attributes are the graph node's (`.node`).
+    """
+
+    def __init__(self, node: Lazy, session: Session, name: str | None = None):
+        self.node = node
+        self.session = session
+        self.name = name or node.name
+
+    def __call__(self, example: Any) -> EvaluatedSOp | EvaluatedSelector:
+        try:
+            return self.session.apply(self.node, example, self.name)
+        except RaspError as error:
+            raise error.at(self.node.origin)
+        except RecursionError:
+            raise RaspRecursionError("nesting too deep (recursion limit reached)", self.node.origin) from None
+
+    def evaluate(self, inputs: Iterable[Any]) -> list:
+        """The value on each of several inputs, as a batch (Session.evaluate)."""
+        return self.session.evaluate(self.node, inputs)
+
+    def analyse(self) -> Any:
+        """Layers, attention heads and MLP nodes (rasp.analyse)."""
+        return analyse(self)
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind  # "s-op" or "selector"
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__") or attribute in ("node", "session"):
+            raise AttributeError(attribute)
+        return getattr(self.node, attribute)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the value on the session's running example (None, so the repr, when that fails)."""
+        example = self.session.sop_example if self.kind == "s-op" else self.session.selector_example
+        try:
+            return self(example)._repr_html_()
+        except RaspError:
+            return None
+
+
+class BoundFunction:
+    """A RASP function (a `def` or a built-in like selector_width) callable from Python.
+
+    Arguments may be Bound values, atoms, lists and dicts; the result comes back
+    ready for Python (an s-op result is a Bound value).
+    """
+
+    def __init__(self, function: Any, session: Session, name: str | None = None):
+        self.function = function
+        self.session = session
+        self.name = name or function.name
+
+    @property
+    def params(self) -> list[str]:
+        return list(self.function.params)
+
+    def __call__(self, *args: Any) -> Any:
+        names = [f"_arg{i}" for i in range(len(args))]
+        source = f"_function({', '.join(names)})"
+        scope = interpreter.Env(self.session.globals, f"the Python call of {self.name}")
+        scope.vars["_function"] = self.function
+        scope.vars.update(zip(names, (to_rasp(a) for a in args)))
+        self.session.sources[_CALL_FILE] = source
+        try:
+            value = self.session.eval(parse_expression(source, _CALL_FILE), scope)
+        except RecursionError:
+            raise RaspRecursionError(f"nesting too deep in the call of `{self.name}`") from None
+        return to_python(value, self.session)
+
+    def __repr__(self) -> str:
+        return f"<function {self.name}({', '.join(self.params)})>"
+
+
+def to_python(value: Any, session: Session, name: str | None = None) -> Any:
+    """A RASP value made usable from Python (s-ops, selectors and functions callable)."""
+    if isinstance(value, Lazy):
+        return Bound(value, session, name)
+    if isinstance(value, (interpreter.Function, BuiltinFunction)):
+        return BoundFunction(value, session, name)
+    if isinstance(value, interpreter.Applied):
+        return value.shown
+    if isinstance(value, list):
+        return [to_python(v, session) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v, session) for k, v in value.items()}
+    return value
+
+
+def to_rasp(value: Any) -> Any:
+    """A Python value as RASP holds it: Bound values unwrapped, tuples and NumPy arrays as lists."""
+    if isinstance(value, Bound):
+        return value.node
+    if isinstance(value, BoundFunction):
+        return value.function
+    if isinstance(value, (list, tuple)):
+        return [to_rasp(v) for v in value]
+    if isinstance(value, dict):
+        return {to_rasp(k): to_rasp(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy arrays and scalars
+        return value.tolist()
+    return value
+
+
+class ShownAnalysis(Analysis):
+    """An Analysis (rasp.analysis) that shows itself as a per-layer table in notebooks."""
+
+    def _repr_html_(self) -> str:
+        from .html import analysis_html
+
+        return analysis_html(self)
+
+
+def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
+    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse, SPEC §6).
+
+    `value` is a Bound value (`session["hist"]`) or a graph node. The result is a
+    rasp.analysis.Analysis (`.layers`, `.heads`, `.mlps`, `.detail`, `.to_json()`)
+    that shows as a per-layer table in notebooks.
+    """
+    if isinstance(value, Bound):
+        name = name or value.name
+        value = value.node
+    if not isinstance(value, Lazy):
+        raise RaspTypeError(f"analyse needs an s-op or a selector, got {type_name(value)}")
+    analysis = analyse_node(value, name)
+    return ShownAnalysis(**{f.name: getattr(analysis, f.name) for f in fields(analysis) if f.init})

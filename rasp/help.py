@@ -1,0 +1,182 @@
+"""Texts of the REPL's `help`, `help NAME` and `vars` commands.
+
+Pure functions of a Session: they return text and never print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from .builtins import BuiltinFunction
+from .values import Lazy, Selector, type_name
+
+COMMANDS_HELP = """\
+Statements end with `;`. Enter runs the input once it is complete; otherwise it starts
+a new line (Alt-Enter, i.e. Esc then Enter, runs it as it is). Tab completes names;
+Up/Down walk the history; Ctrl-C discards the input or interrupts an evaluation;
+Ctrl-D (or exit) leaves.
+
+Commands
+  set example EXPR             the running example, e.g. set example [1, 2, 3]
+  set s-op|selector example E  only for s-ops or only for selectors
+  show example                 the running examples
+  examples on|off              show new s-ops and selectors evaluated (also s-op/selector examples)
+  full seq display on|off      show input and output aligned position by position
+  analyse EXPR                 the layers and heads an s-op needs (also: analyze)
+  draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
+  load "NAME";                 run NAME.rasp from here or the standard library
+  help [NAME]                  this text, or what NAME is
+  vars                         your bindings and what they are
+  clear                        start afresh: forget your bindings, reset the example
+  preview on|off               the live value of what you type, in the bottom bar
+  exit, quit                   leave
+
+Built-ins
+  select(keys, queries, OP)    a selector: query q selects key k when keys[k] OP queries[q];
+                               OP is one of == != < > <= >=
+  aggregate(sel, s [, default])  per query, the mean of s over the selected keys
+                               (one selected key or equal values for non-numbers)
+  selector_width(sel)          per query, how many keys it selects
+  tokens, indices, length      the input, its positions, its length (tokens_int,
+                               tokens_float, tokens_bool, tokens_str: typed views)
+  range zip len round indicator  as in Python; indicator(b) is 1 for True, else 0
+"""
+
+BUILTIN_HELP = {
+    "select": "select(keys, queries, OP) -> selector\n"
+    "  query position q selects key position k when keys[k] OP queries[q];\n"
+    "  OP is one of == != < > <= >=. One attention pattern.",
+    "aggregate": "aggregate(sel, s [, default]) -> s-op\n"
+    "  per query, the mean of s over the keys sel selects (numbers), or the one\n"
+    "  selected value (otherwise); default where nothing is selected. One attention head.",
+    "tokens": "tokens: the input's tokens (tokens_str unless reassigned)",
+    "indices": "indices: the positions 0, 1, ..., n-1",
+    "tokens_str": "tokens_str: the input's tokens as strings",
+    "tokens_int": "tokens_int: the input's tokens as ints",
+    "tokens_float": "tokens_float: the input's tokens as floats",
+    "tokens_bool": "tokens_bool: the input's tokens as bools",
+    "tokens_asis": "tokens_asis: the input's tokens as given",
+    "range": "range([start,] stop [, step]) -> list of ints, as in Python",
+    "zip": "zip(a, b, ...) -> list of lists, as in Python",
+    "len": "len(list or dict) -> int",
+    "round": "round(x) -> the nearest int (also elementwise on an s-op)",
+    "indicator": "indicator(b) -> 1 where b is True, else 0 (also elementwise on an s-op)",
+    "load": 'load "NAME"; runs NAME.rasp (the file\'s directory, the current directory, then the library)',
+    "draw": "draw(EXPR [, INPUT]); writes a picture of the computation under ./rasp_draw/",
+    "analyse": "analyse EXPR: the layers and attention heads an s-op needs",
+}
+
+
+def help_text(session, topic: str | None = None) -> str:
+    """The `help` command: an overview, or what `topic` is."""
+    if topic is None:
+        return COMMANDS_HELP + "\n" + _library_overview(session)
+    if topic in BUILTIN_HELP:
+        return BUILTIN_HELP[topic]
+    try:
+        value = session.globals.lookup(topic)
+    except KeyError:
+        return _unknown(session, topic)
+    return describe_binding(session, topic, value)
+
+
+def _library_overview(session) -> str:
+    names = sorted(n for n in session.library_names if n not in BUILTIN_HELP and n not in ("True", "False"))
+    lines, line = ["Library (help NAME for one of them)"], " "
+    for name in names:
+        if len(line) + len(name) > 86:
+            lines.append(line)
+            line = " "
+        line += " " + name
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def _unknown(session, topic: str) -> str:
+    candidates = session.globals.visible_names() | set(BUILTIN_HELP)
+    close = difflib.get_close_matches(topic, sorted(candidates), n=1)
+    text = f"nothing is called `{topic}`"
+    return text + (f"; did you mean `{close[0]}`?" if close else "")
+
+
+def describe_binding(session, name: str, value: Any) -> str:
+    """What a bound name is: a signature and its comment, a node's description, a value."""
+    lines = [_summary(name, value)]
+    comment, where = _documentation(session, name, value)
+    if comment:
+        lines += ["  " + line for line in comment]
+    if where:
+        lines.append(f"  defined at {where}")
+    return "\n".join(lines)
+
+
+def _summary(name: str, value: Any) -> str:
+    if _is_function(value):
+        return f"{name}({', '.join(value.params)})  {_kind(value)}"
+    return f"{name}  {_kind(value)}"
+
+
+def _is_function(value: Any) -> bool:
+    from .interpreter import Function  # imported late: the interpreter imports nothing from here
+
+    return isinstance(value, (Function, BuiltinFunction))
+
+
+def _kind(value: Any) -> str:
+    """'function(a, b)', 's-op: indices + 1', 'an int: 3', ..."""
+    if _is_function(value):
+        kind = "built-in function" if isinstance(value, BuiltinFunction) else "function"
+        return kind
+    if isinstance(value, Lazy):
+        kind = "selector" if isinstance(value, Selector) else "s-op"
+        return f"{kind}: {value.describe()}"
+    return f"{type_name(value)}: {_short(value)}"
+
+
+def _documentation(session, name: str, value: Any) -> tuple[list[str], str | None]:
+    """The comment block above the definition of `name`, and where that is."""
+    if isinstance(value, BuiltinFunction):
+        return [value.doc], None
+    span = getattr(value, "span", None)
+    if span is not None and span.file in session.sources:
+        line = span.line
+        return _comment_above(session.sources[span.file], line), f"{span.file}:{line}"
+    pattern = re.compile(rf"^\s*(?:def\s+{re.escape(name)}\s*\(|{re.escape(name)}\s*=[^=])")
+    for file, source in session.sources.items():
+        if file.startswith("<"):
+            continue
+        for number, text in enumerate(source.split("\n"), start=1):
+            if pattern.match(text):
+                return _comment_above(source, number), f"{file}:{number}"
+    return [], None
+
+
+def _comment_above(source: str, line: int) -> list[str]:
+    """The `#` comment lines directly above line `line` (1-based)."""
+    lines = source.split("\n")
+    block: list[str] = []
+    index = line - 2
+    while index >= 0 and lines[index].lstrip().startswith("#"):
+        block.append(lines[index].lstrip()[1:].strip())
+        index -= 1
+    return list(reversed(block))
+
+
+def vars_text(session) -> str:
+    """The `vars` command: the user's bindings and their kinds."""
+    bindings = list(session.globals.vars.items())
+    if not bindings:
+        return "no bindings yet (the library's names are listed by help)"
+    width = max(len(name) + (len(", ".join(v.params)) + 2 if _is_function(v) else 0) for name, v in bindings)
+    lines = []
+    for name, value in bindings:
+        signature = f"({', '.join(value.params)})" if _is_function(value) else ""
+        lines.append(f"{(name + signature).ljust(width)}  {_kind(value)}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "…"

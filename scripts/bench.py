@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Benchmark the rasp engine: the paper's programs at growing lengths, a batch, start-up.
+
+    python scripts/bench.py            # the full table (about a minute)
+    python scripts/bench.py --quick    # a smoke test: short inputs, few runs
+    python scripts/bench.py --json     # machine-readable output
+
+For reverse, histogram, sort, sort by most frequent token and Dyck-2 (written
+below in the reference's paper style, as in its paper_examples.rasp) at
+n = 16, 64, 256, 1024, 4096 it reports the median evaluation time (the engine
+only: a fresh evaluation of the program's graph on one input, no memo shared
+between runs; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
+tracemalloc sees it (NumPy reports its array allocations to tracemalloc; Python
+objects are counted too). Then the throughput of a batch of 10,000 inputs of
+length 16 through sort (`Session.evaluate`, result objects included), and the
+start-up time of `rasp -c 'tokens;'` (wall clock of a subprocess, median, with
+bytecode caching on as in an installed package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import numpy as np
+
+from rasp.engine import Evaluation, input_items
+from rasp.interpreter import Session
+
+# The paper's programs in the reference's style (paper_examples.rasp): BOS programs
+# expect a beginning-of-sequence token at position 0.
+PROGRAMS = r"""
+def _with_bos_selector_width(s) {
+    s = s or select(indices, 0, ==);
+    return round((1 / aggregate(s, indicator(indices == 0)))) - 1;
+}
+
+hist_bos = _with_bos_selector_width(select(tokens_str, tokens_str, ==));
+
+_flip_s = select(indices, length - 1 - indices, ==);
+reverse = aggregate(_flip_s, tokens_str);
+
+def _sort_bos(seq, key) {
+    should_be_earlier = select(key, key, <) or (select(key, key, ==) and select(indices, indices, <));
+    num_before = _with_bos_selector_width(should_be_earlier);
+    num_before = -1 if indices == 0 else num_before;
+    main_seq_grab_output = select(num_before, indices - 1, ==);
+    bos_grab_self = select(indices, 0, ==) and select(indices, indices, ==);
+    grab_output = main_seq_grab_output or bos_grab_self;
+    return aggregate(grab_output, seq);
+}
+
+sort_bos = _sort_bos(tokens_str, tokens_str);
+
+def _has_earlier_with_bos() {
+    earlier_copy = select(tokens_str, tokens_str, ==) and select(indices, indices, <);
+    num_prev_copies = _with_bos_selector_width(earlier_copy);
+    return num_prev_copies > 0;
+}
+
+def _sort_by_freq_bos(non_token, max_len) {
+    has_earlier = _has_earlier_with_bos();
+    filtered_freq = hist_bos - (indicator(has_earlier) * max_len);
+    filtered_tokens = non_token if has_earlier else tokens_str;
+    return _sort_bos(filtered_tokens, -filtered_freq);
+}
+
+sort_by_most_freq = _sort_by_freq_bos("§", 100000);
+
+def dyckk_ptf(paren_pairs) {
+    openers = [p[0] for p in paren_pairs];
+    closers = [p[1] for p in paren_pairs];
+    opens = indicator(tokens_str in openers);
+    closes = indicator(tokens_str in closers);
+    up_to_self = select(indices, indices, <=);
+    n_opens = round((indices + 1) * aggregate(up_to_self, opens));
+    n_closes = round((indices + 1) * aggregate(up_to_self, closes));
+    depth = n_opens - n_closes;
+    delay_closer = depth + closes;
+    depth_index = selector_width(select(delay_closer, delay_closer, ==) and up_to_self);
+    open_for_close = select(opens, True, ==) and
+                     select(delay_closer, delay_closer, ==) and
+                     select(depth_index, depth_index - 1, ==);
+    matched_opener = aggregate(open_for_close, tokens_str, "-");
+    opener_matches = matched_opener + tokens_str in paren_pairs;
+    mismatch = closes and not opener_matches;
+    had_problem = aggregate(up_to_self, indicator(mismatch or (depth < 0))) > 0;
+    return "F" if had_problem else ("T" if depth == 0 else "P");
+}
+
+dyck2 = dyckk_ptf(["()", "{}"]);
+"""
+
+BOS = "§"
+# table row name -> (RASP name, input maker)
+BENCHMARKS = {
+    "reverse": ("reverse", "letters"),
+    "histogram": ("hist_bos", "bos letters"),
+    "sort": ("sort_bos", "bos letters"),
+    "most-frequent sort": ("sort_by_most_freq", "bos letters"),
+    "Dyck-2": ("dyck2", "parens"),
+}
+LENGTHS = (16, 64, 256, 1024, 4096)
+QUICK_LENGTHS = (16, 64)
+
+
+def make_input(kind: str, n: int, rng: random.Random) -> list[str]:
+    if kind == "parens":
+        return _parens(n, rng)
+    letters = [rng.choice("abcdefghij") for _ in range(n)]
+    return [BOS, *letters[1:]] if kind == "bos letters" else letters
+
+
+def _parens(n: int, rng: random.Random) -> list[str]:
+    """Mostly well-nested "()" / "{}" strings, so every branch of Dyck-2 is exercised."""
+    out, stack = [], []
+    for _ in range(n):
+        if stack and (rng.random() < 0.5 or len(stack) > n // 4):
+            out.append(stack.pop())
+        else:
+            opener, closer = rng.choice(["()", "{}"])
+            out.append(opener)
+            stack.append(closer)
+    return out
+
+
+def runs_for(n: int, quick: bool) -> int:
+    if quick:
+        return 3
+    return 21 if n <= 256 else 9 if n <= 1024 else 5
+
+
+def time_evaluation(node, items: list, runs: int) -> tuple[float, float, float]:
+    """(first run, median of the runs, median CPU time of the runs) in seconds; each run a fresh
+    evaluation. CPU time is what a busy shared machine disturbs least."""
+    times, cpu_times = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        Evaluation(items).value(node)
+        times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - start_cpu)
+    return times[0], statistics.median(times), statistics.median(cpu_times)
+
+
+def peak_memory(node, items: list) -> int:
+    """Peak bytes traced by tracemalloc during one evaluation."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        Evaluation(items).value(node)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def program_table(session: Session, lengths, quick: bool) -> list[dict]:
+    rng = random.Random(20210611)
+    rows = []
+    for title, (name, kind) in BENCHMARKS.items():
+        node = session[name]
+        for n in lengths:
+            items = input_items(make_input(kind, n, rng))
+            first, median, cpu = time_evaluation(node, items, runs_for(n, quick))
+            rows.append({"program": title, "name": name, "n": n, "median_s": median, "cpu_median_s": cpu,
+                         "first_s": first, "peak_bytes": peak_memory(node, items)})
+    return rows
+
+
+def batch_throughput(session: Session, count: int, n: int = 16) -> dict:
+    rng = random.Random(7)
+    inputs = [make_input("bos letters", n, rng) for _ in range(count)]
+    start, start_cpu = time.perf_counter(), time.process_time()
+    results = session.evaluate("sort_bos", inputs)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    expected = [BOS, *sorted(inputs[0][1:])]
+    assert results[0].values == expected, (results[0], expected)  # the batch gives real values
+    return {"program": "sort", "inputs": count, "n": n, "seconds": elapsed, "cpu_seconds": cpu,
+            "inputs_per_s": count / elapsed}
+
+
+def startup_time(runs: int) -> dict:
+    """`rasp -c 'tokens;'` in a subprocess: median wall and CPU seconds."""
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "rasp-bench-pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")])
+    command = [sys.executable, "-m", "rasp", "-c", "tokens;"]
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)  # warm up: bytecode, Lark's cache
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    assert "tokens" in done.stdout, done.stdout
+    return {"command": "rasp -c 'tokens;'", "runs": runs, "median_s": statistics.median(walls),
+            "min_s": min(walls), "cpu_median_s": statistics.median(cpus)}
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(),
+            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.0f} KiB"
+
+
+def format_report(report: dict) -> str:
+    lines = ["program              n     median   CPU median      first   peak memory"]
+    for row in report["programs"]:
+        lines.append(f"{row['program']:<18} {row['n']:>5} {row['median_s'] * 1000:>8.2f} ms "
+                     f"{row['cpu_median_s'] * 1000:>9.2f} ms {row['first_s'] * 1000:>8.2f} ms "
+                     f"{_size(row['peak_bytes']):>13}")
+    batch = report["batch"]
+    lines.append(f"\nbatch: {batch['inputs']} inputs of length {batch['n']} through {batch['program']}: "
+                 f"{batch['seconds']:.3f} s, CPU {batch['cpu_seconds']:.3f} s ({batch['inputs_per_s']:,.0f} inputs/s)")
+    start = report["startup"]
+    lines.append(f"start-up: {start['command']}: median {start['median_s']:.3f} s (min {start['min_s']:.3f} s, "
+                 f"CPU {start['cpu_median_s']:.3f} s; {start['runs']} runs)")
+    m = report["machine"]
+    lines.append(f"\nPython {m['python']}, NumPy {m['numpy']}, {m['cpus']} CPUs, load average {m['load_average']}; "
+                 "peak memory by tracemalloc")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short inputs and few runs (a smoke test)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    args = parser.parse_args(argv)
+    session = Session()
+    session.sop_examples_on = session.selector_examples_on = False
+    problems = [r for r in session.run(PROGRAMS, "bench.rasp") if getattr(r, "error", None)]
+    if problems:
+        raise SystemExit(f"the benchmark programs failed: {problems[0].error}")
+    report = {
+        "programs": program_table(session, QUICK_LENGTHS if args.quick else LENGTHS, args.quick),
+        "batch": batch_throughput(session, 1000 if args.quick else 10_000),
+        "startup": startup_time(1 if args.quick else 11),
+        "machine": machine(),
+    }
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Start-up stays cheap: `rasp -c 'tokens;'` loads only what it uses, and the standard
+library is parsed once and cached on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rasp import interpreter
+from rasp.resources import stdlib_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Modules that only some commands need: they must be imported when used, not at start-up.
+NOT_AT_STARTUP = ("rasp.analysis", "rasp.draw", "rasp.html", "rasp.repl", "rasp.api", "prompt_toolkit", "pygments")
+
+PROBE = """
+import json, sys
+from rasp.cli import main
+main(["-c", "tokens;"])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_startup_imports_only_what_it_uses(tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, check=False,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shown, modules = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
+    assert shown.startswith('tokens("hello")')
+    loaded = [name for name in modules if name.split(".")[0] in {"prompt_toolkit", "pygments"} or name in NOT_AT_STARTUP]
+    assert loaded == [], f"imported at start-up: {loaded}"
+
+
+@pytest.fixture
+def rasplib(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = stdlib_dir() / "rasplib.rasp"
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_the_parsed_stdlib_is_cached_on_disk(rasplib, tmp_path, monkeypatch):
+    path, source = rasplib
+    parsed = interpreter._load_or_parse(path, source)
+    (cached,) = (tmp_path / "rasp").glob("rasplib-*.pickle")
+
+    def no_parsing(*args):
+        raise AssertionError("parsed although the cache holds the statements")
+
+    monkeypatch.setattr(interpreter, "parse_program", no_parsing)
+    again = interpreter._load_or_parse(path, source)
+    assert [type(s).__name__ for s in again] == [type(s).__name__ for s in parsed] and len(parsed) > 5
+    assert again[-1].span == parsed[-1].span
+    assert cached.exists()
+
+
+def test_a_changed_or_broken_cache_is_parsed_again(rasplib, tmp_path):
+    path, source = rasplib
+    interpreter._load_or_parse(path, source)
+    (cached,) = (tmp_path / "rasp").glob("rasplib-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    assert len(interpreter._load_or_parse(path, source)) > 5  # parsed again, no error
+    changed = source + "\nextra_name = indices;\n"
+    statements = interpreter._load_or_parse(path, changed)
+    assert len(statements) == len(interpreter._load_or_parse(path, source)) + 1
+    assert len(list((tmp_path / "rasp").glob("rasplib-*.pickle"))) == 1  # the stale file was replaced
+
+
+def test_an_unwritable_cache_directory_is_no_error(rasplib, tmp_path, monkeypatch):
+    path, source = rasplib
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file where the directory should be
+    assert len(interpreter._load_or_parse(path, source)) > 5
