@@ -12,7 +12,7 @@ import traceback
 from typing import Any, TextIO
 
 from . import __version__
-from .display import DisplayOptions, format_result
+from .display import DisplayOptions, format_atom, format_result
 from .errors import RaspError
 from .results import (
     Analysed,
@@ -122,7 +122,12 @@ class Printer:
 def _json_atom(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _JSON_INT_BITS:
+        return format_atom(value)  # beyond Python's int->str limit: a shortened text, as displayed
     return value
+
+
+_JSON_INT_BITS = 14000  # about 4200 decimal digits
 
 
 def _json_input(value: Any) -> Any:
@@ -218,7 +223,8 @@ def _read_file(path: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_argument_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_argument_parser().parse_args(_attach_option_values(list(argv)))
     from .interpreter import Session  # imported here so --help and --version stay fast
 
     sources = []
@@ -335,5 +341,38 @@ class _Progress:
 
 
 def main_entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: a bug outside any statement is still an internal error, not a traceback."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        sys.stderr.write("rasp: interrupted\n")
+        status = 130
+    except Exception as error:  # noqa: BLE001 - report a bug in rasp without a traceback
+        sys.stderr.write(f"rasp: internal error: {type(error).__name__}: {error}\n"
+                         "  hint: this is a bug in rasp; please report it with the input that caused it"
+                         " (--debug shows the traceback)\n")
+        if "--debug" in sys.argv[1:]:
+            traceback.print_exc()
+        status = EXIT_FAILED
+    sys.exit(status)
+
+
+def _is_option(arg: str) -> bool:
+    return arg.startswith("--") or arg in ("-i", "-h", "-c")
+
+
+def _attach_option_values(argv: list[str]) -> list[str]:
+    """`-c SOURCE` and `--example EXPR` whose value starts with `-` (`-c '-indices;'`) become
+    `-cSOURCE` / `--example=EXPR`, which argparse reads as values, not options."""
+    result: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        if arg in ("-c", "--example") and following.startswith("-") and not _is_option(following):
+            result.append(("-c" if arg == "-c" else "--example=") + argv[index + 1])
+            index += 2
+            continue
+        result.append(arg)
+        index += 1
+    return result

@@ -35,7 +35,12 @@ def describe_value(value: Any) -> str:
     if isinstance(value, dict):
         text = "{" + ", ".join(f"{describe_value(k)}: {describe_value(v)}" for k, v in value.items()) + "}"
         return text if len(text) <= 30 else "{…}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _INT_TEXT_BITS:
+        return f"<an int of about {int(value.bit_length() * 0.30103)} digits>"  # str() would refuse it
     return str(value)
+
+
+_INT_TEXT_BITS = 4000  # ints this long are not written out in descriptions (Python's int->str limit is 4300 digits)
 
 
 def type_name(value: Any) -> str:

@@ -667,3 +667,31 @@ ok = 1;
     done = run_process([rasp_script(), "-c", source], workdir)
     assert done.returncode == 1
     assert done.stdout.splitlines()[-1] == "ok = 1"
+
+
+def test_source_and_example_may_start_with_a_minus(capsys):
+    status, out, _ = run(capsys, "-c", "-indices;", "--example", "-[1]")
+    assert status == 2  # -[1] is no input; the point is that argparse took both as values
+    status, out, err = run(capsys, "--example", '["-", "x"]', "-c", "-indices;")
+    assert (status, err) == (0, "")
+    assert out == 'out(["-", "x"]) = [0, -1]  ints\n'
+
+
+def test_a_bug_outside_any_statement_is_an_internal_error_without_traceback(monkeypatch, capsys):
+    import rasp.cli
+
+    def broken(argv=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(rasp.cli, "main", broken)
+    monkeypatch.setattr(sys, "argv", ["rasp", "-c", "1;"])
+    with pytest.raises(SystemExit) as exit_info:
+        rasp.cli.main_entry()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1
+    assert err.startswith("rasp: internal error: RuntimeError: boom\n")
+    assert "Traceback" not in err
+    monkeypatch.setattr(sys, "argv", ["rasp", "--debug"])
+    with pytest.raises(SystemExit):
+        rasp.cli.main_entry()
+    assert "Traceback" in capsys.readouterr().err

@@ -27,6 +27,7 @@ REVERSE = "flip = select(indices, length - indices - 1, ==);\nrev = aggregate(fl
 @pytest.fixture
 def session(tmp_path, monkeypatch) -> Session:
     monkeypatch.chdir(tmp_path)  # drawings go to tmp_path/rasp_draw, never into the checkout
+    monkeypatch.delenv("RASP_DRAW_DIR", raising=False)  # as a user has it: ./rasp_draw
     return Session()
 
 

@@ -36,7 +36,7 @@ class Terminal:
         env = dict(os.environ, NO_COLOR="1", TERM="xterm", RASP_HISTORY=str(tmp_path / "history"))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rasp"], stdin=slave, stdout=slave, stderr=slave,
-            cwd=tmp_path, env=env, preexec_fn=_controlling_terminal,
+            cwd=tmp_path, env=env, preexec_fn=_controlling_terminal,  # noqa: PLW1509 - only setsid + ioctl
         )
         os.close(slave)
         self.raw = b""
