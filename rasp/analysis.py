@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import Aggregate, Lazy, Map, Select, Selector, SelectorCombination, SelectorWidth
+from .values import Aggregate, Lazy, Map, Select, Selector, SelectorCombination, SelectorWidth, ancestry
 
 
 @dataclass
@@ -88,29 +88,6 @@ class Analysis:
             "mlps": list(self.mlps),
             "detail": [layer.to_json() for layer in self.detail],
         }
-
-
-def ancestry(node: Lazy) -> list[Lazy]:
-    """Every node `node` depends on (itself included), each after its parents.
-
-    Iterative, so that very deep graphs do not hit Python's recursion limit.
-    """
-    order: list[Lazy] = []
-    seen: set[int] = set()
-    stack: list[tuple[Lazy, bool]] = [(node, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if expanded:
-            order.append(current)
-            continue
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        stack.append((current, True))
-        for parent in reversed(current.parents()):
-            if id(parent) not in seen:
-                stack.append((parent, False))
-    return order
 
 
 def node_depth(node: Lazy, depth: dict[int, int]) -> int:

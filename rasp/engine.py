@@ -50,6 +50,7 @@ from .values import (
     Select,
     SelectorCombination,
     SelectorWidth,
+    ancestry,
     is_atom,
     type_name,
 )
@@ -380,7 +381,7 @@ class _Batch:
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
-        order = _postorder(root, self.memo)
+        order = ancestry(root, skip=self.memo)
         self.check_memory(order)
         users = _count_users(order)
         self.reusable, self.owned = set(), set()  # about this call's nodes only: earlier roots stay intact
@@ -532,28 +533,6 @@ def _count_users(order: list[Lazy]) -> dict[int, int]:
     return users
 
 
-def _postorder(root: Lazy, done: dict[int, Any]) -> list[Lazy]:
-    """Nodes not yet in `done`, each after its parents (iterative: graphs may be deep)."""
-    order: list[Lazy] = []
-    seen: set[int] = set()
-    stack: list[tuple[Lazy, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in done:
-            continue
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.parents()):
-            if id(parent) not in done and id(parent) not in seen:
-                stack.append((parent, False))
-    return order
-
-
 class Evaluation:
     """Evaluates graph nodes on one input, memoising every node it computes."""
 
@@ -633,7 +612,7 @@ def _chunk_size(node: Lazy, n: int) -> int:
     """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
     size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
     if size > 1:
-        order = _postorder(node, {})
+        order = ancestry(node)
         budget = memory_budget()
         while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(order) > budget:
             size //= 2

@@ -7,6 +7,7 @@ Nothing here evaluates: rasp.engine does that.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from .syntax import Span
@@ -224,3 +225,26 @@ _TYPE_NAMES = (
     (bool, "a bool"), (int, "an int"), (float, "a float"), (str, "a string"), (list, "a list"),
     (dict, "a dict"), (SOp, "an s-op"), (Selector, "a selector"),
 )
+
+
+def ancestry(root: Lazy, skip: Container[int] = ()) -> list[Lazy]:
+    """`root` and every node it depends on, each after its parents; nodes whose id is in
+    `skip` (e.g. already evaluated) are left out. Iterative: graphs may be very deep."""
+    order: list[Lazy] = []
+    seen: set[int] = set()
+    stack: list[tuple[Lazy, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in skip:
+            continue
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.parents()):
+            if id(parent) not in skip and id(parent) not in seen:
+                stack.append((parent, False))
+    return order

@@ -5,8 +5,8 @@
     python scripts/bench.py --quick    # a smoke test: short inputs, few runs
     python scripts/bench.py --json     # machine-readable output
 
-For reverse, histogram, sort, sort by most frequent token and Dyck-2 (written
-below in the reference's paper style, as in its paper_examples.rasp) at
+For reverse, histogram, sort, sort by most frequent token and Dyck-2 (from
+tests/programs/paper_examples.rasp, the reference's paper style) at
 n = 16, 64, 256, 1024, 4096 it reports the median evaluation time (the engine
 only: a fresh evaluation of the program's graph on one input, no memo shared
 between runs; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
@@ -40,69 +40,11 @@ import numpy as np
 from rasp.engine import Evaluation, input_items
 from rasp.interpreter import Session
 
-# The paper's programs in the reference's style (paper_examples.rasp): BOS programs
-# expect a beginning-of-sequence token at position 0.
-PROGRAMS = r"""
-def _with_bos_selector_width(s) {
-    s = s or select(indices, 0, ==);
-    return round((1 / aggregate(s, indicator(indices == 0)))) - 1;
-}
-
-hist_bos = _with_bos_selector_width(select(tokens_str, tokens_str, ==));
-
-_flip_s = select(indices, length - 1 - indices, ==);
-reverse = aggregate(_flip_s, tokens_str);
-
-def _sort_bos(seq, key) {
-    should_be_earlier = select(key, key, <) or (select(key, key, ==) and select(indices, indices, <));
-    num_before = _with_bos_selector_width(should_be_earlier);
-    num_before = -1 if indices == 0 else num_before;
-    main_seq_grab_output = select(num_before, indices - 1, ==);
-    bos_grab_self = select(indices, 0, ==) and select(indices, indices, ==);
-    grab_output = main_seq_grab_output or bos_grab_self;
-    return aggregate(grab_output, seq);
-}
-
-sort_bos = _sort_bos(tokens_str, tokens_str);
-
-def _has_earlier_with_bos() {
-    earlier_copy = select(tokens_str, tokens_str, ==) and select(indices, indices, <);
-    num_prev_copies = _with_bos_selector_width(earlier_copy);
-    return num_prev_copies > 0;
-}
-
-def _sort_by_freq_bos(non_token, max_len) {
-    has_earlier = _has_earlier_with_bos();
-    filtered_freq = hist_bos - (indicator(has_earlier) * max_len);
-    filtered_tokens = non_token if has_earlier else tokens_str;
-    return _sort_bos(filtered_tokens, -filtered_freq);
-}
-
-sort_by_most_freq = _sort_by_freq_bos("§", 100000);
-
-def dyckk_ptf(paren_pairs) {
-    openers = [p[0] for p in paren_pairs];
-    closers = [p[1] for p in paren_pairs];
-    opens = indicator(tokens_str in openers);
-    closes = indicator(tokens_str in closers);
-    up_to_self = select(indices, indices, <=);
-    n_opens = round((indices + 1) * aggregate(up_to_self, opens));
-    n_closes = round((indices + 1) * aggregate(up_to_self, closes));
-    depth = n_opens - n_closes;
-    delay_closer = depth + closes;
-    depth_index = selector_width(select(delay_closer, delay_closer, ==) and up_to_self);
-    open_for_close = select(opens, True, ==) and
-                     select(delay_closer, delay_closer, ==) and
-                     select(depth_index, depth_index - 1, ==);
-    matched_opener = aggregate(open_for_close, tokens_str, "-");
-    opener_matches = matched_opener + tokens_str in paren_pairs;
-    mismatch = closes and not opener_matches;
-    had_problem = aggregate(up_to_self, indicator(mismatch or (depth < 0))) > 0;
-    return "F" if had_problem else ("T" if depth == 0 else "P");
-}
-
-dyck2 = dyckk_ptf(["()", "{}"]);
-"""
+# The paper's programs in the reference's style, shared with the tests: BOS programs expect a
+# beginning-of-sequence token at position 0.
+PAPER_EXAMPLES = Path(__file__).resolve().parent.parent / "tests" / "programs" / "paper_examples.rasp"
+# The file's most-frequent sort subtracts 300 per repeated token, too little at n = 4096: use a larger bound.
+PROGRAMS = PAPER_EXAMPLES.read_text(encoding="utf-8") + 'sort_by_most_freq = _sort_by_freq_bos("§", 100000);\n'
 
 BOS = "§"
 # table row name -> (RASP name, input maker)
@@ -111,7 +53,7 @@ BENCHMARKS = {
     "histogram": ("hist_bos", "bos letters"),
     "sort": ("sort_bos", "bos letters"),
     "most-frequent sort": ("sort_by_most_freq", "bos letters"),
-    "Dyck-2": ("dyck2", "parens"),
+    "Dyck-2": ("dyck2_ptf", "parens"),
 }
 LENGTHS = (16, 64, 256, 1024, 4096)
 QUICK_LENGTHS = (16, 64)

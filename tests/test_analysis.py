@@ -17,103 +17,28 @@ from rasp.resources import stdlib_dir
 from rasp.results import Analysed, Problem
 from rasp.values import Aggregate, Map, Primitive, Select, SelectorCombination
 
-# The paper's programs in the reference's style (as in tests/test_reference_programs.py):
-# BOS selector width from one aggregate, the BOS sort, hist2, sort by most frequent token,
-# Dyck-1 and Dyck-k "pairs balanced so far".
-PAPER_PROGRAMS = r"""
-def with_bos_selector_width(s) {
-    s = s or select(indices, 0, ==);
-    return round((1 / aggregate(s, indicator(indices == 0)))) - 1;
-}
-
-flip_s = select(indices, length - 1 - indices, ==);
-paper_reverse = aggregate(flip_s, tokens_str);
-
-hist_bos = with_bos_selector_width(select(tokens_str, tokens_str, ==));
-hist_nobos = selector_width(select(tokens_str, tokens_str, ==));
-
-def sort_bos(seq, key) {
-    should_be_earlier = select(key, key, <) or (select(key, key, ==) and select(indices, indices, <));
-    num_before = with_bos_selector_width(should_be_earlier);
-    num_before = -1 if indices == 0 else num_before;
-    main_seq_grab_output = select(num_before, indices - 1, ==);
-    bos_grab_self = select(indices, 0, ==) and select(indices, indices, ==);
-    grab_output = main_seq_grab_output or bos_grab_self;
-    return aggregate(grab_output, seq);
-}
-sorted_bos = sort_bos(tokens_str, tokens_str);
-
-def has_earlier_with_bos() {
-    earlier_copy = select(tokens_str, tokens_str, ==) and select(indices, indices, <);
-    num_prev_copies = with_bos_selector_width(earlier_copy);
-    return num_prev_copies > 0;
-}
-
-def hist2_bos() {
-    has_prev_copy = has_earlier_with_bos();
-    repr_with_own_count = select(hist_bos, hist_bos, ==) and select(has_prev_copy, False, ==);
-    return with_bos_selector_width(repr_with_own_count);
-}
-double_hist = hist2_bos();
-
-def sort_by_freq_bos(non_token, max_len) {
-    has_earlier = has_earlier_with_bos();
-    filtered_freq = hist_bos - (indicator(has_earlier) * max_len);
-    filtered_tokens = non_token if has_earlier else tokens_str;
-    return sort_bos(filtered_tokens, -filtered_freq);
-}
-most_freq = sort_by_freq_bos("§", 300);
-
-def dyck1_ptf() {
-    up_to_self = select(indices, indices, <=);
-    n_opens = round((indices + 1) * aggregate(up_to_self, indicator(tokens_str == "(")));
-    n_closes = round((indices + 1) * aggregate(up_to_self, indicator(tokens_str == ")")));
-    balance = n_opens - n_closes;
-    prev_imbalances = aggregate(up_to_self, indicator(balance < 0));
-    return "F" if prev_imbalances > 0 else ("T" if balance == 0 else "P");
-}
-dyck1 = dyck1_ptf();
-
-def dyckk_ptf(paren_pairs) {
-    openers = [p[0] for p in paren_pairs];
-    closers = [p[1] for p in paren_pairs];
-    opens = indicator(tokens_str in openers);
-    closes = indicator(tokens_str in closers);
-    up_to_self = select(indices, indices, <=);
-    n_opens = round((indices + 1) * aggregate(up_to_self, opens));
-    n_closes = round((indices + 1) * aggregate(up_to_self, closes));
-    depth = n_opens - n_closes;
-    delay_closer = depth + closes;
-    depth_index = selector_width(select(delay_closer, delay_closer, ==) and up_to_self);
-    open_for_close = select(opens, True, ==) and
-                     select(delay_closer, delay_closer, ==) and
-                     select(depth_index, depth_index - 1, ==);
-    matched_opener = aggregate(open_for_close, tokens_str, "-");
-    opener_matches = matched_opener + tokens_str in paren_pairs;
-    mismatch = closes and not opener_matches;
-    had_problem = aggregate(up_to_self, indicator(mismatch or (depth < 0))) > 0;
-    return "F" if had_problem else ("T" if depth == 0 else "P");
-}
-dyck2 = dyckk_ptf(["()", "{}"]);
-"""
+# The paper's programs in the reference's style (tests/programs/paper_examples.rasp, shared with
+# tests/test_reference_programs.py and scripts/bench.py): BOS selector width from one aggregate,
+# the BOS sort, hist2, sort by most frequent token, Dyck-1 and Dyck-k "pairs balanced so far".
+PAPER_EXAMPLES = Path(__file__).resolve().parent / "programs" / "paper_examples.rasp"
 
 # SPEC §6: (layers; heads per layer) of the paper's programs.
 PAPER_FIGURES = [
-    ("paper_reverse", 2, [1, 1]),
+    ("reverse", 2, [1, 1]),
     ("hist_bos", 1, [1]),
     ("hist_nobos", 1, [1]),
-    ("double_hist", 2, [2, 1]),
-    ("sorted_bos", 2, [1, 1]),
-    ("most_freq", 3, [2, 1, 1]),
-    ("dyck1", 2, [1, 1]),
-    ("dyck2", 4, [1, 1, 1, 1]),
+    ("hist2_bos", 2, [2, 1]),
+    ("sort_bos", 2, [1, 1]),
+    ("sort_by_most_freq", 3, [2, 1, 1]),
+    ("dyck1_ptf", 2, [1, 1]),
+    ("dyck2_ptf", 4, [1, 1, 1, 1]),
 ]
 
 
 @pytest.fixture(scope="module")
 def paper() -> Session:
     session = Session()
-    results = session.run(PAPER_PROGRAMS, "paper.rasp")
+    results = session.run(PAPER_EXAMPLES.read_text(encoding="utf-8"), PAPER_EXAMPLES.name)
     assert not [r for r in results if isinstance(r, Problem)], results
     return session
 
@@ -141,16 +66,16 @@ def test_paper_programs_have_the_figures_of_spec_section_6(paper, name, layers, 
 
 def test_paper_programs_still_compute_their_values(paper):
     """The programs analysed above are the working ones (so the figures are about real programs)."""
-    assert paper.apply(paper["paper_reverse"], "abc").values == ["c", "b", "a"]
+    assert paper.apply(paper["reverse"], "abc").values == ["c", "b", "a"]
     assert paper.apply(paper["hist_nobos"], "abca").values == [2, 1, 1, 2]
-    assert paper.apply(paper["sorted_bos"], "§cab").values == ["§", "a", "b", "c"]
-    assert paper.apply(paper["dyck1"], "(()").values == ["P", "P", "P"]
-    assert paper.apply(paper["dyck2"], "({})}").values == ["P", "P", "P", "T", "F"]
+    assert paper.apply(paper["sort_bos"], "§cab").values == ["§", "a", "b", "c"]
+    assert paper.apply(paper["dyck1_ptf"], "(()").values == ["P", "P", "P"]
+    assert paper.apply(paper["dyck2_ptf"], "({})}").values == ["P", "P", "P", "T", "F"]
 
 
 def test_reverse_in_detail(paper):
     """reverse: layer 1 is `length` (head full_s), layer 2 the flip head; the maps over indices are embedding."""
-    analysis = analyse(paper["paper_reverse"], "reverse")
+    analysis = analyse(paper["reverse"], "reverse")
     first, second = analysis.detail
     assert [h.name for h in first.heads] == ["full_s"]
     assert first.heads[0].description == "select(1, 1, ==)"
@@ -160,8 +85,8 @@ def test_reverse_in_detail(paper):
         "length - 1",
         "length - 1 - indices",
     ]
-    assert [h.name for h in second.heads] == ["flip_s"]
-    assert second.heads[0].used_by == ["paper_reverse"]
+    assert [h.name for h in second.heads] == ["_flip_s"]
+    assert second.heads[0].used_by == ["reverse"]
     assert second.mlps == []
     assert analysis.mlps == [4, 0]
     assert analysis.embedding == ["indices == 0", "indicator(indices == 0)"]
@@ -169,7 +94,7 @@ def test_reverse_in_detail(paper):
 
 def test_dyck1_uses_one_selector_in_two_layers(paper):
     """up_to_self feeds two aggregates at depth 1 (one head) and one at depth 2 (a head of layer 2)."""
-    analysis = analyse(paper["dyck1"])
+    analysis = analyse(paper["dyck1_ptf"])
     assert [[h.name for h in layer.heads] for layer in analysis.detail] == [["up_to_self"], ["up_to_self"]]
     assert len(analysis.detail[0].heads[0].used_by) == 2
     assert len(analysis.detail[1].heads[0].used_by) == 1
@@ -317,14 +242,14 @@ def test_very_deep_graphs_do_not_hit_the_recursion_limit(session):
 
 
 def test_to_json_has_exactly_the_documented_shape(paper):
-    encoded = analyse(paper["paper_reverse"], "reverse").to_json()
+    encoded = analyse(paper["reverse"], "reverse").to_json()
     assert list(encoded) == ["kind", "name", "layers", "heads", "mlps", "detail"]
     assert encoded["kind"] == "analysis" and encoded["name"] == "reverse"
     assert (encoded["layers"], encoded["heads"], encoded["mlps"]) == (2, [1, 1], [4, 0])
     assert encoded["detail"][1] == {
         "layer": 2,
         "heads": [
-            {"name": "flip_s", "description": "select(indices, length - 1 - indices, ==)", "used_by": ["paper_reverse"]}
+            {"name": "_flip_s", "description": "select(indices, length - 1 - indices, ==)", "used_by": ["reverse"]}
         ],
         "mlps": [],
     }
@@ -332,9 +257,9 @@ def test_to_json_has_exactly_the_documented_shape(paper):
 
 
 def test_text_table(paper):
-    text = analysis_table(analyse(paper["double_hist"], "double_hist"))
+    text = analysis_table(analyse(paper["hist2_bos"], "hist2_bos"))
     lines = text.splitlines()
-    assert lines[0] == "double_hist: 2 layers; heads per layer 2,1 (total 3); MLP nodes per layer 7,3"
+    assert lines[0] == "hist2_bos: 2 layers; heads per layer 2,1 (total 3); MLP nodes per layer 7,3"
     assert lines[1].split() == ["layer", "heads", "MLPs", "attention", "heads", "(selectors)"]
     assert lines[2].split()[:3] == ["1", "2", "7"]
     assert lines[3].startswith(" " * 22) and "earlier_copy or select(indices, 0, ==)" in lines[3]
@@ -346,11 +271,11 @@ def test_text_table(paper):
 
 
 def test_analyse_command_returns_the_analysis(paper):
-    results = paper.run("analyse dyck2\nanalyze most_freq\n")
+    results = paper.run("analyse dyck2_ptf\nanalyze sort_by_most_freq\n")
     assert [type(r) for r in results] == [Analysed, Analysed]
-    assert (results[0].name, results[0].analysis.heads) == ("dyck2", [1, 1, 1, 1])
-    assert (results[1].name, results[1].analysis.heads) == ("most_freq", [2, 1, 1])
-    assert format_result(results[0]).startswith("dyck2: 4 layers; heads per layer 1,1,1,1")
+    assert (results[0].name, results[0].analysis.heads) == ("dyck2_ptf", [1, 1, 1, 1])
+    assert (results[1].name, results[1].analysis.heads) == ("sort_by_most_freq", [2, 1, 1])
+    assert format_result(results[0]).startswith("dyck2_ptf: 4 layers; heads per layer 1,1,1,1")
     assert result_to_json(results[1])["heads"] == [2, 1, 1]
 
 

@@ -199,93 +199,10 @@ RNG_SEED = 20210611
 # paper_examples.rasp and the reference test paper_examples.txt
 # =============================================================================
 
-# The paper's programs in the reference's style (the reference's current
-# paper_examples.rasp: BOS selector width with `round`, the BOS sort, hist2,
+# The paper's programs in the reference's style (tests/programs/paper_examples.rasp, the
+# reference's current paper_examples.rasp: BOS selector width with `round`, the BOS sort, hist2,
 # sort by most frequent token, Dyck-1 and Dyck-k "pairs balanced so far").
-PAPER_EXAMPLES = r"""
-def _with_bos_selector_width(s) {
-    s = s or select(indices, 0, ==);
-    return round((1 / aggregate(s, indicator(indices == 0)))) - 1;
-}
-
-hist_bos = _with_bos_selector_width(select(tokens_str, tokens_str, ==));
-hist_nobos = selector_width(select(tokens_str, tokens_str, ==));
-
-_flip_s = select(indices, length - 1 - indices, ==);
-reverse = aggregate(_flip_s, tokens_str);
-
-def _sort_bos(seq, key) {
-    should_be_earlier = select(key, key, <) or (select(key, key, ==) and select(indices, indices, <));
-    num_before = _with_bos_selector_width(should_be_earlier);
-    num_before = -1 if indices == 0 else num_before;  # the BOS keeps position 0
-    main_seq_grab_output = select(num_before, indices - 1, ==);
-    bos_grab_self = select(indices, 0, ==) and select(indices, indices, ==);
-    grab_output = main_seq_grab_output or bos_grab_self;
-    return aggregate(grab_output, seq);
-}
-
-sort_bos = _sort_bos(tokens_str, tokens_str);
-
-def _has_earlier_with_bos() {
-    earlier_copy = select(tokens_str, tokens_str, ==) and select(indices, indices, <);
-    num_prev_copies = _with_bos_selector_width(earlier_copy);
-    return num_prev_copies > 0;
-}
-
-def _hist2_bos() {
-    has_prev_copy = _has_earlier_with_bos();
-    repr_with_own_count = select(hist_bos, hist_bos, ==) and select(has_prev_copy, False, ==);
-    return _with_bos_selector_width(repr_with_own_count);
-}
-
-hist2_bos = _hist2_bos();
-
-def _sort_by_freq_bos(non_token, max_len) {
-    has_earlier = _has_earlier_with_bos();
-    filtered_freq = hist_bos - (indicator(has_earlier) * max_len);
-    filtered_tokens = non_token if has_earlier else tokens_str;
-    return _sort_bos(filtered_tokens, -filtered_freq);
-}
-
-sort_by_most_freq = _sort_by_freq_bos("§", 300);
-
-def _dyck1_ptf() {
-    up_to_self = select(indices, indices, <=);
-    n_opens = round((indices + 1) * aggregate(up_to_self, indicator(tokens_str == "(")));
-    n_closes = round((indices + 1) * aggregate(up_to_self, indicator(tokens_str == ")")));
-    balance = n_opens - n_closes;
-    prev_imbalances = aggregate(up_to_self, indicator(balance < 0));
-    return "F" if prev_imbalances > 0 else
-            ("T" if balance == 0 else "P");
-}
-
-dyck1_ptf = _dyck1_ptf();
-
-def dyckk_ptf(paren_pairs) {
-    # paren_pairs: strings of length 2, e.g. ["()", "{}"]
-    openers = [p[0] for p in paren_pairs];
-    closers = [p[1] for p in paren_pairs];
-    opens = indicator(tokens_str in openers);
-    closes = indicator(tokens_str in closers);
-    up_to_self = select(indices, indices, <=);
-    n_opens = round((indices + 1) * aggregate(up_to_self, opens));
-    n_closes = round((indices + 1) * aggregate(up_to_self, closes));
-    depth = n_opens - n_closes;
-    delay_closer = depth + closes;
-    depth_index = selector_width(select(delay_closer, delay_closer, ==) and up_to_self);
-    open_for_close = select(opens, True, ==) and
-                     select(delay_closer, delay_closer, ==) and
-                     select(depth_index, depth_index - 1, ==);
-    matched_opener = aggregate(open_for_close, tokens_str, "-");
-    opener_matches = matched_opener + tokens_str in paren_pairs;
-    mismatch = closes and not opener_matches;
-    had_problem = aggregate(up_to_self, indicator(mismatch or (depth < 0))) > 0;
-    return "F" if had_problem else ("T" if depth == 0 else "P");
-}
-
-dyck2_ptf = dyckk_ptf(["()", "{}"]);
-dyck3_ptf = dyckk_ptf(["()", "{}", "[]"]);
-"""
+PAPER_EXAMPLES = (Path(__file__).resolve().parent / "programs" / "paper_examples.rasp").read_text(encoding="utf-8")
 
 PAPER_NAMES = [
     "hist_bos", "hist_nobos", "reverse", "sort_bos", "hist2_bos", "sort_by_most_freq",
