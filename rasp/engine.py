@@ -374,7 +374,7 @@ class _Batch:
         self.size = len(rows)
         self.n = n
         self.memo: dict[int, Any] = {} if memo is None else memo
-        self.alive: list[Lazy] = []  # the memo's nodes: kept alive so that their ids are not reused
+        self.alive: dict[int, Lazy] = {}  # the memo's nodes: kept alive so that their ids are not reused
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
@@ -401,7 +401,7 @@ class _Batch:
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
                 self.memo[id(node)] = self._compute(node)
-            self.alive.append(node)
+            self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
                 error.add_context(node.origin, f"while computing `{node.name}`")
@@ -1187,7 +1187,9 @@ def _numeric_mean(matrix, values, width, picked, many, batch: int, prefix: str |
 
 
 def _exact_running_sums(values: np.ndarray) -> bool:
-    return values.dtype.kind == "f" or (values.dtype.kind == "i" and _max_abs(values) * values.shape[-1] < INT64_SAFE)
+    """Whether running sums in the array's own dtype give Python's means: floats, or ints whose
+    sums stay exact when divided as float64 (below 2**53)."""
+    return values.dtype.kind == "f" or (values.dtype.kind == "i" and _max_abs(values) * values.shape[-1] < 2**53)
 
 
 def _running_sums(values: np.ndarray, prefix: str) -> np.ndarray:

@@ -83,7 +83,8 @@ def help_text(session, topic: str | None = None) -> str:
 
 
 def _library_overview(session) -> str:
-    names = sorted(n for n in session.library_names if n not in BUILTIN_HELP and n not in ("True", "False"))
+    names = sorted(n for n in session.library_names if n not in BUILTIN_HELP and n not in ("True", "False")
+                   and not isinstance(session.base.vars.get(n), BuiltinFunction))
     lines, line = ["Library (help NAME for one of them)"], " "
     for name in names:
         if len(line) + len(name) > 86:

@@ -152,11 +152,11 @@ class Session:
             if any(isinstance(r, ExitRequest) for r in results):
                 return
 
-    def run_statement(self, statement: ast.Stmt) -> list[Result]:
-        """Run one top-level statement; errors become Problem results."""
+    def run_statement(self, statement: ast.Stmt, env: Env | None = None) -> list[Result]:
+        """Run one top-level statement (in `env`, by default the top level); errors become Problem results."""
         self._depth = 0
         try:
-            return self._execute_top(statement)
+            return self._execute_top(statement, env or self.globals)
         except _Exit:
             return [ExitRequest()]
         except RaspError as error:
@@ -181,9 +181,10 @@ class Session:
     def preview(self, source: str, filename: str = "<preview>") -> list[Result] | None:
         """What `source` would show, for one expression statement or assignment, without running it.
 
-        Nothing is bound, `out` keeps its value and nothing is loaded. None when the source
-        is anything else (incomplete, several statements, a def, load or command). A
-        missing final `;` is supplied, so text being typed can be previewed.
+        It runs as a statement would, in a scratch scope over the top level that is then
+        dropped: nothing is bound, `out` keeps its value, nothing is loaded. None when the
+        source is anything else (incomplete, several statements, a def, load or command).
+        A missing final `;` is supplied, so text being typed can be previewed.
         """
         text = source.rstrip()
         if not text.endswith(";"):
@@ -191,23 +192,8 @@ class Session:
         statements = parse_program(text, filename)
         if len(statements) != 1 or not isinstance(statements[0], (ast.ExprStmt, ast.Assign)):
             return None
-        stmt = statements[0]
         self.sources[filename] = text
-        self._depth = 0
-        try:
-            if isinstance(stmt, ast.ExprStmt):
-                name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
-                return self._show(name, self.eval(stmt.expr, self.globals), stmt.span)
-            if len(stmt.names) != len(stmt.values):
-                return None
-            results: list[Result] = []
-            for name, expr in zip(stmt.names, stmt.values):
-                results += self._show(name, self.eval(expr, self.globals), stmt.span)
-            return results
-        except RaspError as error:
-            return [Problem(error.at(stmt.span))]
-        except RecursionError:
-            return [Problem(RaspRecursionError("nesting too deep (recursion limit reached)", stmt.span))]
+        return self.run_statement(statements[0], env=Env(self.globals, "preview"))
 
     def set_example(self, value: Any, subset: str | None = None) -> None:
         """Set the running example (SPEC §5) after validating it."""
@@ -226,27 +212,27 @@ class Session:
 
     # ---------------------------------------------------- top-level statements
 
-    def _execute_top(self, stmt: ast.Stmt) -> list[Result]:
+    def _execute_top(self, stmt: ast.Stmt, env: Env) -> list[Result]:
         if isinstance(stmt, ast.ExprStmt):
-            value = self.eval(stmt.expr, self.globals)
-            self.globals.vars["out"] = value
+            value = self.eval(stmt.expr, env)
+            env.vars["out"] = value
             name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
             return self._show(name, value, stmt.span)
         if isinstance(stmt, ast.Assign):
             results: list[Result] = []
-            for name, value in self._assign(stmt, self.globals, top_level=True):
+            for name, value in self._assign(stmt, env, top_level=True):
                 results += self._show(name, value, stmt.span)
             return results
         if isinstance(stmt, ast.Def):
-            function = self._define(stmt, self.globals, top_level=True)
+            function = self._define(stmt, env, top_level=True)
             return [Shown(stmt.name, FunctionInfo(function.name, function.params))]
         if isinstance(stmt, ast.Load):
-            return self._load(stmt, self.globals)
+            return self._load(stmt, env)
         if isinstance(stmt, _COMMANDS):
-            return self._command(stmt, self.globals)
+            return self._command(stmt, env)
         if isinstance(stmt, (ast.Analyse, ast.Draw)):
-            return [self._analyse_or_draw(stmt, self.globals)]
-        self.execute(stmt, self.globals)
+            return [self._analyse_or_draw(stmt, env)]
+        self.execute(stmt, env)
         return []
 
     def _command(self, stmt: ast.Stmt, env: Env) -> list[Result]:
@@ -422,7 +408,7 @@ class Session:
                 f"{len(names)} names but {len(values)} values in the assignment", stmt.span
             )
         for name in names:
-            self._check_bindable(name, stmt.span, top_level and env is self.globals)
+            self._check_bindable(name, stmt.span, top_level)
         for name, value in zip(names, values):
             _bind(env, name, value)
         return list(zip(names, values))
@@ -439,7 +425,7 @@ class Session:
         return items
 
     def _define(self, stmt: ast.Def, env: Env, top_level: bool) -> Function:
-        self._check_bindable(stmt.name, stmt.span, top_level and env is self.globals)
+        self._check_bindable(stmt.name, stmt.span, top_level)
         if len(set(stmt.params)) != len(stmt.params):
             raise RaspNameError(f"`{stmt.name}` has a repeated parameter name", stmt.span)
         function = Function(stmt.name, stmt.params, stmt.body, stmt.returns, env, stmt.span)

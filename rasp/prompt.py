@@ -38,12 +38,13 @@ COMMAND_WORDS = ("set example", "show example", "examples on", "examples off", "
                  "exit", "quit")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_REPL_COMMAND = re.compile(r"\s*(?:help(?:\s+[A-Za-z_][A-Za-z0-9_]*)?|vars|clear|preview\s+(?:on|off))\s*;?\s*$")
 
 
 def is_repl_command(text: str) -> bool:
-    """help, help NAME, vars, clear, preview on|off: commands of the REPL, not of RASP."""
-    return _REPL_COMMAND.match(text) is not None
+    """help, help NAME, vars, clear, preview on|off (the REPL's own commands: Enter runs them)."""
+    from .repl import repl_command  # rasp.repl imports this module only inside a function
+
+    return repl_command(text) is not None
 
 
 def no_color() -> bool:

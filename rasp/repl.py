@@ -36,7 +36,7 @@ class Repl:
         self.next_line += source.count("\n") + 1
         if self.preview is not None:
             self.preview.stop()
-        command = _REPL_COMMAND.match(source)
+        command = repl_command(source, self.session)
         if command:
             self._repl_command(command)
             return False
@@ -77,8 +77,20 @@ class Repl:
 
 _REPL_COMMAND = re.compile(
     r"\s*(?:(?P<help>help)(?:\s+(?P<topic>[A-Za-z_][A-Za-z0-9_]*))?|(?P<vars>vars)|(?P<clear>clear)"
-    r"|preview\s+(?P<preview_on>on|off))\s*;?\s*$"
+    r"|preview\s+(?P<preview_on>on|off))\s*(?P<semicolon>;?)\s*$"
 )
+
+
+def repl_command(text: str, session=None) -> re.Match | None:
+    """help, help NAME, vars, clear, preview on|off: commands of the REPL, not of RASP.
+
+    Written with a `;` (`vars;`) and naming one of your variables, it is RASP: the variable.
+    """
+    match = _REPL_COMMAND.match(text)
+    if match is None or session is None or not match["semicolon"]:
+        return match
+    word = "help" if match["help"] else "vars" if match["vars"] else "clear" if match["clear"] else "preview"
+    return None if word in session.globals.vars else match
 
 
 def run_repl(session, printer, stdin: TextIO | None = None, *, preview: bool = True, stdlib: bool = True,
@@ -118,7 +130,7 @@ def _piped(repl: Repl, stdin: TextIO) -> None:
             return
         pending.append(line.rstrip("\n"))
         source = "\n".join(pending)
-        if len(pending) == 1 and _REPL_COMMAND.match(source) or is_complete(source):
+        if len(pending) == 1 and repl_command(source, repl.session) or is_complete(source):
             pending = []
             if repl.run(source):
                 return

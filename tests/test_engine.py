@@ -141,3 +141,10 @@ def test_an_evaluation_answers_later_questions_about_its_nodes(monkeypatch):
     assert evaluation.value(SelectorWidth(SelectorCombination("not", (both,)))).to_list() == [4, 4, 3, 3]
     assert np.asarray(shared).astype(int).tolist()[2] == [1, 0, 0, 0]
     assert evaluation.value(SelectorWidth(before)).to_list() == [0, 1, 2, 3]
+
+
+def test_running_mean_of_ints_beyond_float_precision_is_pythons_mean():
+    # select(indices, indices, <=) takes a running-sum shortcut; past 2**53 it must not round twice
+    xs = [435267658383344849, 573829256412392329, 547344334753525572]
+    node = Aggregate(Select(Primitive("indices"), Primitive("indices"), "<="), Primitive("tokens_int"), 0)
+    assert Evaluation(input_items(xs)).value(node).to_list() == [xs[0] / 1, sum(xs[:2]) / 2, sum(xs) / 3]

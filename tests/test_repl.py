@@ -272,3 +272,19 @@ def test_preview_renders_selectors_compactly_and_stops_slow_evaluations():
     assert preview.render("def g(a) { return a; }") == ""
     assert preview.render('load "nothing";') == ""
     assert preview.render("x = (1") == ""
+
+
+def test_a_variable_named_like_a_repl_command_is_shown_with_a_semicolon():
+    out, err, _ = drive("x = indices;\rclear = 1;\rclear;\rx;\rvars\r\x04")
+    assert err == ""
+    assert out.count("clear = 1") == 2
+    assert 'x("hello") = [0, 1, 2, 3, 4]  ints' in out
+    assert "clear  an int: 1" in out  # `vars` without `;` is still the command
+
+
+def test_preview_follows_the_rules_of_running_the_statement():
+    session = Session()
+    preview = LivePreview(lambda: session)
+    assert preview.render("length = 3").startswith("name error: `length` is reserved")
+    assert preview.render("a, b = [1, 2]") == "a = 1\nb = 2"
+    assert "a" not in session.globals.vars and "out" not in session.globals.vars
