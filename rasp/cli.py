@@ -12,7 +12,7 @@ import traceback
 from typing import Any, TextIO
 
 from . import __version__
-from .display import DisplayOptions, format_atom, format_result
+from .display import DisplayOptions, format_result
 from .errors import RaspError
 from .results import (
     Analysed,
@@ -26,6 +26,7 @@ from .results import (
     Shown,
     Unevaluated,
 )
+from .values import int_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -122,12 +123,13 @@ class Printer:
 def _json_atom(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _JSON_INT_BITS:
-        return format_atom(value)  # beyond Python's int->str limit: a shortened text, as displayed
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _SHORT_INT_BITS:
+        text = int_text(value)  # beyond Python's int->str limit JSON cannot write it: the shortened text
+        return value if text.isdigit() or text[1:].isdigit() else text
     return value
 
 
-_JSON_INT_BITS = 14000  # about 4200 decimal digits
+_SHORT_INT_BITS = 4096  # shorter ints are always within Python's int->str limit
 
 
 def _json_input(value: Any) -> Any:

@@ -24,6 +24,7 @@ from .results import (
     Shown,
     Unevaluated,
 )
+from .values import int_text
 
 
 @dataclass
@@ -98,24 +99,8 @@ def format_atom(value: Any) -> str:
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, int):
-        return _int(value)
+        return int_text(value)
     return str(value)
-
-
-_LOG10_2 = 0.30102999566398120
-
-
-def _int(value: int) -> str:
-    """Ints in full, except beyond Python's str() limit: their first and last digits and length."""
-    try:
-        return str(value)
-    except ValueError:  # more than sys.get_int_max_str_digits() digits
-        magnitude = abs(value)
-        digits = max(1, int((magnitude.bit_length() - 1) * _LOG10_2))
-        while 10**digits <= magnitude:
-            digits += 1
-        head, tail = magnitude // 10 ** (digits - 6), magnitude % 10**6
-        return f"{'-' if value < 0 else ''}{head}…{tail:06d} ({digits} digits)"
 
 
 def _float(value: float) -> str:
@@ -154,7 +139,7 @@ def format_element(value: Any, type_: str) -> str:
     if type_ == "floats":
         return _float(float(value))
     if type_ == "ints":
-        return _int(int(value))
+        return int_text(int(value))
     return str(value)
 
 

@@ -51,6 +51,7 @@ from .values import (
     SelectorCombination,
     SelectorWidth,
     ancestry,
+    int_text,
     is_atom,
     type_name,
 )
@@ -153,20 +154,9 @@ def format_atom(value: Any) -> str:
         return f'"{value}"'
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
-        return _huge_int_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
     return str(value)
-
-
-def _huge_int_text(value: int) -> str:
-    """An int too long for str() (Python refuses over 4300 digits): first and last digits, and the count."""
-    magnitude = abs(value)
-    digits = int(magnitude.bit_length() * math.log10(2)) + 1
-    if magnitude < 10 ** (digits - 1):
-        digits -= 1
-    sign = "-" if value < 0 else ""
-    head, tail = magnitude // 10 ** (digits - 6), magnitude % 10**6
-    return f"{sign}{head}…{tail:06d} ({digits} digits)"
 
 
 # ------------------------------------------------------------ memory budget

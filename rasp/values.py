@@ -36,12 +36,23 @@ def describe_value(value: Any) -> str:
     if isinstance(value, dict):
         text = "{" + ", ".join(f"{describe_value(k)}: {describe_value(v)}" for k, v in value.items()) + "}"
         return text if len(text) <= 30 else "{…}"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _INT_TEXT_BITS:
-        return f"<an int of about {int(value.bit_length() * 0.30103)} digits>"  # str() would refuse it
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
     return str(value)
 
 
-_INT_TEXT_BITS = 4000  # ints this long are not written out in descriptions (Python's int->str limit is 4300 digits)
+def int_text(value: int) -> str:
+    """An int in full, except beyond Python's str() limit (4300 digits by default): then its
+    first and last six digits and its length, `100000…000001 (5001 digits)`."""
+    try:
+        return str(value)
+    except ValueError:
+        magnitude = abs(value)
+        digits = int(magnitude.bit_length() * 0.30102999566398120) + 1
+        if magnitude < 10 ** (digits - 1):
+            digits -= 1
+        head, tail = magnitude // 10 ** (digits - 6), magnitude % 10**6
+        return f"{'-' if value < 0 else ''}{head}…{tail:06d} ({digits} digits)"
 
 
 def type_name(value: Any) -> str:
