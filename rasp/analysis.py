@@ -169,31 +169,3 @@ def cost_line(analysis: Analysis) -> str:
     """`layers=L heads=H1,H2,...` (`heads=-` with no layers), as in the library's cost comments."""
     heads = ",".join(str(h) for h in analysis.heads) or "-"
     return f"layers={analysis.layers} heads={heads}"
-
-
-def analysis_table(analysis: Analysis) -> str:
-    """A compact text table: one line per attention head, with the layer's head and MLP counts."""
-    heads = ",".join(str(h) for h in analysis.heads) or "-"
-    mlps = ",".join(str(m) for m in analysis.mlps) or "-"
-    plural = "" if analysis.layers == 1 else "s"
-    summary = f"{analysis.layers} layer{plural}; heads per layer {heads} (total {analysis.total_heads})"
-    lines = [f"{analysis.name}: {summary}; MLP nodes per layer {mlps}"]
-    if analysis.layers:
-        lines.append("  layer  heads  MLPs  attention heads (selectors)")
-    for layer in analysis.detail:
-        first = f"  {layer.number:>5}  {len(layer.heads):>5}  {len(layer.mlps):>4}  "
-        for i, head in enumerate(layer.heads):
-            lines.append((first if i == 0 else " " * len(first)) + _head_text(head))
-        if not layer.heads:
-            lines.append(first + "-")
-    if analysis.embedding:
-        count = len(analysis.embedding)
-        lines.append(f"  embedding (depth 0, adds no layer): {count} elementwise node{'s' if count != 1 else ''}")
-    return "\n".join(lines)
-
-
-def _head_text(head: Head) -> str:
-    text = head.name if head.name == head.description else f"{head.name} = {head.description}"
-    if len(head.used_by) > 1:
-        text += f"  (used by {len(head.used_by)})"
-    return text if len(text) <= 90 else text[:89] + "…"

@@ -227,7 +227,12 @@ def to_rasp(value: Any) -> Any:
 
 
 class ShownAnalysis(Analysis):
-    """An Analysis (rasp.analysis) that shows itself as a per-layer table in notebooks."""
+    """An Analysis (rasp.analysis) that shows itself as a per-layer table: text, and HTML in notebooks."""
+
+    def __repr__(self) -> str:
+        from .display import format_analysis
+
+        return format_analysis(self)
 
     def _repr_html_(self) -> str:
         from .html import analysis_html

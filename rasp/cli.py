@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if (args.eval_name is None) != (args.inputs is None):
         return _usage_error("--eval NAME and --inputs FILE go together")
+    if args.eval_name is not None and args.analyse is not None:
+        return _usage_error("--analyse and --eval are separate runs: --eval prints only the inputs' results")
     if args.memory_limit is not None:
         from .engine import MEMORY_LIMIT_VARIABLE, parse_size
 

@@ -70,9 +70,7 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
     if isinstance(result, ExitRequest):
         return ""
     if isinstance(result, Analysed):
-        from .analysis import analysis_table  # loaded only when there is an analysis to show
-
-        return analysis_table(result.analysis)
+        return format_analysis(result.analysis)
     if isinstance(result, Drawn):
         return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
             f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
@@ -197,6 +195,37 @@ def _selector_cell(selected: bool, width: int, options: DisplayOptions) -> str:
     if selected:
         return styled("1".center(width), "selected", options)
     return styled("·".center(width), "unselected", options)
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def format_analysis(analysis) -> str:
+    """A compact text table: one line per attention head, with the layer's head and MLP counts."""
+    heads = ",".join(str(h) for h in analysis.heads) or "-"
+    mlps = ",".join(str(m) for m in analysis.mlps) or "-"
+    plural = "" if analysis.layers == 1 else "s"
+    summary = f"{analysis.layers} layer{plural}; heads per layer {heads} (total {analysis.total_heads})"
+    lines = [f"{analysis.name}: {summary}; MLP nodes per layer {mlps}"]
+    if analysis.layers:
+        lines.append("  layer  heads  MLPs  attention heads (selectors)")
+    for layer in analysis.detail:
+        first = f"  {layer.number:>5}  {len(layer.heads):>5}  {len(layer.mlps):>4}  "
+        for i, head in enumerate(layer.heads):
+            lines.append((first if i == 0 else " " * len(first)) + _head_text(head))
+        if not layer.heads:
+            lines.append(first + "-")
+    if analysis.embedding:
+        count = len(analysis.embedding)
+        lines.append(f"  embedding (depth 0, adds no layer): {count} elementwise node{'s' if count != 1 else ''}")
+    return "\n".join(lines)
+
+
+def _head_text(head) -> str:
+    text = head.name if head.name == head.description else f"{head.name} = {head.description}"
+    if len(head.used_by) > 1:
+        text += f"  (used by {len(head.used_by)})"
+    return text if len(text) <= 90 else text[:89] + "…"
 
 
 # ------------------------------------------------------------------ errors

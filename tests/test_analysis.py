@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support import error_of, shown
 
-from rasp.analysis import analyse, analysis_table, cost_line, depths
+from rasp.analysis import analyse, cost_line, depths
 from rasp.cli import main, result_to_json
-from rasp.display import format_result
+from rasp.display import format_analysis, format_result
 from rasp.interpreter import Session
 from rasp.resources import stdlib_dir
 from rasp.results import Analysed, Problem
@@ -257,7 +257,7 @@ def test_to_json_has_exactly_the_documented_shape(paper):
 
 
 def test_text_table(paper):
-    text = analysis_table(analyse(paper["hist2_bos"], "hist2_bos"))
+    text = format_analysis(analyse(paper["hist2_bos"], "hist2_bos"))
     lines = text.splitlines()
     assert lines[0] == "hist2_bos: 2 layers; heads per layer 2,1 (total 3); MLP nodes per layer 7,3"
     assert lines[1].split() == ["layer", "heads", "MLPs", "attention", "heads", "(selectors)"]

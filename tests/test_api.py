@@ -188,3 +188,9 @@ def test_a_failing_input_of_a_batch_is_a_problem_in_its_place(session) -> None:
     assert good.values == [2, 3] and also_good.values == [8]
     assert isinstance(bad, Problem) and isinstance(bad.error, RaspValueError)
     assert "input 1" in bad.error.message
+
+
+def test_an_analysis_prints_as_its_table():
+    session = rasp.Session()
+    session.run("hist = selector_width(select(tokens, tokens, ==));")
+    assert repr(rasp.analyse(session["hist"])).startswith("hist: 1 layer; heads per layer 1 (total 1)")

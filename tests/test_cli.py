@@ -695,3 +695,9 @@ def test_a_bug_outside_any_statement_is_an_internal_error_without_traceback(monk
     with pytest.raises(SystemExit):
         rasp.cli.main_entry()
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_analyse_and_eval_do_not_combine(capsys):
+    status, _, err = run(capsys, "-c", "x = indices;", "--analyse", "x", "--eval", "x", "--inputs", "-")
+    assert status == 2
+    assert "--analyse and --eval are separate runs" in err
