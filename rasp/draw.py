@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import Analysis, Head, analyse, depths
-from .engine import Evaluation, Seq, format_atom, input_items
+from .engine import Evaluation, Seq, exact_text, input_items
 from .errors import RaspLoadError, RaspValueError
 from .values import Aggregate, Lazy, Map, Primitive, Select, Selector, SelectorCombination, SelectorWidth, SOp
 
@@ -209,8 +209,8 @@ class Values:
     def full(self, n: int) -> list[str]:
         """The exact values (the cells' tooltips)."""
         if self.seq is None:
-            return [format_atom(self.atom)] * n
-        return [format_atom(v) for v in self.seq.to_list()]
+            return [exact_text(self.atom)] * n
+        return [exact_text(v) for v in self.seq.to_list()]
 
 
 def _atom_type(atom: Any) -> str:
@@ -491,9 +491,9 @@ class _Builder:
             out = f"out {i + 1} = {_clip(user.name, 40)}" if user.label is not None else f"out {i + 1}"
             if isinstance(user, Aggregate):
                 reads.append(self.values(user.sop))
-                source = user.sop.name if isinstance(user.sop, Lazy) else format_atom(user.sop)
+                source = user.sop.name if isinstance(user.sop, Lazy) else exact_text(user.sop)
                 plain_default = type(user.default) is int and user.default == 0
-                default = "" if plain_default else f", default {format_atom(user.default)}"
+                default = "" if plain_default else f", default {exact_text(user.default)}"
                 notes.append(f"{out} ← in {i + 1} = {_clip(source, 40)}{default}")
             else:
                 reads.append(None)
@@ -695,11 +695,11 @@ def _page(node: Lazy, example: Any, name: str) -> tuple[str, Analysis]:
 
 def _describe_input(example: Any) -> str:
     if isinstance(example, dict):
-        text = "{" + ", ".join(f"{format_atom(k)}: {format_atom(v)}" for k, v in example.items()) + "}"
+        text = "{" + ", ".join(f"{exact_text(k)}: {exact_text(v)}" for k, v in example.items()) + "}"
     elif isinstance(example, list):
-        text = "[" + ", ".join(format_atom(v) for v in example) + "]"
+        text = "[" + ", ".join(exact_text(v) for v in example) + "]"
     else:
-        text = format_atom(example)
+        text = exact_text(example)
     return _clip(text, 80)
 
 

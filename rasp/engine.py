@@ -126,7 +126,7 @@ def input_items(value: Any) -> list:
         items = value
     else:
         raise RaspTypeError(
-            f"an input must be a string, a list or a dict, not {type_name(value)} {format_atom(value)}"
+            f"an input must be a string, a list or a dict, not {type_name(value)} {exact_text(value)}"
         )
     if not items:
         raise RaspValueError("the input is empty: an input needs at least one token")
@@ -148,7 +148,9 @@ def input_items(value: Any) -> list:
 _ATOM_KINDS = {str, int, float, bool}
 
 
-def format_atom(value: Any) -> str:
+def exact_text(value: Any) -> str:
+    """An atom's exact text (floats in full, strings quoted), for messages and drawings;
+    rasp.display.format_atom is the rounded text of results."""
     value = _python_atom(value)
     if isinstance(value, str):
         return f'"{value}"'
@@ -309,8 +311,8 @@ def _mixed_types_message(items: list) -> str:
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
     (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
     return (
-        f"a sequence mixes {a} and {b}: {format_atom(items[i])} at position {i}, "
-        f"{format_atom(items[j])} at position {j}"
+        f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
+        f"{exact_text(items[j])} at position {j}"
     )
 
 
@@ -670,7 +672,7 @@ def _strings(row: list) -> list[str]:
     except ValueError:  # an int over Python's limit on int digits
         i = next(i for i, v in enumerate(row) if isinstance(v, int) and v.bit_length() > 10_000)
         raise RaspValueError(
-            f"tokens_str: token {format_atom(row[i])} at position {i} is an int too long to turn into a string"
+            f"tokens_str: token {exact_text(row[i])} at position {i} is an int too long to turn into a string"
         ) from None
 
 
@@ -685,7 +687,7 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
             convert(v)
         except (ValueError, OverflowError, TypeError):
             return RaspValueError(
-                f"{primitive}: token {format_atom(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
+                f"{primitive}: token {exact_text(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
             )
     return None
 
@@ -761,7 +763,7 @@ def compare(op: str, a: Seq, b: Seq, out: np.ndarray | None = None) -> np.ndarra
             return np.full(shape, op == "!=", dtype=bool)
         raise RaspTypeError(
             f"cannot compare {a.type} with {b.type} using `{op}`: "
-            f"{format_atom(a.values.flat[0])} {op} {format_atom(b.values.flat[0])}"
+            f"{exact_text(a.values.flat[0])} {op} {exact_text(b.values.flat[0])}"
         )
     if _mixes_big_ints_with_floats(a.values, b.values):  # float64 would round the ints
         return _NP_COMPARE[op](a.values.astype(object), b.values.astype(object)).astype(bool)
@@ -823,7 +825,7 @@ def _division_by_zero(op: str, a: np.ndarray, b: np.ndarray) -> RaspValueError:
     i = _first_true(b == 0)
     word = "division" if op == "/" else "modulo"
     return RaspValueError(
-        f"{word} by zero at position {i}: {format_atom(a[i])} {op} {format_atom(b[i])}"
+        f"{word} by zero at position {i}: {exact_text(a[i])} {op} {exact_text(b[i])}"
     )
 
 
@@ -853,7 +855,7 @@ def power(a: np.ndarray, b: np.ndarray) -> Seq:
 def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
     if np.any(bad):
         i = _first_true(bad)
-        raise RaspValueError(message(i, format_atom(_flat(a)[i]), format_atom(_flat(b)[i])))
+        raise RaspValueError(message(i, exact_text(_flat(a)[i]), exact_text(_flat(b)[i])))
 
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
@@ -879,7 +881,7 @@ def power_too_large(base: Any, exponent: Any) -> bool:
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
     for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
         if power_too_large(x, y):
-            raise RaspValueError(f"power too large at position {i}: {format_atom(x)} ^ {format_atom(y)}")
+            raise RaspValueError(f"power too large at position {i}: {exact_text(x)} ^ {exact_text(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
@@ -888,10 +890,10 @@ def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValue
             function(x, y)
         except ZeroDivisionError:
             word = "division" if op == "/" else ("modulo" if op == "%" else "power")
-            return RaspValueError(f"{word} by zero at position {i}: {format_atom(x)} {op} {format_atom(y)}")
+            return RaspValueError(f"{word} by zero at position {i}: {exact_text(x)} {op} {exact_text(y)}")
         except (TypeError, ValueError, OverflowError) as error:
             return RaspValueError(
-                f"cannot compute {format_atom(x)} {op} {format_atom(y)} at position {i} "
+                f"cannot compute {exact_text(x)} {op} {exact_text(y)} at position {i} "
                 f"({type_name(x)} and {type_name(y)}: {error})"
             )
     return RaspValueError(f"cannot compute `{op}` on these values")
@@ -900,7 +902,7 @@ def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValue
 def unary_sign(op: str, seq: Seq) -> Seq:
     if seq.type == "strings":
         raise RaspTypeError(
-            f"cannot apply unary `{'-' if op == 'neg' else '+'}` to strings (e.g. {format_atom(seq.values.flat[0])})"
+            f"cannot apply unary `{'-' if op == 'neg' else '+'}` to strings (e.g. {exact_text(seq.values.flat[0])})"
         )
     values = _arith_array(seq)
     return make_seq(-values if op == "neg" else +values)
@@ -908,13 +910,13 @@ def unary_sign(op: str, seq: Seq) -> Seq:
 
 def round_seq(seq: Seq) -> Seq:
     if seq.type == "strings":
-        raise RaspTypeError(f"cannot round strings (e.g. {format_atom(seq.values.flat[0])})")
+        raise RaspTypeError(f"cannot round strings (e.g. {exact_text(seq.values.flat[0])})")
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
     if not np.all(np.isfinite(values)):
         i = _first_true(~np.isfinite(values))
-        raise RaspValueError(f"cannot round {format_atom(_flat(values)[i])} (position {i}) to an int")
+        raise RaspValueError(f"cannot round {exact_text(_flat(values)[i])} (position {i}) to an int")
     rounded = np.rint(values)  # half to even, as Python's round
     if np.max(np.abs(rounded), initial=0) < INT64_SAFE:
         return Seq(rounded.astype(np.int64), "ints")
@@ -957,22 +959,22 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
     position = int(matches[0]) if matches.size else 0
     if isinstance(container, dict):
         if key not in container:
-            raise RaspValueError(f"key {format_atom(key)} (position {position}) is not in the dict")
+            raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
         if not isinstance(key, int):
             raise RaspTypeError(
-                f"a list or string index must be an int, got {format_atom(key)} (position {position})"
+                f"a list or string index must be an int, got {exact_text(key)} (position {position})"
             )
         if not -len(container) <= key < len(container):
             what = "string" if isinstance(container, str) else "list"
             raise RaspValueError(
-                f"index {format_atom(key)} (position {position}) is out of range for a {what} "
+                f"index {exact_text(key)} (position {position}) is out of range for a {what} "
                 f"of length {len(container)}"
             )
         value = container[key]
     if not is_atom(value):
-        raise RaspTypeError(f"looking up {format_atom(key)} gives {type_name(value)}; s-op values must be atoms")
+        raise RaspTypeError(f"looking up {exact_text(key)} gives {type_name(value)}; s-op values must be atoms")
     return value
 
 
@@ -1098,11 +1100,11 @@ def _refuse_mixed_default(seq_type: str, default: Any, none: np.ndarray) -> None
     if seq_type == "strings":
         raise RaspTypeError(
             f"aggregate of strings: row {r} selects nothing and falls back to the default "
-            f"{format_atom(default)}, which mixes strings and numbers",
+            f"{exact_text(default)}, which mixes strings and numbers",
             hint='pass a string default, e.g. aggregate(sel, s, "-")',
         )
     raise RaspTypeError(
-        f"aggregate: row {r} selects nothing and falls back to the default {format_atom(default)}, "
+        f"aggregate: row {r} selects nothing and falls back to the default {exact_text(default)}, "
         f"which does not mix with the {seq_type} of the other rows"
     )
 
@@ -1213,7 +1215,7 @@ def _refuse_mixed_row(matrix, values, mixed, seq_type: str) -> None:
     b, r = (int(x[0]) for x in np.nonzero(mixed))
     row_values = values[b if values.shape[0] > 1 else 0]
     selected = np.flatnonzero(matrix[b if matrix.shape[0] > 1 else 0, r if matrix.shape[1] > 1 else 0])
-    shown = ", ".join(format_atom(row_values[k]) for k in selected[:6])
+    shown = ", ".join(exact_text(row_values[k]) for k in selected[:6])
     if len(selected) > 6:
         shown += ", …"
     hint = (

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
-from .engine import Evaluation, Seq, evaluate_batch, format_atom, input_items, power_too_large
+from .engine import Evaluation, Seq, evaluate_batch, exact_text, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -879,7 +879,7 @@ def _short(value: Any) -> str:
     if isinstance(value, list) and len(value) > 40:
         value = value[:40]  # the text is cut to 40 characters anyway
     try:
-        text = format_atom(value) if is_atom(value) else repr(value)
+        text = exact_text(value) if is_atom(value) else repr(value)
     except ValueError:  # an int beyond Python's str() limit of digits
         text = "a huge int" if is_atom(value) else type_name(value)
     return text if len(text) <= 40 else text[:37] + "…"
@@ -889,7 +889,7 @@ def _describe_arg(value: Any) -> str:
     if isinstance(value, Lazy):
         return value.name
     try:
-        text = format_atom(value) if is_atom(value) else type_name(value)
+        text = exact_text(value) if is_atom(value) else type_name(value)
     except ValueError:  # an int beyond Python's str() limit of digits
         text = "a huge int"
     return text if len(text) <= 20 else text[:17] + "…"
