@@ -62,7 +62,11 @@ RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
 _COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
 
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+# Deep programs recurse (parser, interpreter). Python 3.11+ keeps Python frames off the C
+# stack, so a deep limit is safe there; 3.10 overflows its C stack (a crash, not a
+# RecursionError) at about 17,000 frames of the parser, hence a limit well below that.
+RECURSION_LIMIT = 20000 if sys.version_info >= (3, 11) else 8000
+sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 
 class Env:
