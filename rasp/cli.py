@@ -85,6 +85,7 @@ class Printer:
         self.failed = False
         self.color = False  # ANSI colours in text mode
         self.width = 100  # columns for selector matrices
+        self.max_rows: int | None = None  # rows of selector matrices (None: all)
 
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
@@ -96,7 +97,7 @@ class Printer:
             self.out.flush()
             return
         options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
-                                 color=self.color, width=self.width)
+                                 color=self.color, width=self.width, max_rows=self.max_rows)
         text = format_result(result, options)
         stream = self.err if isinstance(result, Problem) else self.out
         stream.write(text + "\n")

@@ -33,6 +33,7 @@ class DisplayOptions:
     width: int = 100  # columns available for selector matrices
     sources: dict[str, str] = field(default_factory=dict)  # file name -> text, for carets
     color: bool = False  # ANSI colours (a terminal without NO_COLOR)
+    max_rows: int | None = None  # rows of a selector matrix shown (the REPL limits them); None: all
 
 
 # ANSI styles used when DisplayOptions.color is on
@@ -168,7 +169,8 @@ def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = 
 def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str | None = None) -> str:
     """The matrix with the input's tokens as column headers and row labels.
 
-    Columns beyond options.width are left out, with a note saying how many.
+    Columns beyond options.width, and rows beyond options.max_rows, are left out,
+    with a note saying how many.
     """
     name = name or value.name
     tokens = [str(t) for t in value.tokens]
@@ -181,11 +183,13 @@ def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str
     lines = [f"{head} =  {styled('selector', 'type', options)}, rows are queries, columns keys"]
     header = " " * (label_width + 3) + " ".join(t.center(cell_width) for t in tokens[:shown])
     lines.append(header.rstrip())
-    for q in range(n):
+    rows = n if options.max_rows is None else min(n, options.max_rows)
+    for q in range(rows):
         cells = [_selector_cell(bool(value.matrix[q][k]), cell_width, options) for k in range(shown)]
         lines.append(f"  {tokens[q].rjust(label_width)} " + " ".join(cells).rstrip())
-    if shown < n:
-        lines.append(f"  ({n - shown} more columns not shown; the full matrix is in --json output)")
+    left_out = [f"{count} more {what}" for count, what in ((n - rows, "rows"), (n - shown, "columns")) if count]
+    if left_out:
+        lines.append(f"  ({' and '.join(left_out)} not shown; the full matrix is in --json output)")
     return "\n".join(lines)
 
 

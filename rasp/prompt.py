@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
@@ -264,10 +265,7 @@ class LivePreview:
         if isinstance(result, Shown) and isinstance(result.value, EvaluatedSOp):
             return format_sop(result.value, options, result.name)
         if isinstance(result, Shown) and isinstance(result.value, EvaluatedSelector):
-            lines = format_selector(result.value, options, result.name).split("\n")
-            if len(lines) > PREVIEW_ROWS + 2:
-                lines = lines[: PREVIEW_ROWS + 2] + [f"  … {len(lines) - PREVIEW_ROWS - 2} more rows"]
-            return "\n".join(lines)
+            return format_selector(result.value, replace(options, max_rows=PREVIEW_ROWS), result.name)
         text = format_result(result, options)
         return text if len(text) <= 4 * options.width else text[: 4 * options.width] + "…"
 

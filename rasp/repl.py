@@ -19,6 +19,8 @@ from .help import help_text, vars_text
 from .parser import is_complete
 from .results import ExitRequest
 
+SELECTOR_ROWS = 64  # rows of a selector matrix shown at the prompt (a longer example's are elided)
+
 
 class Repl:
     """A session behind a prompt: runs input, handles REPL commands, survives anything."""
@@ -143,6 +145,7 @@ def _interactive(repl: Repl, preview_on: bool, terminal_input, terminal_output) 
     if terminal_output is None:
         printer.color = not no_color()
         printer.width = shutil.get_terminal_size().columns
+    printer.max_rows = SELECTOR_ROWS
     repl.preview = LivePreview(lambda: repl.session, width=lambda: printer.width)
     repl.preview.enabled = preview_on
     history, _ = make_history(history_path())

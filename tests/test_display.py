@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rasp.display import DisplayOptions, format_error, format_result, format_sequence, format_value
+from rasp.display import DisplayOptions, format_error, format_result, format_selector, format_sequence, format_value
 from rasp.errors import RaspNameError
 from rasp.results import EvaluatedSelector, EvaluatedSOp, ExampleShown, FunctionInfo, Problem, Shown, Unevaluated
 from rasp.syntax import Span
@@ -78,3 +78,14 @@ def test_error_with_caret_hint_and_context():
 def test_warning_is_labelled_as_such():
     error = RaspNameError("x cannot be evaluated", Span("f", 1, 1, 1, 2))
     assert format_result(Problem(error, warning=True)).startswith("f:1:1: warning: ")
+
+
+def test_selector_rows_beyond_max_rows_are_left_out_with_a_note():
+    matrix = np.eye(30, dtype=bool)
+    value = EvaluatedSelector("eye", "x" * 30, list("x" * 30), matrix)
+    text = format_selector(value, DisplayOptions(max_rows=4))
+    lines = text.splitlines()
+    assert len(lines) == 2 + 4 + 1
+    assert lines[-1] == "  (26 more rows not shown; the full matrix is in --json output)"
+    narrow = format_selector(value, DisplayOptions(max_rows=4, width=20)).splitlines()[-1]
+    assert narrow.startswith("  (26 more rows and ") and narrow.endswith(" more columns not shown; the full matrix is in --json output)")

@@ -288,3 +288,9 @@ def test_preview_follows_the_rules_of_running_the_statement():
     assert preview.render("length = 3").startswith("name error: `length` is reserved")
     assert preview.render("a, b = [1, 2]") == "a = 1\nb = 2"
     assert "a" not in session.globals.vars and "out" not in session.globals.vars
+
+
+def test_a_long_examples_selector_is_cut_to_a_screenful_of_rows():
+    out, _, _ = drive('set example "' + "ab" * 50 + '"\rselect(indices, indices, ==);\r\x04')
+    assert "(36 more rows and " in out  # 100 rows: 64 shown
+    assert out.count("\n  a ") + out.count("\n  b ") == 64
