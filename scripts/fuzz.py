@@ -22,9 +22,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import random
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -162,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case-seconds", type=float, default=20.0, help="time box of one case (default 20)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else int(time.time())
-    return run(args.minutes, seed, args.out, args.case_seconds)
+    with tempfile.TemporaryDirectory(prefix="rasp-fuzz-") as scratch:
+        os.environ["RASP_DRAW_DIR"] = scratch  # fuzzed `draw` statements write here, not into the current directory
+        return run(args.minutes, seed, args.out, args.case_seconds)
 
 
 if __name__ == "__main__":
