@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import Analysis, Head, analyse, depths
+from .display import format_value
 from .engine import Evaluation, Seq, exact_text, input_items
 from .errors import RaspLoadError, RaspValueError
 from .values import Aggregate, Lazy, Map, Primitive, Select, Selector, SelectorCombination, SelectorWidth, SOp
@@ -677,7 +678,7 @@ def _page(node: Lazy, example: Any, name: str) -> tuple[str, Analysis]:
     svg, analysis = render_svg(node, example, name)
     heads = ",".join(str(h) for h in analysis.heads) or "-"
     mlps = ",".join(str(m) for m in analysis.mlps) or "-"
-    shown_input = _describe_input(example)
+    shown_input = _clip(format_value(example), 80)
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(name)} — rasp draw</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
@@ -691,16 +692,6 @@ def _page(node: Lazy, example: Any, name: str) -> tuple[str, Analysis]:
         f'<div class="picture">\n{svg}\n</div>\n<script>{_SCRIPT}</script>\n</body>\n</html>\n'
     )
     return page, analysis
-
-
-def _describe_input(example: Any) -> str:
-    if isinstance(example, dict):
-        text = "{" + ", ".join(f"{exact_text(k)}: {exact_text(v)}" for k, v in example.items()) + "}"
-    elif isinstance(example, list):
-        text = "[" + ", ".join(exact_text(v) for v in example) + "]"
-    else:
-        text = exact_text(example)
-    return _clip(text, 80)
 
 
 # ======================================================================= DOT

@@ -1076,7 +1076,7 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: 
         if numeric:
             picked = _numeric_mean(matrix, values, width, picked, many, batch, prefix)
         else:
-            _check_all_equal(matrix, values, picked, many, seq.type, batch)
+            _check_all_equal(matrix, values, first, many, seq.type, batch)
     if np.any(none):
         picked = _with_default(picked, none, default)
     return make_seq(np.broadcast_to(picked, (batch, n)) if rows == 1 else picked)
@@ -1192,13 +1192,13 @@ def _running_sums(values: np.ndarray, prefix: str) -> np.ndarray:
     return sums + 0.0 if sums.dtype.kind == "f" else sums  # + 0.0: Python's sum() starts at 0 (-0.0 -> 0.0)
 
 
-def _check_all_equal(matrix, values, picked, many, seq_type: str, batch: int) -> None:
-    """A row that selects several non-numbers must see one value only."""
+def _check_all_equal(matrix, values, first, many, seq_type: str, batch: int) -> None:
+    """A row that selects several non-numbers must see one value only (that of its first key, `first`)."""
     _, codes = np.unique(values, return_inverse=True)
     codes = codes.reshape(values.shape)
     picked_codes = np.take_along_axis(
         np.broadcast_to(codes, (batch, codes.shape[-1])),
-        np.broadcast_to(matrix.argmax(axis=-1), many.shape) if matrix.shape[2] > 1 else np.zeros(many.shape, int),
+        np.broadcast_to(first, many.shape),
         axis=-1,
     )
     mixed = np.zeros(many.shape, dtype=bool)
