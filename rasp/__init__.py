@@ -5,13 +5,14 @@
     session.run('hist = selector_width(select(tokens, tokens, ==));')
     session["hist"]("hello")    # hist("hello") = [1, 1, 2, 2, 1]  ints
     rasp.analyse(session["hist"])
+    rasp.compile(session["hist"])  # a transformer, verified against the interpreter
 
 See rasp/api.py and the README's "Use from Python".
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "compile"]
 
 
 def __getattr__(name: str):
@@ -24,6 +25,10 @@ def __getattr__(name: str):
         from .api import analyse
 
         return analyse
+    if name == "compile":
+        from .api import compile
+
+        return compile
     if name == "RaspError":
         from .errors import RaspError
 

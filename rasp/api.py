@@ -6,6 +6,8 @@
     session["hist"]("hello")                  # EvaluatedSOp: .values [1, 1, 2, 2, 1], .type "ints"
     session["count"](session["tokens"], "l")  # RASP functions are callable too
     rasp.analyse(session["hist"])             # layers and heads
+    model = rasp.compile(session["hist"])     # a transformer (max_len and vocab from the example)
+    model.run(["hello"]), model.verification  # its outputs; how it compared with the interpreter
 
 `rasp.Session` is rasp.interpreter.Session with a Python face: `run` raises the
 first error as a RaspError (with its position) unless `check=False`, and
@@ -29,9 +31,9 @@ from .display import DisplayOptions, format_result
 from .errors import RaspError, RaspRecursionError, RaspTypeError
 from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
-from .values import Lazy, type_name
+from .values import Lazy, SOp, type_name
 
-__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse"]
+__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "compile"]
 
 _CALL_FILE = "<python>"
 
@@ -254,3 +256,32 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
         raise RaspTypeError(f"analyse needs an s-op or a selector, got {type_name(value)}")
     analysis = analyse_node(value, name)
     return ShownAnalysis(**{f.name: getattr(analysis, f.name) for f in fields(analysis) if f.init})
+
+
+def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
+            save: str | None = None) -> Any:
+    """Compile an s-op into a transformer (rasp.transformer.Transformer) and verify it (issue 9).
+
+    `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
+    (a list of atoms, or a string: its characters) default, for a Bound value, to
+    the length and the distinct tokens of its session's running example; for a bare
+    node they are required. The model is verified against the interpreter on every
+    input up to a small length and on `check` random inputs; the outcome is its
+    `.verification` (rasp.verify.Verification: `.checked`, `.mismatches`, ...).
+    save="PATH" writes PATH.npz and PATH.json. A program the compiler cannot handle
+    raises a rasp.compiler.CompileError (a RaspError) naming the node and the reason.
+    """
+    node = value.node if isinstance(value, Bound) else value
+    if not isinstance(node, SOp):
+        raise RaspTypeError(f"compile needs an s-op, got {type_name(node)}")
+    vocab = None if vocab is None else to_rasp(vocab)
+    if isinstance(value, Bound):
+        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save)
+    elif max_len is None or vocab is None:
+        raise RaspTypeError("compile needs max_len and vocab for a graph node (a Bound value has defaults)",
+                            hint='e.g. rasp.compile(node, max_len=5, vocab="abc"), or pass session["name"]')
+    else:
+        compiled = interpreter.compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
+    model = compiled.model
+    model.files = compiled.files
+    return model

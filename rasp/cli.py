@@ -16,6 +16,7 @@ from .display import DisplayOptions, format_result
 from .errors import RaspError
 from .results import (
     Analysed,
+    Compiled,
     Drawn,
     EvaluatedSelector,
     EvaluatedSOp,
@@ -45,6 +46,7 @@ examples:
   rasp prog.rasp --json                  one JSON object per result
   rasp prog.rasp --eval f --inputs in.jsonl   f on every input of in.jsonl, one JSON result per line
   rasp prog.rasp --analyse hist          layers and heads of hist
+  rasp prog.rasp --compile 'hist max_len 8'   hist as a transformer, verified against the interpreter
 """
 
 
@@ -68,6 +70,9 @@ def build_argument_parser() -> argparse.ArgumentParser:
                         help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, else 2 GiB)")
     parser.add_argument("--analyse", "--analyze", metavar="NAME",
                         help="after running the files, analyse NAME: layers and heads (like the `analyse` command)")
+    parser.add_argument("--compile", metavar="NAME",
+                        help="after running the files, compile NAME to a transformer and verify it"
+                             " (like the `compile` command; options may follow: 'NAME max_len 8')")
     parser.add_argument("--no-preview", action="store_true", help="REPL: no live preview of the value being typed")
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     return parser
@@ -90,6 +95,8 @@ class Printer:
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
             self.failed = True
+        if isinstance(result, Compiled) and not result.agrees:
+            self.failed = True  # the model disagrees with the interpreter: the statement failed
         if isinstance(result, ExitRequest):
             return
         if self.as_json:
@@ -179,10 +186,33 @@ def result_to_json(result: Any) -> dict:
         return shown
     if isinstance(result, Analysed):
         return result.analysis.to_json()
+    if isinstance(result, Compiled):
+        return compiled_to_json(result)
     if isinstance(result, Drawn):
         return {"kind": "drawing", "name": result.name, "path": result.path, "dot": result.dot_path,
                 "input": _json_input(result.input), "layers": result.layers}
     raise TypeError(f"cannot encode {result!r}")
+
+
+def compiled_to_json(compiled: Compiled) -> dict:
+    """{"kind": "compiled", "name", "layers", "heads", "d_model", "params", "checked", "mismatches", ...}:
+    the model's summary_json(), the verification's to_json() and the files written."""
+    shown = {"kind": "compiled", "name": compiled.name, **compiled.model.summary_json(),
+             **compiled.verification.to_json(), "files": list(compiled.files)}
+    if compiled.analysis is not None:
+        shown["analysed_heads"] = list(compiled.analysis.heads)
+    return _finite(shown)
+
+
+def _finite(value: Any) -> Any:
+    """value with NumPy scalars as Python numbers and non-finite floats as text (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy arrays and scalars
+        return _finite(value.tolist())
+    return _json_atom(value)
 
 
 def error_to_json(error: RaspError, kind: str = "error") -> dict:
@@ -240,11 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         sources.append((args.source, "<command>"))
     if args.analyse is not None:
         sources.append(("analyse " + " ".join(args.analyse.splitlines()) + "\n", "--analyse"))
+    if args.compile is not None:
+        sources.append(("compile " + " ".join(args.compile.splitlines()) + "\n", "--compile"))
 
     if (args.eval_name is None) != (args.inputs is None):
         return _usage_error("--eval NAME and --inputs FILE go together")
     if args.eval_name is not None and args.analyse is not None:
         return _usage_error("--analyse and --eval are separate runs: --eval prints only the inputs' results")
+    if args.eval_name is not None and args.compile is not None:
+        return _usage_error("--compile and --eval are separate runs: --eval prints only the inputs' results")
     if args.memory_limit is not None:
         from .engine import MEMORY_LIMIT_VARIABLE, parse_size
 

@@ -14,6 +14,7 @@ from typing import Any
 from .errors import RaspError
 from .results import (
     Analysed,
+    Compiled,
     Drawn,
     EvaluatedSelector,
     EvaluatedSOp,
@@ -72,6 +73,8 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         return ""
     if isinstance(result, Analysed):
         return format_analysis(result.analysis)
+    if isinstance(result, Compiled):
+        return format_compiled(result, options)
     if isinstance(result, Drawn):
         return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
             f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
@@ -230,6 +233,78 @@ def _head_text(head) -> str:
     if len(head.used_by) > 1:
         text += f"  (used by {len(head.used_by)})"
     return text if len(text) <= 90 else text[:89] + "…"
+
+
+# ---------------------------------------------------------------- compiled
+
+MAX_VOCABULARY_SHOWN = 24  # tokens of a compiled model's vocabulary listed; the rest are counted
+
+
+def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -> str:
+    """The compiled transformer's sizes, how its verification went, and the files written."""
+    options = options or DisplayOptions()
+    model, check = compiled.model, compiled.verification
+    lines = [f"{styled(compiled.name, 'name', options)}: {_model_sizes(compiled)} {_model_inputs(model)}"]
+    lines += _verification_lines(check, model.max_len, sum(model.heads), options)
+    if compiled.files:
+        lines.append("saved " + ", ".join(compiled.files))
+    return "\n".join(lines)
+
+
+def _model_sizes(compiled: Compiled) -> str:
+    model = compiled.model
+    heads = ",".join(str(h) for h in model.heads) or "-"
+    analysis = compiled.analysis
+    if analysis is not None:
+        same = analysis.layers == model.layers and list(analysis.heads) == list(model.heads)
+        heads += " (as analysed)" if same else f" (the analysis says {','.join(map(str, analysis.heads)) or '-'})"
+    plural = "" if model.layers == 1 else "s"
+    mlp = ",".join(str(m) for m in model.d_mlp) or "-"
+    before = f" and {model.mlp0.hidden} before layer 1" if model.embedding_mlp else ""
+    return (f"a transformer of {model.layers} layer{plural}, heads per layer {heads}\n"
+            f"  d_model {model.d_model}, MLP hidden sizes {mlp}{before}, {model.params:,} parameters\n ")
+
+
+def _model_inputs(model) -> str:
+    vocab = [_vocabulary_item(v) for v in model.vocab[:MAX_VOCABULARY_SHOWN]]
+    more = f" … ({len(model.vocab)} tokens)" if len(model.vocab) > MAX_VOCABULARY_SHOWN else ""
+    return f"vocabulary {' '.join(vocab)}{more}, max_len {model.max_len}, BOS at position 0"
+
+
+def _vocabulary_item(value: Any) -> str:
+    if isinstance(value, str) and (not value or value != value.strip() or " " in value or '"' in value):
+        return f'"{value}"'
+    return value if isinstance(value, str) else format_atom(value)
+
+
+def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions) -> list[str]:
+    """`checked N inputs (...): all agree ...`, or the mismatches in the warning colour."""
+    if check.exhaustive_up_to and check.random:
+        how = f"every input up to length {check.exhaustive_up_to}, and {check.random:,} random ones up to length {max_len}"
+    elif check.exhaustive_up_to:
+        how = f"every input up to length {check.exhaustive_up_to}"
+    else:
+        how = f"random ones up to length {max_len}"
+    noun = "input" if check.checked == 1 else "inputs"
+    head = f"checked {check.checked:,} {noun} ({how})"
+    skipped = (f"; {check.skipped:,} more skipped (the program fails on them in the interpreter)"
+               if check.skipped else "")
+    if check.mismatches == 0:
+        agree = "all agree with the interpreter" if check.checked else "nothing to compare"
+        lines = [f"{head}: {agree}{skipped}"]
+    else:
+        lines = [styled(f"{head}: {check.mismatches:,} disagree with the interpreter{skipped}", "warning", options)]
+        first = check.first_mismatch
+        if first:
+            detail = (f"  first: input {format_value(first.get('input'))}, position {first.get('position')}: "
+                      f"expected {first.get('expected')}, got {first.get('got')}")
+            lines.append(styled(detail, "warning", options))
+    if heads:
+        lines.append(f"attention within {check.attention_error:.2g} of hard attention"
+                     f" (tolerance {check.attention_tolerance:.2g})")
+    if check.numeric_error:
+        lines.append(f"numerical outputs within {check.numeric_error:.2g} of the interpreter's")
+    return lines
 
 
 # ------------------------------------------------------------------ errors

@@ -25,6 +25,7 @@ Commands
   examples on|off              show new s-ops and selectors evaluated (also s-op/selector examples)
   full seq display on|off      show input and output aligned position by position
   analyse EXPR                 the layers and heads an s-op needs (also: analyze)
+  compile EXPR [OPTIONS]       EXPR as a real transformer, verified (help compile)
   draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
   load "NAME";                 run NAME.rasp from here or the standard library
   help [NAME]                  this text, or what NAME is
@@ -42,6 +43,25 @@ Built-ins
   tokens, indices, length      the input, its positions, its length (tokens_int,
                                tokens_float, tokens_bool, tokens_str: typed views)
   range zip len round indicator  as in Python; indicator(b) is 1 for True, else 0
+"""
+
+COMPILE_HELP = """\
+compile EXPR [max_len N] [vocab LIST] [random N] [save "FILE"]
+  compiles the s-op EXPR into a transformer with NumPy weights: token and position
+  embeddings with a BOS position, attention heads and MLPs per layer (the layers and
+  heads of `analyse`), an unembedding. Then it runs the model and the interpreter on
+  every input up to a small length and on random inputs, and compares them.
+options (in any order, after EXPR)
+  max_len N       the longest input (default: the running example's length)
+  vocab LIST      the input tokens, a list or a string: vocab ["a", "b"], vocab "ab"
+                  (default: the running example's distinct tokens)
+  random N        random inputs to verify on (default 1000)
+  save "FILE"     write the weights to FILE.npz and a description of every
+                  residual dimension to FILE.json
+it prints the layers, heads per layer, d_model, MLP sizes and parameters, how many
+inputs were checked and whether all agree (the first mismatch if not), and how close
+attention is to hard attention. A program the compiler cannot handle is an error that
+names the node and the reason. Example: compile reverse max_len 6 vocab "abc"
 """
 
 BUILTIN_HELP = {
@@ -66,6 +86,7 @@ BUILTIN_HELP = {
     "load": 'load "NAME"; runs NAME.rasp (the file\'s directory, the current directory, then the library)',
     "draw": "draw(EXPR [, INPUT]); writes a picture of the computation under ./rasp_draw/",
     "analyse": "analyse EXPR: the layers and attention heads an s-op needs",
+    "compile": COMPILE_HELP.rstrip("\n"),
 }
 
 

@@ -5,6 +5,7 @@
   and column (key) headers;
 * an analysis: one row per layer with its heads and MLP nodes;
 * a drawing: the page `draw` wrote, inline in an iframe;
+* a compiled transformer: its sizes and its verification, one row each;
 * anything else: the text of rasp.display in a <pre>.
 
 Every piece of text from a program or an input is escaped. Styles are inline
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .display import DisplayOptions, format_element, format_result, format_value
-from .results import Drawn, EvaluatedSelector, EvaluatedSOp, Shown
+from .results import Compiled, Drawn, EvaluatedSelector, EvaluatedSOp, Shown
 
 MAX_TOKENS = 128  # rows and columns of a table beyond this are left out, with a note
 
@@ -136,6 +137,34 @@ def drawing_html(drawn: Any) -> str:
     return f'<div class="rasp-drawing">{title}{frame}</div>'
 
 
+def compiled_html(compiled: Any) -> str:
+    """A compiled transformer (results.Compiled): one row per size and per verification figure."""
+    model, check = compiled.model, compiled.verification
+    verdict = "all agree" if check.mismatches == 0 else f"{check.mismatches:,} disagree"
+    rows = [
+        ("layers", model.layers),
+        ("heads per layer", ",".join(str(h) for h in model.heads) or "-"),
+        ("d_model", model.d_model),
+        ("MLP hidden sizes", ",".join(str(m) for m in model.d_mlp) or "-"),
+        ("MLP before layer 1", "yes" if model.embedding_mlp else "no"),
+        ("parameters", f"{model.params:,}"),
+        ("vocabulary", " ".join(str(v) for v in model.vocab)),
+        ("max_len", model.max_len),
+        ("inputs checked", f"{check.checked:,} (every input up to length {check.exhaustive_up_to}, "
+                           + f"{check.random:,} random)"),
+        ("against the interpreter", verdict),
+        ("attention error", f"{check.attention_error:.2g} (tolerance {check.attention_tolerance:.2g})"),
+    ]
+    if check.first_mismatch:
+        rows.append(("first mismatch", format_value(check.first_mismatch)))
+    if compiled.files:
+        rows.append(("saved", ", ".join(compiled.files)))
+    cells = [f'<tr><th scope="row" style="{_HEADER};text-align:left">{escape(label)}</th>'
+             f'<td style="{_CELL};text-align:left">{escape(value)}</td></tr>' for label, value in rows]
+    title = f'<div class="rasp-title" style="{_TITLE}">{escape(compiled.name)}: a compiled transformer</div>'
+    return _block("compiled", title, cells)
+
+
 def text_html(text: str) -> str:
     return f'<pre style="margin:2px 0">{escape(text)}</pre>'
 
@@ -153,6 +182,8 @@ def result_html(result: Any) -> str:
         return selector_html(result)
     if isinstance(result, Drawn):
         return drawing_html(result)
+    if isinstance(result, Compiled):
+        return compiled_html(result)
     analysis = getattr(result, "analysis", None)
     if analysis is not None and hasattr(analysis, "to_json"):
         return analysis_html(analysis)

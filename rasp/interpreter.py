@@ -56,6 +56,7 @@ from .values import (
 )
 
 MAX_CALL_DEPTH = 200
+DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
@@ -236,6 +237,8 @@ class Session:
             return self._command(stmt, env)
         if isinstance(stmt, (ast.Analyse, ast.Draw)):
             return [self._analyse_or_draw(stmt, env)]
+        if isinstance(stmt, ast.Compile):
+            return [self._compile(stmt, env)]
         self.execute(stmt, env)
         return []
 
@@ -361,6 +364,42 @@ class Session:
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
+    def _compile(self, stmt: ast.Compile, env: Env) -> Result:
+        """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]` (issue 9): a transformer, verified."""
+        value = self.eval(stmt.expr, env)
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        vocab = None
+        if stmt.vocab is not None:
+            try:
+                vocab = compile_vocabulary(self.eval(stmt.vocab, env))
+            except RaspError as error:
+                raise error.at(stmt.vocab.span)
+        spans = {"expr": stmt.expr.span, **stmt.option_spans}
+        return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
+                                  save=stmt.save, spans=spans)
+
+    def _source_text(self, span: Span) -> str | None:
+        """The text of a one-line span of a source this session ran (None if it is not at hand)."""
+        source = self.sources.get(span.file)
+        if source is None or span.line != span.end_line:
+            return None
+        lines = source.splitlines()
+        if span.line > len(lines):
+            return None
+        text = lines[span.line - 1][span.column - 1:span.end_column - 1].strip()
+        return text if 0 < len(text) <= 60 else None
+
+    def compile_model(self, node: SOp, name: str | None = None, *, max_len: int | None = None,
+                      vocab: list | None = None, check: int | None = None, save: str | None = None,
+                      spans: dict[str, Span] | None = None) -> Result:
+        """compile_program with max_len and vocab defaulting to the running s-op example's
+        length and distinct tokens (in order of first appearance)."""
+        example = input_items(self.sop_example)
+        return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans)
+
     # -------------------------------------------------------------- statements
 
     def execute(self, stmt: ast.Stmt, env: Env) -> None:
@@ -384,6 +423,8 @@ class Session:
             raise stmt.error
         elif isinstance(stmt, (ast.Draw, ast.Analyse)):
             self._analyse_or_draw(stmt, env)  # a drawing is still written; nothing is shown
+        elif isinstance(stmt, ast.Compile):
+            self._compile(stmt, env)  # as analyse: it runs (and saves, if asked); nothing is shown
         elif isinstance(stmt, _COMMANDS):
             self._command(stmt, env)  # settings made in a loaded file hold for the session
         else:
@@ -823,6 +864,64 @@ class Session:
 # ------------------------------------------------------------------ helpers
 
 _PARSED_STDLIB: dict[tuple[str, str], list] = {}
+
+
+def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
+                    save: str | None = None, spans: dict[str, Span] | None = None) -> Result:
+    """Compile `node` into a transformer (rasp.compiler), verify it against the interpreter, save it if asked.
+
+    vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
+    inputs to verify on (default 1000); save is a path without extension (PATH.npz and
+    PATH.json are written). spans (optional) place errors: "expr" for a refusal of the
+    compiler, "save" for a file that cannot be written. Returns a results.Compiled.
+    """
+    from .analysis import analyse  # imported here: only `compile` needs these
+    from .compiler import compile_sop
+    from .results import Compiled
+    from .verify import verify
+
+    spans = spans or {}
+    name = name or node.name
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise RaspValueError(f"max_len must be a whole number of at least 1, not {_short(max_len)}")
+    if check is not None and (isinstance(check, bool) or not isinstance(check, int) or check < 0):
+        raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {_short(check)}")
+    try:
+        model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+    except RaspError as error:
+        raise error.at(spans.get("expr"))
+    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+    model.verification = verification
+    files = _save_model(model, save, spans.get("save")) if save is not None else []
+    return Compiled(name, model, verification, files, analyse(node, name))
+
+
+def compile_vocabulary(value: Any) -> list:
+    """A vocabulary for `compile`: a string's characters or a list's atoms, duplicates removed (first kept)."""
+    items = list(value) if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(is_atom(item) for item in items):
+        raise RaspTypeError(
+            f"vocab must be a non-empty list of atoms or a non-empty string, not {type_name(value)} {_short(value)}",
+            hint='e.g. vocab "abc" or vocab [1, 2, 3]',
+        )
+    seen: set = set()
+    distinct = []
+    for item in items:
+        key = (isinstance(item, bool), isinstance(item, str), item)  # True and 1 differ; 1 and 1.0 do not
+        if key not in seen:
+            seen.add(key)
+            distinct.append(item)
+    return distinct
+
+
+def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
+    """Write PATH.npz and PATH.json (a given .npz or .json extension is dropped); the paths written."""
+    for extension in (".npz", ".json"):
+        path = path.removesuffix(extension)
+    try:
+        return [str(written) for written in model.save(path)]
+    except OSError as error:
+        raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
 
 
 def _stdlib_statements(path: Path, source: str) -> list[ast.Stmt]:

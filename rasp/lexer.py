@@ -71,6 +71,7 @@ class RaspLexer(RegexLexer):
             (rf"{_START}([ \t]*)(exit|quit){_END}(?=\s*(?:\(\s*\))?\s*;?\s*(?:#.*)?$)",
              bygroups(Whitespace, Keyword.Pseudo)),
             (rf"{_START}([ \t]*)(analy[sz]e){_END}", bygroups(Whitespace, Keyword.Pseudo)),
+            (rf"{_START}([ \t]*)(compile){_END}(?!\s*=(?!=))", bygroups(Whitespace, Keyword.Pseudo)),
         ],
         "code": [
             (r"\n", Whitespace),

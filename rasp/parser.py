@@ -80,6 +80,7 @@ _COMMAND_RE = re.compile(
     r"|(?P<full>full)\s+seq\s+display\s+(?P<full_on>on|off)\s*;?"
     r"|(?P<exit>exit|quit)(?:\s*\(\s*\))?\s*;?"
     r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
+    r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
 
@@ -251,6 +252,8 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return ast.FullSeqDisplay(span, match.group("full_on") == "on")
     if match.group("exit"):
         return ast.Exit(span)
+    if match.group("compile"):
+        return _compile_command(match, span, origin)
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
 
 
@@ -264,6 +267,104 @@ def _command_expr(match: re.Match, group: str, origin: _Origin) -> ast.Expr:
         span = origin.span(1, 1 + offset, 1, 1 + offset)
         raise RaspSyntaxError(f"`{match.group().split()[0]}` needs an expression", span)
     return _parse(text, "expression", _Origin(origin.file, origin.line, origin.column + offset))
+
+
+# ------------------------------------------------------------ compile EXPR ...
+
+COMPILE_OPTIONS = ("max_len", "vocab", "random", "save")
+
+
+def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compile:
+    """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: options are taken from the end, any order."""
+    offset = match.start("compile_expr") - match.start()
+    text = match.group("compile_expr")
+    tokens = list(_tokens(text))
+    if tokens and tokens[-1][0] == "semi":
+        tokens.pop()  # a trailing `;` is tolerated
+    origin_here = _Origin(origin.file, origin.line, origin.column + offset)
+
+    def span_of(first: int, last: int) -> Span:
+        return origin_here.span(1, 1 + tokens[first][2], 1, 1 + tokens[last][3])
+
+    options: dict[str, tuple[object, Span]] = {}
+    while (found := _last_option(tokens)) is not None:
+        word = tokens[found][1]
+        value_span = span_of(found + 1, len(tokens) - 1) if found + 1 < len(tokens) else span_of(found, found)
+        value = _option_value(word, tokens[found + 1:], text, value_span, origin_here, opens=found == 0)
+        if value is None:  # not an option after all: a name of the expression (`compile random + 1`)
+            break
+        if word in options:
+            raise RaspSyntaxError(f"`{word}` is given twice", options[word][1])
+        options[word] = (value, span_of(found, len(tokens) - 1))
+        tokens = tokens[:found]
+    if not tokens:
+        where = origin_here.span(1, 1 + (len(text) - len(text.lstrip())), 1, 2 + len(text) - len(text.lstrip()))
+        raise RaspSyntaxError("`compile` needs an expression (an s-op), e.g. compile reverse max_len 5", where)
+    expr = _parse(text[tokens[0][2]:tokens[-1][3]], "expression",
+                  _Origin(origin.file, origin.line, origin.column + offset + tokens[0][2]))
+
+    def given(word: str):
+        return options[word][0] if word in options else None
+
+    spans = {word: value_span for word, (_, value_span) in options.items()}
+    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans)
+
+
+def _last_option(tokens: list) -> int | None:
+    """Index of the last top-level option word that can start an option (the value is checked later)."""
+    depth, found = 0, None
+    for i, (kind, text, _, _) in enumerate(tokens):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and kind == "word" and text in COMPILE_OPTIONS and (
+            i == 0 or _is_expression_end(*tokens[i - 1][:2])
+        ):
+            found = i
+    return found
+
+
+def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin, opens: bool = False):
+    """The value of option `word` from its tokens. When they cannot be one: None if `word` opens the
+    command (then it is a name, as in `compile random + 1`), otherwise a syntax error at the value."""
+    kinds = [kind for kind, *_ in value]
+    if word in ("max_len", "random"):
+        if kinds == ["number"] and value[0][1].isdigit():
+            number = int(value[0][1])
+            if word == "max_len" and number < 1:
+                raise RaspSyntaxError("`max_len` must be at least 1", span)
+            return number
+        expected = "a whole number, e.g. max_len 5" if word == "max_len" else "a whole number of inputs, e.g. random 500"
+    elif word == "save":
+        if kinds == ["string"] and len(value[0][1]) >= 2 and value[0][1].endswith('"'):
+            path = value[0][1][1:-1]
+            if path.strip():
+                return path
+            raise RaspSyntaxError("`save` needs a file name, not an empty string", span)
+        expected = 'a file name in quotes, e.g. save "sort"'
+    else:
+        if (kinds == ["string"] and value[0][1].endswith('"') and len(value[0][1]) >= 2) or _is_bracketed(value):
+            start = value[0][2]
+            return _parse(text[start:value[-1][3]], "expression", _Origin(origin.file, origin.line, origin.column + start))
+        expected = 'a list or a string, e.g. vocab ["a", "b"] or vocab "ab"'
+    if opens:
+        return None
+    if not value:
+        raise RaspSyntaxError(f"`{word}` needs a value: {expected}", span)
+    raise RaspSyntaxError(f"bad value for `{word}`: expected {expected}", span)
+
+
+def _is_bracketed(tokens: list) -> bool:
+    """tokens are one `[ ... ]` group, its brackets balanced."""
+    if len(tokens) < 2 or tokens[0][1] != "[" or tokens[-1][1] != "]":
+        return False
+    depth = 0
+    for i, (kind, *_) in enumerate(tokens):
+        depth += 1 if kind == "open" else -1 if kind == "close" else 0
+        if depth == 0 and i < len(tokens) - 1:
+            return False
+    return depth == 0
 
 
 # --------------------------------------------------------- syntax error text

@@ -142,4 +142,34 @@ class Drawn:
         return drawing_html(self)
 
 
-Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn
+@dataclass
+class Compiled:
+    """The answer of `compile EXPR ...`: the transformer, how it was verified, the files written.
+
+    model is a rasp.transformer.Transformer, verification a rasp.verify.Verification;
+    analysis (a rasp.analysis.Analysis, optional) is what the analysis predicts, to compare.
+    """
+
+    name: str
+    model: Any
+    verification: Any
+    files: list[str] = field(default_factory=list)
+    analysis: Any = None
+
+    @property
+    def agrees(self) -> bool:
+        """The model gave the interpreter's output on every input checked."""
+        return self.verification.mismatches == 0
+
+    def __repr__(self) -> str:  # the text the REPL shows (rasp.display)
+        from .display import format_result
+
+        return format_result(self)
+
+    def _repr_html_(self) -> str:  # Jupyter: a small table of sizes and the verification (rasp.html)
+        from .html import compiled_html
+
+        return compiled_html(self)
+
+
+Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn | Compiled

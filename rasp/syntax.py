@@ -217,6 +217,23 @@ class Analyse(Stmt):
 
 
 @dataclass
+class Compile(Stmt):
+    """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: EXPR as a transformer.
+
+    Options left out are None (the interpreter's defaults: from the running example,
+    1000 random inputs, nothing saved). option_spans maps each given option's name
+    (max_len, vocab, random, save) to its span, the word and its value.
+    """
+
+    expr: Expr
+    max_len: int | None = None
+    vocab: Expr | None = None
+    check: int | None = None  # random inputs to verify on
+    save: str | None = None  # the path the weights are written to (.npz and .json)
+    option_spans: dict[str, Span] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
 class SyntaxErrorStmt(Stmt):
     """A statement that failed to parse; running it reports the error."""
 

@@ -1,0 +1,767 @@
+"""Compile an s-op into a transformer (rasp.transformer) with the analysis's layers and heads.
+
+The layer plan is rasp.analysis's: the heads of layer d are its heads, and every
+elementwise node of depth d is computed by layer d's MLP (depth-0 ones by the
+embedding). Each node the model needs lives in its own residual dimensions:
+
+* categorical: one dimension per value (one-hot), for values enumerated by
+  rasp.valueset over the vocabulary and max_len;
+* numerical: one dimension holding the number (means computed by attention);
+* width: one dimension holding 1/(w+1), what a selector_width head computes.
+
+Attention. A head's selector is put in negation normal form; its top-level
+conjuncts each compare one (possibly joint) key variable with one query variable,
+so each is an exact bilinear form: score += s * P[query value][key value]. A key
+selected by all G conjuncts scores s*G, any other at most s*(G-1). BOS (position 0)
+scores s*(G-1/2) for an aggregate -- it wins only when nothing is selected, and its
+value is the default -- and s*G for a selector width, whose head then averages
+[1 at BOS, 0 elsewhere] into 1/(w+1). The scale s makes the weight outside the ideal
+hard pattern at most TOLERANCE for every input up to max_len. The BOS query attends
+only to BOS, so the BOS residual never depends on the input; the compiler computes it
+and corrects W_Q/W_K/W_V on the bos dimension so BOS's query, key and value are
+exactly what they should be.
+
+MLPs. Every node an MLP must write is a function of its sources: categorical
+dimensions, and numbers (numerical or width dimensions) already in the residual.
+For each combination of categorical source values (a gate) the function of the
+numbers is a step function along one direction t (the number itself when there is
+one); the MLP computes base value + sum of steps with two ReLUs per step, each
+switched off by a large negative weight unless its gate's one-hots are all on.
+Steps sit halfway between neighbouring values of t, so outputs are exact for inputs
+within half a gap of their ideal values.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .analysis import Head as AnalysedHead
+from .analysis import analyse
+from .engine import exact_text
+from .errors import RaspError
+from .transformer import MLP, Head, Layer, Output, Transformer
+from .values import Aggregate, Lazy, Map, Primitive, Select, SelectorCombination, SelectorWidth, SOp, ancestry
+from .valueset import COMPARE, MAX_POINTS, ValueSets, evaluate_points, is_number, sort_values, value_key
+
+CATEGORICAL_LIMIT = 512  # a node with more values than this is kept as a number (or refused)
+TOLERANCE = 1e-12  # attention weight allowed outside the ideal hard-attention pattern
+DIRECTIONS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772, 0.2360679774997898,
+              0.3166247903554, 0.8708286933869707, 0.5497004779019703, 0.1826334464143441)
+
+
+class CompileError(RaspError):
+    """A program (or one of its nodes) the compiler cannot turn into weights; the message says why."""
+
+    category = "compile error"
+
+
+def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None) -> Transformer:
+    """A transformer computing the s-op `node` on every input over `vocab` of length 1..max_len."""
+    if not isinstance(node, SOp):
+        raise CompileError("compile needs an s-op")
+    if max_len < 1:
+        raise CompileError("max_len must be at least 1")
+    if not vocab:
+        raise CompileError("the vocabulary is empty")
+    try:
+        return _Compiler(node, list(vocab), max_len, name or node.name).compile()
+    except CompileError:
+        raise
+    except RaspError as error:
+        raise CompileError(f"cannot compile {name or node.name} for this vocabulary: {error.message}") from None
+
+
+class Joint:
+    """Several s-ops as one categorical variable whose values are tuples (for a selector mixing them)."""
+
+    def __init__(self, parts: tuple[Lazy, ...]):
+        self.parts = parts
+        self.name = "(" + ", ".join(p.name for p in parts) + ")"
+
+
+@dataclass
+class Encoding:
+    """Where and how a node lives in the residual stream."""
+
+    node: Any  # a Lazy node or a Joint
+    kind: str  # "categorical", "numerical" or "width"
+    dims: list[int]
+    values: list  # categorical: the value of each dimension
+    stage: float  # written by: 0 tables, 0.5 embedding MLP, d layer d's attention, d + 0.5 layer d's MLP
+    index: dict = field(default_factory=dict)  # value_key -> position in dims
+
+    def scalar(self, value: Any) -> float:
+        return 1.0 / (value + 1) if self.kind == "width" else float(value)
+
+    def vector(self, value: Any) -> dict[int, float]:
+        """The residual entries of a value of this node."""
+        if self.kind == "categorical":
+            return {self.dims[self.index[value_key(value)]]: 1.0}
+        return {self.dims[0]: self.scalar(value)}
+
+
+@dataclass
+class Target:
+    """One function an MLP (or the embedding) computes: node's value from the sources' values."""
+
+    node: Any
+    encoding: Encoding
+    sources: list[tuple[Lazy, Encoding]]
+    points: list[tuple]
+    outputs: list
+
+
+@dataclass
+class Group:
+    """Conjuncts of a selector that compare the same key variable with the same query variable."""
+
+    keys: tuple[Lazy, ...]
+    queries: tuple[Lazy, ...]
+    trees: list
+    key_dims: list[int] = field(default_factory=list)
+    key_values: list[tuple] = field(default_factory=list)
+    query_dims: list[int] = field(default_factory=list)
+    query_values: list[tuple] = field(default_factory=list)
+
+
+@dataclass
+class HeadPlan:
+    analysed: AnalysedHead
+    groups: list[Group]
+    users: list[tuple[Lazy, Encoding, Encoding | None]]  # (aggregate or width, its output, the sop's encoding)
+    with_bos: bool  # a selector-width head: BOS always attended
+
+
+class _Units:
+    """Hidden units of one MLP, gathered sparsely, then made into matrices."""
+
+    def __init__(self) -> None:
+        self.inputs: list[dict[int, float]] = []
+        self.biases: list[float] = []
+        self.outputs: list[dict[int, float]] = []
+        self.constant: dict[int, float] = {}
+
+    def add(self, inputs: dict[int, float], bias: float, outputs: dict[int, float]) -> None:
+        self.inputs.append(inputs)
+        self.biases.append(bias)
+        self.outputs.append(outputs)
+
+    def add_constant(self, outputs: dict[int, float]) -> None:
+        for dim, weight in outputs.items():
+            self.constant[dim] = self.constant.get(dim, 0.0) + weight
+
+    def mlp(self, d_model: int, computes: list[str]) -> MLP:
+        hidden = len(self.inputs)
+        W1, W2 = np.zeros((d_model, hidden)), np.zeros((hidden, d_model))
+        for unit, (inputs, outputs) in enumerate(zip(self.inputs, self.outputs)):
+            for dim, weight in inputs.items():
+                W1[dim, unit] += weight
+            for dim, weight in outputs.items():
+                W2[unit, dim] += weight
+        b2 = np.zeros(d_model)
+        for dim, weight in self.constant.items():
+            b2[dim] = weight
+        return MLP(W1, np.array(self.biases, dtype=float), W2, b2, computes)
+
+
+class _Compiler:
+    def __init__(self, root: SOp, vocab: list, max_len: int, name: str):
+        self.root = root
+        self.vocab = vocab
+        self.max_len = max_len
+        self.name = name
+        self.analysis = analyse(root, name)
+        self.depth = self.analysis.depth
+        self.sets = ValueSets(vocab, max_len)
+        self.dims: list[dict] = []
+        self.one = self._dim("one", "constant", None, "token embedding (every position)")
+        self.bos = self._dim("bos", "constant", None, "token embedding (BOS only)")
+        self.encodings: dict[int, list[Encoding]] = {}
+        self.targets: dict[float, list[Target]] = {}
+        self.tables: list[Encoding] = []
+        self.heads: dict[int, list[HeadPlan]] = {}
+        self.joints: dict[tuple, Joint] = {}
+        self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
+        self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / TOLERANCE))
+
+    # ================================================================ plan
+
+    def compile(self) -> Transformer:
+        for layer in self.analysis.detail:
+            self.heads[layer.number] = [self._plan_head(head, layer.number) for head in layer.heads]
+        self.output = self.require(self.root, categorical=False)
+        return self._build()
+
+    def _dim(self, node: str, encoding: str, value: Any, written_by: str) -> int:
+        self.dims.append({"index": len(self.dims), "node": node, "encoding": encoding,
+                          "value": None if value is None else _value_text(value), "written_by": written_by})
+        return len(self.dims) - 1
+
+    def _encoding(self, node: Any, kind: str, values: list, stage: float) -> Encoding:
+        written_by = _stage_text(stage)
+        if kind == "categorical":
+            dims = [self._dim(node.name, kind, v, written_by) for v in values]
+        else:
+            dims = [self._dim(node.name, kind, None, written_by)]
+        encoding = Encoding(node, kind, dims, values, stage, {value_key(v): i for i, v in enumerate(values)})
+        self.encodings.setdefault(id(node), []).append(encoding)
+        self.alive.append(node)
+        return encoding
+
+    def require(self, node: Any, categorical: bool) -> Encoding:
+        """An encoding of `node` in the residual (categorical if asked), made if there is none yet."""
+        kinds = ("categorical",) if categorical else ("categorical", "numerical")
+        for kind in kinds:
+            for encoding in self.encodings.get(id(node), []):
+                if encoding.kind == kind:
+                    return encoding
+        if isinstance(node, (Aggregate, SelectorWidth)):
+            return self._target(node, self.depth[id(node)] + 0.5, categorical)  # from the head's output
+        depth = self._depth(node)
+        if depth > 0:
+            return self._target(node, depth + 0.5, categorical)
+        origins = self._primitive_kinds(node)
+        if len(origins) == 1:
+            return self._table(node, categorical)
+        return self._target(node, 0.5, categorical)
+
+    def _depth(self, node: Any) -> int:
+        if isinstance(node, Joint):
+            return max(self.depth[id(p)] for p in node.parts)
+        return self.depth[id(node)]
+
+    def _primitive_kinds(self, node: Any) -> set[str]:
+        parts = node.parts if isinstance(node, Joint) else (node,)
+        return {"index" if p.primitive == "indices" else "token"
+                for part in parts for p in ancestry(part) if isinstance(p, Primitive)}
+
+    def _values(self, node: Any) -> dict | None:
+        if not isinstance(node, Joint):
+            return self.sets.union(node)
+        values: dict = {}
+        for n, i in self.sets.positions:
+            sets = [self.sets.at(p)[(n, i)] for p in node.parts]
+            if any(s is None for s in sets):
+                return None
+            combos: list[tuple] = [()]
+            for s in sets:
+                combos = [c + (v,) for c in combos for v in s.values()]
+                if len(combos) > MAX_POINTS:
+                    return None
+            values.update((value_key(c), c) for c in combos)
+        return values
+
+    def _kind_for(self, node: Any, values: list | None, categorical: bool) -> str:
+        if values is not None and len(values) <= CATEGORICAL_LIMIT:
+            return "categorical"
+        if categorical:
+            count = "too many values to enumerate" if values is None else f"{len(values)} values"
+            raise CompileError(
+                f"`{node.name}` is compared by a select, so it must be one-hot, but it has {count} "
+                f"(at most {CATEGORICAL_LIMIT}) for max_len {self.max_len}",
+                hint="a smaller max_len or vocabulary keeps it enumerable",
+            )
+        if values is not None and all(is_number(v) for v in values):
+            return "numerical"
+        if values is None:
+            raise CompileError(f"`{node.name}` takes too many values to enumerate for max_len {self.max_len}")
+        raise CompileError(f"`{node.name}` has {len(values)} values, not all numbers: too many for a one-hot")
+
+    def _table(self, node: Any, categorical: bool) -> Encoding:
+        """A depth-0 node of the tokens alone or of the positions alone: part of the embedding."""
+        found = self._values(node)
+        values = sort_values(list(found.values())) if found is not None else None
+        encoding = self._encoding(node, self._kind_for(node, values, categorical), values or [], 0)
+        self.tables.append(encoding)
+        return encoding
+
+    def _target(self, node: Any, stage: float, categorical: bool) -> Encoding:
+        """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there."""
+        sources = self._sources(node, stage)
+        points = self._points(node, sources)
+        nodes = [s for s, _ in sources]
+        if isinstance(node, Joint):
+            columns = [evaluate_points(part, nodes, points) for part in node.parts]
+            outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns)]
+        else:
+            outputs = evaluate_points(node, nodes, points)
+        found = self._values(node) or {}
+        found.update((value_key(v), v) for v in outputs if v is not None)
+        values = sort_values(list(found.values()))
+        encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
+        if encoding.kind == "numerical":
+            encoding.values = []
+        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
+        return encoding
+
+    def _sources(self, node: Any, stage: float) -> list[tuple[Lazy, Encoding]]:
+        """The nodes in the residual before `stage` that `node` is a function of (maps in between fused)."""
+        found: list[tuple[Lazy, Encoding]] = []
+        seen: set[int] = set()
+        if isinstance(node, Joint):
+            starts = list(node.parts)
+        elif isinstance(node, Map):
+            starts = list(node.parents())
+        else:
+            starts = [node]
+        stack = list(reversed(starts))
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            encoding = self._available(current, stage) or self._earlier(current, stage)
+            if encoding is not None:
+                found.append((current, encoding))
+            elif isinstance(current, Map):
+                stack.extend(reversed(current.parents()))
+            elif isinstance(current, Primitive):
+                found.append((current, self.require(current, categorical=True)))
+            else:
+                raise CompileError(f"internal: `{current.name}` is not in the residual before {_stage_text(stage)}")
+        return found
+
+    def _earlier(self, node: Lazy, stage: float) -> Encoding | None:
+        """A map of an earlier layer, computed by that layer's MLP (or the embedding) rather than again here.
+
+        Each MLP then reads its layer's inputs, not everything they were computed from, which
+        keeps its tables small. Maps of tokens and positions together are not put into an
+        embedding MLP for this (they are fused instead); a map that cannot be stored is fused too.
+        """
+        if not isinstance(node, Map):
+            return None
+        depth = self._depth(node)
+        if depth + 0.5 >= stage or (depth == 0 and len(self._primitive_kinds(node)) > 1):
+            return None
+        try:
+            return self.require(node, categorical=True)  # numbers would make this MLP's steps harder
+        except CompileError:
+            return None
+
+    def _available(self, node: Lazy, stage: float) -> Encoding | None:
+        ready = [e for e in self.encodings.get(id(node), []) if e.stage < stage]
+        for kind in ("categorical", "numerical", "width"):
+            for encoding in ready:
+                if encoding.kind == kind:
+                    return encoding
+        return None
+
+    def _points(self, node: Any, sources: list[tuple[Lazy, Encoding]]) -> list[tuple]:
+        """Every combination of source values that can occur together at one position."""
+        points: dict[tuple, tuple] = {}
+        per_source = [self.sets.at(s) for s, _ in sources]
+        for position in self.sets.positions:
+            sets = [s[position] for s in per_source]
+            for (source, _), values in zip(sources, sets):
+                if values is None:
+                    raise CompileError(
+                        f"`{node.name}` depends on `{source.name}`, whose values at position {position[1]} "
+                        f"(length {position[0]}) are too many to enumerate"
+                    )
+            combos: list[tuple] = [()]
+            for values in sets:
+                combos = [c + (item,) for c in combos for item in values.items()]
+            for combo in combos:
+                points.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
+            if len(points) > MAX_POINTS:
+                raise CompileError(f"`{node.name}` is a function of more than {MAX_POINTS} input combinations")
+        return list(points.values())
+
+    # --------------------------------------------------------------- heads
+
+    def _plan_head(self, analysed: AnalysedHead, layer: int) -> HeadPlan:
+        users = analysed.users
+        widths = [u for u in users if isinstance(u, SelectorWidth)]
+        if widths and len(widths) != len(users):
+            raise CompileError(
+                f"`{analysed.name}` is used in layer {layer} by a selector_width and by an aggregate: one head "
+                "cannot weigh BOS both ways",
+                hint="use two separate select(...) calls (two heads)",
+            )
+        groups = self._groups(analysed.selector)
+        for group in groups:
+            group.key_dims, group.key_values = self._channel(group.keys)
+            group.query_dims, group.query_values = self._channel(group.queries)
+        planned = []
+        for user in users:
+            if isinstance(user, SelectorWidth):
+                planned.append((user, self._encoding(user, "width", [], layer), None))
+            else:
+                planned.append(self._plan_aggregate(user, layer))
+        return HeadPlan(analysed, groups, planned, with_bos=bool(widths))
+
+    def _plan_aggregate(self, node: Aggregate, layer: int) -> tuple[Lazy, Encoding, Encoding | None]:
+        numerical = self._is_mean(node)
+        sop = None
+        if isinstance(node.sop, Lazy):
+            sop = self.require(node.sop, categorical=not numerical)
+        if numerical:
+            return node, self._encoding(node, "numerical", [], layer), sop
+        found = self.sets.union(node) or {}
+        found[value_key(node.default)] = node.default
+        if sop is not None:
+            found.update((value_key(v), v) for v in sop.values)
+        else:
+            found[value_key(node.sop)] = node.sop
+        values = sort_values(list(found.values()))
+        if len(values) > CATEGORICAL_LIMIT:
+            raise CompileError(f"`{node.name}` has {len(values)} values: too many for a one-hot")
+        return node, self._encoding(node, "categorical", values, layer), sop
+
+    def _is_mean(self, node: Aggregate) -> bool:
+        """Can the aggregate average two different numbers somewhere? Then it is numerical."""
+        if not is_number(node.default):
+            return False
+        sop = self.sets.at(node.sop)
+        for n in range(1, self.max_len + 1):
+            possible, _ = self.sets.pattern(node.selector, n)
+            for i in range(n):
+                chosen = np.flatnonzero(possible[i]).tolist()
+                values: dict = {}
+                for k in chosen:
+                    if sop[(n, k)] is None:
+                        return True
+                    values.update(sop[(n, k)])
+                if any(not is_number(v) for v in values.values()):
+                    return False
+                if len(chosen) >= 2 and len(values) >= 2:
+                    return True
+        return False
+
+    def _groups(self, selector: Lazy) -> list[Group]:
+        groups: dict[tuple, Group] = {}
+        for tree in _conjuncts(_negation_normal_form(selector, False)):
+            leaves = _leaves(tree)
+            keys = tuple(_distinct(s.key for s, _ in leaves))
+            queries = tuple(_distinct(s.query for s, _ in leaves))
+            signature = (tuple(map(id, keys)), tuple(map(id, queries)))
+            if signature not in groups:
+                groups[signature] = Group(keys, queries, [])
+            groups[signature].trees.append(tree)
+        return list(groups.values())
+
+    def _channel(self, nodes: tuple[Lazy, ...]) -> tuple[list[int], list[tuple]]:
+        """The residual dimensions and values (as tuples) of a key or query variable."""
+        if not nodes:
+            return [self.one], [()]
+        if len(nodes) == 1:
+            encoding = self.require(nodes[0], categorical=True)
+            return encoding.dims, [(v,) for v in encoding.values]
+        key = tuple(map(id, nodes))
+        if key not in self.joints:
+            self.joints[key] = Joint(nodes)
+        encoding = self.require(self.joints[key], categorical=True)
+        return encoding.dims, list(encoding.values)
+
+    # =============================================================== build
+
+    def _build(self) -> Transformer:
+        d_model = len(self.dims)
+        token_embedding, position_embedding = self._embeddings(d_model)
+        embedding_mlp = self._mlp(0.5, d_model) if self.targets.get(0.5) else None
+        layers: list[Layer] = []
+        for number in range(1, self.analysis.layers + 1):
+            x_bos = _bos_residual(token_embedding, position_embedding, embedding_mlp, layers, len(self.vocab))
+            heads = [self._head(plan, x_bos, d_model) for plan in self.heads[number]]
+            layers.append(Layer(heads, self._mlp(number + 0.5, d_model)))
+        unembedding = np.zeros((d_model, max(1, len(self.output.values))))
+        if self.output.kind == "categorical":
+            for column, dim in enumerate(self.output.dims):
+                unembedding[dim, column] = 1.0
+            output = Output("categorical", list(self.output.values))
+        else:
+            unembedding[self.output.dims[0], 0] = 1.0
+            output = Output("numerical", [])
+        return Transformer(
+            name=self.name, vocab=self.vocab, max_len=self.max_len, token_embedding=token_embedding,
+            position_embedding=position_embedding, embedding_mlp=embedding_mlp, layers=layers,
+            unembedding=unembedding, output=output, dims=self.dims, tolerance=TOLERANCE,
+        )
+
+    def _embeddings(self, d_model: int) -> tuple[np.ndarray, np.ndarray]:
+        tokens = np.zeros((len(self.vocab) + 1, d_model))
+        tokens[:, self.one] = 1.0
+        tokens[len(self.vocab), self.bos] = 1.0
+        positions = np.zeros((self.max_len + 1, d_model))
+        for encoding in self.tables:
+            by_token = "index" not in self._primitive_kinds(encoding.node)
+            table, offset = (tokens, 0) if by_token else (positions, 1)
+            inputs = self.vocab if by_token else list(range(self.max_len))
+            for row, value in enumerate(self._table_values(encoding.node, inputs)):
+                if value is not None and (encoding.kind != "categorical" or value_key(value) in encoding.index):
+                    for dim, weight in encoding.vector(value).items():
+                        table[row + offset, dim] = weight
+        return tokens, positions
+
+    def _table_values(self, node: Any, inputs: list) -> list:
+        """The node's value for each token (or position) of `inputs` (None where it fails)."""
+        parts = node.parts if isinstance(node, Joint) else (node,)
+        columns = []
+        for part in parts:
+            primitives = [p for p in ancestry(part) if isinstance(p, Primitive)]
+            points = [tuple(self.sets.primitive_value(p, item) for p in primitives) for item in inputs]
+            columns.append(evaluate_points(part, primitives, points))
+        if not isinstance(node, Joint):
+            return columns[0]
+        return [None if any(c is None for c in row) else tuple(row) for row in zip(*columns)]
+
+    def _head(self, plan: HeadPlan, x_bos: np.ndarray, d_model: int) -> Head:
+        s = self.scale
+        widths = sum(len(g.query_values) for g in plan.groups)
+        c_col, b_col = widths, widths + 1
+        W_Q, W_K = np.zeros((d_model, widths + 2)), np.zeros((d_model, widths + 2))
+        column = 0
+        for group in plan.groups:
+            table = self._predicate_table(group)
+            for a, dim in enumerate(group.query_dims):
+                W_Q[dim, column + a] = 1.0
+                for b, key_dim in enumerate(group.key_dims):
+                    W_K[key_dim, column + a] += s * table[a, b]
+            column += len(group.query_dims)
+        count = len(plan.groups)
+        W_Q[self.one, c_col] = 1.0
+        W_Q[self.bos, b_col] = 1.0
+        q_bos = np.zeros(widths + 2)
+        q_bos[b_col] = 1.0
+        k_bos = np.zeros(widths + 2)
+        k_bos[c_col] = s * (count if plan.with_bos else count - 0.5)
+        k_bos[b_col] = s * (count + 1)
+        W_Q[self.bos] += q_bos - x_bos @ W_Q
+        W_K[self.bos] += k_bos - x_bos @ W_K
+        W_V, W_O, v_bos = self._values_of(plan, d_model)
+        W_V[self.bos] += v_bos - x_bos @ W_V
+        computes = [user.name for user, _, _ in plan.users]
+        return Head(W_Q, W_K, W_V, W_O, plan.analysed.description, computes,
+                    node=plan.analysed.selector, with_bos=plan.with_bos)
+
+    def _values_of(self, plan: HeadPlan, d_model: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        columns = [1 if out.kind != "categorical" else len(out.dims) for _, out, _ in plan.users]
+        total = sum(columns)
+        W_V, W_O, v_bos = np.zeros((d_model, total)), np.zeros((total, d_model)), np.zeros(total)
+        start = 0
+        for (user, out, sop), width in zip(plan.users, columns):
+            for j, dim in enumerate(out.dims):
+                W_O[start + j, dim] = 1.0
+            if isinstance(user, SelectorWidth):
+                v_bos[start] = 1.0
+            elif out.kind == "numerical":
+                v_bos[start] = float(user.default)
+                if sop is None:
+                    W_V[self.one, start] = float(user.sop)
+                elif sop.kind == "categorical":
+                    for dim, value in zip(sop.dims, sop.values):
+                        W_V[dim, start] = float(value)
+                else:
+                    W_V[sop.dims[0], start] = 1.0
+            else:
+                v_bos[start + out.index[value_key(user.default)]] = 1.0
+                if sop is None:
+                    W_V[self.one, start + out.index[value_key(user.sop)]] = 1.0
+                else:
+                    for dim, value in zip(sop.dims, sop.values):
+                        W_V[dim, start + out.index[value_key(value)]] = 1.0
+            start += width
+        return W_V, W_O, v_bos
+
+    def _predicate_table(self, group: Group) -> np.ndarray:
+        table = np.zeros((len(group.query_values), len(group.key_values)))
+        for a, query in enumerate(group.query_values):
+            for b, key in enumerate(group.key_values):
+                key_of = dict(zip(map(id, group.keys), key))
+                query_of = dict(zip(map(id, group.queries), query))
+                table[a, b] = all(_truth(tree, key_of, query_of) for tree in group.trees)
+        return table
+
+    # ---------------------------------------------------------------- MLPs
+
+    def _mlp(self, stage: float, d_model: int) -> MLP:
+        units = _Units()
+        targets = self.targets.get(stage, [])
+        for target in targets:
+            self._target_units(target, units)
+        return units.mlp(d_model, [t.node.name for t in targets])
+
+    def _target_units(self, target: Target, units: _Units) -> None:
+        categorical = [(i, e) for i, (_, e) in enumerate(target.sources) if e.kind == "categorical"]
+        numbers = [(i, e) for i, (_, e) in enumerate(target.sources) if e.kind != "categorical"]
+        gates: dict[tuple, list[tuple[tuple, Any]]] = {}
+        for point, output in zip(target.points, target.outputs):
+            if output is None:
+                continue  # the program fails there: any output will do
+            gate = tuple(e.dims[e.index[value_key(point[i])]] for i, e in categorical)
+            gates.setdefault(gate, []).append((tuple(e.scalar(point[i]) for i, e in numbers), output))
+        direction = self._direction(target, gates, len(numbers))
+        everywhere = [float(np.dot(direction, t)) for pts in gates.values() for t, _ in pts] or [0.0]
+        low, high = min(everywhere), max(everywhere)
+        number_dims = [e.dims[0] for _, e in numbers]
+        encode = target.encoding.vector
+        for gate, pts in gates.items():
+            line = _along(direction, pts)
+            _gate_units(units, gate, encode(line[0][1]))
+            for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
+                if value_key(out_a) == value_key(out_b):
+                    continue
+                delta = dict(encode(out_b))
+                for dim, weight in encode(out_a).items():
+                    delta[dim] = delta.get(dim, 0.0) - weight
+                _step_units(units, gate, number_dims, direction, (t_a, t_b), (low, high), delta)
+
+    def _direction(self, target: Target, gates: dict, count: int) -> list[float]:
+        """A direction along which distinct outputs of every gate have distinct, well separated positions."""
+        if count <= 1:
+            return [1.0] * count
+        spans = []
+        for j in range(count):
+            column = [t[j] for pts in gates.values() for t, _ in pts] or [0.0]
+            spans.append(max(column) - min(column) or 1.0)
+        rng = np.random.default_rng(0)
+        candidates = [[phi ** j / spans[j] for j in range(count)] for phi in DIRECTIONS]
+        candidates += [list(rng.uniform(0.2, 1.0, count) / np.array(spans)) for _ in range(8)]
+        best, best_gap = candidates[0], -1.0
+        for direction in candidates:
+            gap = _smallest_gap(direction, gates)
+            if gap > best_gap:
+                best, best_gap = direction, gap
+        if best_gap <= 1e-9:
+            names = ", ".join(f"`{s.name}`" for s, e in target.sources if e.kind != "categorical")
+            raise CompileError(
+                f"`{target.node.name}` combines the numbers {names} in a way one MLP layer cannot separate"
+            )
+        return best
+
+
+# ------------------------------------------------------------ MLP pieces
+
+
+def _along(direction: list[float], pts: list[tuple[tuple, Any]]) -> list[tuple[float, Any]]:
+    """The gate's points as (t, output), sorted by t, with duplicates merged."""
+    line = sorted(((float(np.dot(direction, t)) if direction else 0.0, out) for t, out in pts),
+                  key=lambda item: item[0])
+    merged = [line[0]]
+    for t, out in line[1:]:
+        if t != merged[-1][0]:
+            merged.append((t, out))
+    return merged
+
+
+def _smallest_gap(direction: list[float], gates: dict) -> float:
+    smallest = math.inf
+    for pts in gates.values():
+        line = sorted((float(np.dot(direction, t)), value_key(out)) for t, out in pts)
+        total = (line[-1][0] - line[0][0]) or 1.0
+        for (t_a, k_a), (t_b, k_b) in itertools.pairwise(line):
+            if k_a != k_b:
+                smallest = min(smallest, (t_b - t_a) / total)
+    return smallest
+
+
+def _gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
+    """Add `output` where all of the gate's one-hot dimensions are on (everywhere for an empty gate)."""
+    if not gate:
+        units.add_constant(output)
+        return
+    inputs = {dim: 2.0 for dim in gate}
+    offset = -2.0 * len(gate)
+    units.add(inputs, offset + 1.5, output)
+    units.add(inputs, offset + 0.5, {dim: -w for dim, w in output.items()})
+
+
+def _step_units(units: _Units, gate: tuple, number_dims: list[int], direction: list[float],
+                between: tuple[float, float], span: tuple[float, float], delta: dict[int, float]) -> None:
+    """Add `delta` where t (the numbers along `direction`) has passed halfway from between[0] to between[1]."""
+    t_a, t_b = between
+    half = (t_b - t_a) / 2.0
+    middle = (t_a + t_b) / 2.0
+    inputs = {dim: w / half for dim, w in zip(number_dims, direction)}
+    bias = -middle / half
+    if gate:
+        reach = max(abs(span[0] - middle), abs(span[1] - middle)) / half + 1.0
+        switch = reach / 0.75 + 1.0
+        for dim in gate:
+            inputs[dim] = inputs.get(dim, 0.0) + switch
+        bias -= switch * len(gate)
+    units.add(dict(inputs), bias + 0.5, delta)
+    units.add(dict(inputs), bias - 0.5, {dim: -w for dim, w in delta.items()})
+
+
+def _bos_residual(tokens: np.ndarray, positions: np.ndarray, embedding_mlp: MLP | None,
+                  layers: list[Layer], bos: int) -> np.ndarray:
+    """The residual at BOS after `layers`: BOS attends only to itself, so it is the same for every input."""
+    x = tokens[bos] + positions[0]
+    if embedding_mlp is not None:
+        x = x + embedding_mlp(x)
+    for layer in layers:
+        x = x + sum(((x @ h.W_V) @ h.W_O for h in layer.heads), np.zeros_like(x))
+        x = x + layer.mlp(x)
+    return x
+
+
+# -------------------------------------------------------------- selectors
+
+
+def _negation_normal_form(selector: Lazy, negated: bool) -> tuple:
+    if isinstance(selector, Select):
+        return ("leaf", selector, negated)
+    assert isinstance(selector, SelectorCombination)
+    if selector.op == "not":
+        return _negation_normal_form(selector.args[0], not negated)
+    op = selector.op if not negated else ("or" if selector.op == "and" else "and")
+    return (op, [_negation_normal_form(a, negated) for a in selector.args])
+
+
+def _conjuncts(tree: tuple) -> list[tuple]:
+    if tree[0] == "and":
+        return [c for sub in tree[1] for c in _conjuncts(sub)]
+    return [tree]
+
+
+def _leaves(tree: tuple) -> list[tuple[Select, bool]]:
+    if tree[0] == "leaf":
+        return [(tree[1], tree[2])]
+    return [leaf for sub in tree[1] for leaf in _leaves(sub)]
+
+
+def _distinct(operands: Any) -> list[Lazy]:
+    seen: dict[int, Lazy] = {}
+    for operand in operands:
+        if isinstance(operand, Lazy):
+            seen.setdefault(id(operand), operand)
+    return list(seen.values())
+
+
+def _truth(tree: tuple, key_of: dict[int, Any], query_of: dict[int, Any]) -> bool:
+    if tree[0] == "leaf":
+        select, negated = tree[1], tree[2]
+        key = key_of[id(select.key)] if isinstance(select.key, Lazy) else select.key
+        query = query_of[id(select.query)] if isinstance(select.query, Lazy) else select.query
+        try:
+            outcome = bool(COMPARE[select.op](key, query))
+        except TypeError:
+            return False  # the interpreter refuses such inputs; nothing is selected here
+        return outcome != negated
+    results = [_truth(sub, key_of, query_of) for sub in tree[1]]
+    return all(results) if tree[0] == "and" else any(results)
+
+
+# ------------------------------------------------------------------ text
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_value_text(v) for v in value) + ")"
+    return exact_text(value)
+
+
+def _stage_text(stage: float) -> str:
+    if stage == 0:
+        return "embedding"
+    if stage == 0.5:
+        return "embedding MLP"
+    if stage == int(stage):
+        return f"layer {int(stage)} attention"
+    return f"layer {int(stage)} MLP"

@@ -1,0 +1,245 @@
+"""A compiled transformer: explicit NumPy weights and the forward pass that runs them.
+
+The model reads [BOS] + tokens. Position 0 holds BOS; the input's position p sits at
+model position p + 1. Each layer adds its attention heads' outputs to the residual
+stream (all heads read the same stream), then its MLP's output:
+
+    x = token_embedding[ids] + position_embedding[0..n]
+    (x += mlp(x)                          the embedding MLP, when there is one)
+    for each layer:  x += sum over heads of softmax(x W_Q (x W_K)^T) (x W_V) W_O
+                     x += relu(x W1 + b1) W2 + b2
+    output = x[1:] @ unembedding          (argmax for a categorical output)
+
+There is no 1/sqrt(d) factor: the attention scale is part of W_K. Rasp.compiler builds
+these weights; this module only holds and runs them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .valueset import value_key
+
+
+@dataclass
+class Head:
+    W_Q: np.ndarray  # (d_model, d_head)
+    W_K: np.ndarray  # (d_model, d_head)
+    W_V: np.ndarray  # (d_model, d_value)
+    W_O: np.ndarray  # (d_value, d_model)
+    selector: str  # what it attends to
+    computes: list[str]  # the aggregates / selector widths it computes
+    node: Any = field(default=None, repr=False)  # the selector node (for verification; not saved)
+    with_bos: bool = False  # a selector-width head: BOS is attended along with the selected keys
+
+
+@dataclass
+class MLP:
+    W1: np.ndarray  # (d_model, d_hidden)
+    b1: np.ndarray  # (d_hidden,)
+    W2: np.ndarray  # (d_hidden, d_model)
+    b2: np.ndarray  # (d_model,)
+    computes: list[str] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> int:
+        return self.W1.shape[1]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        flat = x.reshape(-1, x.shape[-1])  # one 2-D product (BLAS) rather than one per batch row
+        return (np.maximum(flat @ self.W1 + self.b1, 0.0) @ self.W2 + self.b2).reshape(x.shape)
+
+
+@dataclass
+class Layer:
+    heads: list[Head]
+    mlp: MLP
+
+
+@dataclass
+class Output:
+    kind: str  # "categorical" (argmax over values) or "numerical" (one number)
+    values: list  # categorical: the value of each unembedding column
+
+
+class Transformer:
+    """A transformer whose weights compute one RASP s-op for inputs over `vocab` up to `max_len`."""
+
+    def __init__(self, *, name: str, vocab: list, max_len: int, token_embedding: np.ndarray,
+                 position_embedding: np.ndarray, embedding_mlp: MLP | None, layers: list[Layer],
+                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float):
+        self.name = name
+        self.vocab = vocab
+        self.max_len = max_len
+        self.token_embedding = token_embedding
+        self.position_embedding = position_embedding
+        self.mlp0 = embedding_mlp
+        self.blocks = layers
+        self.unembedding = unembedding
+        self.output = output
+        self.dim_info = dims
+        self.attention_tolerance = tolerance
+        self._token_ids = {value_key(v): i for i, v in enumerate(vocab)}
+
+    # ------------------------------------------------------------- sizes
+
+    @property
+    def layers(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def heads(self) -> list[int]:
+        return [len(layer.heads) for layer in self.blocks]
+
+    @property
+    def d_model(self) -> int:
+        return self.token_embedding.shape[1]
+
+    @property
+    def d_mlp(self) -> list[int]:
+        return [layer.mlp.hidden for layer in self.blocks]
+
+    @property
+    def embedding_mlp(self) -> bool:
+        return self.mlp0 is not None
+
+    @property
+    def bos(self) -> int:
+        return len(self.vocab)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every weight array, by name (the contents of the .npz file)."""
+        arrays = {"token_embedding": self.token_embedding, "position_embedding": self.position_embedding}
+        if self.mlp0 is not None:
+            arrays.update(_mlp_arrays("embedding_mlp", self.mlp0))
+        for number, layer in enumerate(self.blocks, start=1):
+            for h, head in enumerate(layer.heads):
+                for part in ("W_Q", "W_K", "W_V", "W_O"):
+                    arrays[f"layer{number}_head{h}_{part}"] = getattr(head, part)
+            arrays.update(_mlp_arrays(f"layer{number}_mlp", layer.mlp))
+        arrays["unembedding"] = self.unembedding
+        return arrays
+
+    @property
+    def params(self) -> int:
+        return sum(int(a.size) for a in self.arrays().values())
+
+    def summary_json(self) -> dict:
+        return {
+            "layers": self.layers, "heads": self.heads, "d_model": self.d_model, "d_mlp": self.d_mlp,
+            "params": self.params, "embedding_mlp": self.embedding_mlp,
+            "embedding_mlp_hidden": self.mlp0.hidden if self.mlp0 is not None else 0,
+            "max_len": self.max_len, "vocab": list(self.vocab), "output": self.output.kind,
+        }
+
+    def dims(self) -> list[dict]:
+        """What each residual dimension holds (JSON-ready)."""
+        return [dict(d) for d in self.dim_info]
+
+    def description(self) -> dict:
+        """The JSON description saved beside the weights."""
+        layers = []
+        for number, layer in enumerate(self.blocks, start=1):
+            layers.append({
+                "layer": number,
+                "heads": [{"selector": h.selector, "computes": h.computes, "d_head": h.W_Q.shape[1],
+                           "d_value": h.W_V.shape[1]} for h in layer.heads],
+                "mlp": {"hidden": layer.mlp.hidden, "computes": layer.mlp.computes},
+            })
+        return {
+            "name": self.name, **self.summary_json(),
+            "bos": "token id len(vocab); model position 0; input position p is model position p + 1",
+            "attention": "softmax(x W_Q (x W_K)^T) without a 1/sqrt(d) factor; heads read the same residual",
+            "mlp": "relu(x W1 + b1) W2 + b2, added to the residual",
+            "output_values": [_text(v) for v in self.output.values],
+            "embedding_mlp_computes": self.mlp0.computes if self.mlp0 is not None else [],
+            "layer_detail": layers, "residual": self.dims(),
+        }
+
+    def save(self, path: str) -> list[str]:
+        """Write PATH.npz (the weights) and PATH.json (what every dimension and array means)."""
+        stem = path[:-4] if path.endswith((".npz", ".json")) else path
+        stem = stem.removesuffix(".")
+        np.savez(stem + ".npz", **self.arrays())
+        with open(stem + ".json", "w", encoding="utf-8") as file:
+            json.dump(self.description(), file, indent=1, ensure_ascii=False)
+            file.write("\n")
+        return [stem + ".npz", stem + ".json"]
+
+    # ------------------------------------------------------------ running
+
+    def token_ids(self, items: list) -> list[int]:
+        ids = []
+        for item in items:
+            key = value_key(item)
+            if key not in self._token_ids:
+                raise ValueError(f"{item!r} is not in the vocabulary {self.vocab}")
+            ids.append(self._token_ids[key])
+        return [self.bos] + ids
+
+    def residual(self, ids: np.ndarray, attention: list | None = None) -> np.ndarray:
+        """The residual stream after the last layer, for token ids of shape (B, T) starting with BOS.
+
+        With a list `attention`, the attention weights of every head (B, T, T) are appended to it.
+        """
+        length = ids.shape[1]
+        x = self.token_embedding[ids] + self.position_embedding[:length][None, :, :]
+        if self.mlp0 is not None:
+            x = x + self.mlp0(x)
+        for layer in self.blocks:
+            update = np.zeros_like(x)
+            for head in layer.heads:
+                weights = attention_weights(x, head)
+                if attention is not None:
+                    attention.append(weights)
+                update += (weights @ (x @ head.W_V)) @ head.W_O
+            x = x + update
+            x = x + layer.mlp(x)
+        return x
+
+    def logits(self, ids: np.ndarray) -> np.ndarray:
+        return self.residual(ids)[:, 1:, :] @ self.unembedding
+
+    def decode(self, logits: np.ndarray) -> list[list]:
+        if self.output.kind == "numerical":
+            return [[float(v) for v in row] for row in logits[:, :, 0]]
+        chosen = logits.argmax(axis=-1)
+        return [[self.output.values[c] for c in row] for row in chosen.tolist()]
+
+    def run(self, inputs: list[list]) -> list[list]:
+        """The model's output for each input (a list of vocabulary items, 1..max_len long)."""
+        results: list[Any] = [None] * len(inputs)
+        by_length: dict[int, list[int]] = {}
+        for index, items in enumerate(inputs):
+            if not 1 <= len(items) <= self.max_len:
+                raise ValueError(f"input {index} has length {len(items)}; this model takes 1 to {self.max_len}")
+            by_length.setdefault(len(items), []).append(index)
+        for members in by_length.values():
+            ids = np.array([self.token_ids(inputs[m]) for m in members])
+            for m, row in zip(members, self.decode(self.logits(ids))):
+                results[m] = row
+        return results
+
+
+def attention_weights(x: np.ndarray, head: Head) -> np.ndarray:
+    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries."""
+    scores = (x @ head.W_Q) @ np.swapaxes(x @ head.W_K, -1, -2)
+    scores -= scores.max(axis=-1, keepdims=True)
+    weights = np.exp(scores)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def _mlp_arrays(prefix: str, mlp: MLP) -> dict[str, np.ndarray]:
+    return {f"{prefix}_W1": mlp.W1, f"{prefix}_b1": mlp.b1, f"{prefix}_W2": mlp.W2, f"{prefix}_b2": mlp.b2}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_text(v) for v in value]
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)

@@ -1,0 +1,376 @@
+"""Value-set inference: which values each node can take at each position.
+
+For a vocabulary and a maximum length N, `ValueSets.at(node)` maps every position
+(n, i) -- input length n in 1..N, position i in 0..n-1 -- to the set of values the node
+can take there (a dict from `value_key` to a representative value), or to None when the
+set is too large to enumerate. The sets over-approximate: every value that occurs on a
+real input is in its position's set.
+
+Positions matter: `indices` is {i} at position i, and a selector whose keys and queries
+are known at every position (`select(indices, indices, <=)`, reverse's flip) has a
+known pattern, so an aggregate over it has the values of exactly the positions it
+selects. This keeps the compiler's lookup tables small (a prefix mean at position i
+is a multiple of 1/(i+1), not any fraction up to 1/N).
+
+Selectors get two n×n matrices per length: `possible` (the key may be selected) and
+`certain` (it always is).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .engine import Seq, _evaluate_rows, make_seq, primitive_value
+from .errors import RaspError
+from .values import (
+    Aggregate,
+    Lazy,
+    Map,
+    Primitive,
+    Select,
+    SelectorCombination,
+    SelectorWidth,
+    ancestry,
+)
+
+MAX_VALUES = 4096  # a set larger than this is "unbounded" (None)
+MAX_POINTS = 200_000  # argument combinations evaluated for one map at most
+
+ValueSet = dict  # value_key(v) -> v
+Position = tuple[int, int]  # (length n, position i)
+
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
+
+
+class TooManyValues(RaspError):
+    """A node's values cannot be enumerated (the compiler refuses what needs them)."""
+
+
+def value_key(value: Any) -> tuple:
+    """A hashable key that tells True from 1 but not 1 from 1.0 (as RASP's == does for numbers)."""
+    if isinstance(value, (bool, np.bool_)):
+        return ("b", bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return ("n", value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, tuple):
+        return ("t", tuple(value_key(v) for v in value))
+    return ("o", repr(value))
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def sort_values(values: list) -> list:
+    """Numbers ascending, then bools, then strings, then anything else (a stable, readable order)."""
+    def order(v: Any) -> tuple:
+        if is_number(v):
+            return (0, v, "")
+        if isinstance(v, bool):
+            return (1, int(v), "")
+        if isinstance(v, str):
+            return (2, 0, v)
+        return (3, 0, repr(v))
+
+    return sorted(values, key=order)
+
+
+def positions(max_len: int) -> list[Position]:
+    return [(n, i) for n in range(1, max_len + 1) for i in range(n)]
+
+
+def python_value(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> list[Any]:
+    """The value of `target` when `sources` take the values of each point (None where it fails).
+
+    Evaluated by the interpreter's engine, with the sources' values given, so every
+    elementwise operation means exactly what it means when a program runs.
+    """
+    if target in sources:
+        where = sources.index(target)
+        return [point[where] for point in points]
+    skip = {id(s) for s in sources}
+    stray = [n for n in ancestry(target, skip=skip) if isinstance(n, Primitive)]
+    if stray:
+        raise AssertionError(f"{target.name} depends on {stray[0].name}, which is not among its sources")
+    results: list[Any] = [None] * len(points)
+    groups: dict[tuple, list[int]] = {}
+    for index, point in enumerate(points):
+        groups.setdefault(tuple(type(python_value(v)).__name__ for v in point), []).append(index)
+    for members in groups.values():
+        memo: dict[int, Any] = {}
+        for column, source in enumerate(sources):
+            array = np.empty((len(members), 1), dtype=object)
+            array[:, 0] = [points[m][column] for m in members]
+            memo[id(source)] = make_seq(array)
+        for rows, outcome in _evaluate_rows(target, [[None]] * len(members), 1, memo):
+            if isinstance(outcome, Seq):
+                single = outcome.values.shape[0] == 1
+                for r, row in enumerate(rows.tolist()):
+                    results[members[row]] = python_value(outcome.values[0 if single else r, 0])
+    return results
+
+
+class ValueSets:
+    """Per-position value sets of the nodes of one program, for inputs over `vocab` of length <= max_len."""
+
+    def __init__(self, vocab: list, max_len: int):
+        self.vocab = vocab
+        self.max_len = max_len
+        self.positions = positions(max_len)
+        self._sets: dict[int, dict[Position, ValueSet | None]] = {}
+        self._patterns: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
+        self._alive: list[Lazy] = []  # keeps the nodes whose ids key the caches alive
+        self._mean_cache: dict[tuple, ValueSet | None] = {}
+
+    # ------------------------------------------------------------- queries
+
+    def at(self, node: Any) -> dict[Position, ValueSet | None]:
+        """The value set of an s-op (or a broadcast atom) at every position."""
+        if not isinstance(node, Lazy):
+            single = {value_key(node): node}
+            return {p: single for p in self.positions}
+        if id(node) not in self._sets:
+            for current in ancestry(node, skip=self._computed()):
+                self._compute(current)
+        return self._sets[id(node)]
+
+    def union(self, node: Any) -> ValueSet | None:
+        """Every value the node can take anywhere (None: too many)."""
+        result: ValueSet = {}
+        for values in self.at(node).values():
+            if values is None:
+                return None
+            result.update(values)
+        return result
+
+    def pattern(self, selector: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(possible, certain): n×n bool matrices, rows queries, columns keys."""
+        if id(selector) not in self._patterns:
+            for current in ancestry(selector, skip=self._computed()):
+                self._compute(current)
+        return self._patterns[id(selector)][n]
+
+    def _computed(self) -> set[int]:
+        return set(self._sets) | set(self._patterns)
+
+    # --------------------------------------------------------- computation
+
+    def _compute(self, node: Lazy) -> None:
+        self._alive.append(node)
+        if isinstance(node, (Select, SelectorCombination)):
+            self._patterns[id(node)] = {n: self._selector_pattern(node, n) for n in range(1, self.max_len + 1)}
+        elif isinstance(node, Primitive):
+            self._sets[id(node)] = self._primitive(node)
+        elif isinstance(node, Map):
+            self._sets[id(node)] = self._map(node)
+        elif isinstance(node, Aggregate):
+            self._sets[id(node)] = {p: self._aggregate(node, p) for p in self.positions}
+        elif isinstance(node, SelectorWidth):
+            self._sets[id(node)] = {p: self._width(node, p) for p in self.positions}
+        else:
+            raise TypeError(f"unknown node {node!r}")
+
+    def primitive_value(self, node: Primitive, item: Any) -> Any:
+        """The primitive's value for a token (for `indices`, `item` is the position)."""
+        if node.primitive == "indices":
+            return item
+        return python_value(primitive_value(node.primitive, [[item]], 1).values[0, 0])
+
+    def _primitive(self, node: Primitive) -> dict[Position, ValueSet | None]:
+        if node.primitive == "indices":
+            return {(n, i): {value_key(i): i} for n, i in self.positions}
+        values: ValueSet = {}
+        for token in self.vocab:
+            value = self.primitive_value(node, token)
+            values[value_key(value)] = value
+        return {p: values for p in self.positions}
+
+    def _map(self, node: Map) -> dict[Position, ValueSet | None]:
+        parents = list(dict.fromkeys(node.parents()))
+        parent_sets = [self.at(p) for p in parents]
+        per_position: dict[Position, list[tuple] | None] = {}
+        wanted: dict[tuple, tuple] = {}
+        for p in self.positions:
+            sets = [s[p] for s in parent_sets]
+            if any(s is None for s in sets):
+                per_position[p] = None
+                continue
+            combos = _product([list(s.items()) for s in sets])
+            if combos is None:
+                per_position[p] = None
+                continue
+            per_position[p] = [tuple(k for k, _ in combo) for combo in combos]
+            for combo in combos:
+                wanted.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
+        keys = list(wanted)
+        results = dict(zip(keys, evaluate_points(node, parents, [wanted[k] for k in keys])))
+        out: dict[Position, ValueSet | None] = {}
+        for p, combos in per_position.items():
+            if combos is None:
+                out[p] = None
+                continue
+            values = {value_key(v): v for v in (results[c] for c in combos) if v is not None}
+            out[p] = values if len(values) <= MAX_VALUES else None
+        return out
+
+    def _selector_pattern(self, node: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(node, SelectorCombination):
+            parts = [self._patterns[id(a)][n] for a in node.args]
+            if node.op == "not":
+                possible, certain = parts[0]
+                return ~certain, ~possible
+            combine = np.logical_and if node.op == "and" else np.logical_or
+            return combine(parts[0][0], parts[1][0]), combine(parts[0][1], parts[1][1])
+        keys = [self.at(node.key)[(n, k)] for k in range(n)]
+        queries = [self.at(node.query)[(n, q)] for q in range(n)]
+        return predicate_pattern(keys, queries, COMPARE[node.op])
+
+    def _aggregate(self, node: Aggregate, p: Position) -> ValueSet | None:
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        chosen = np.flatnonzero(possible[i]).tolist()
+        sure = np.flatnonzero(certain[i]).tolist()
+        sop = self.at(node.sop)
+        sets = [sop[(n, k)] for k in chosen]
+        if any(s is None for s in sets):
+            return None
+        default = {value_key(node.default): node.default}
+        if chosen == sure:
+            return self._exact_aggregate(sets, default)
+        union: ValueSet = {}
+        for s in sets:
+            union.update(s)
+        result: ValueSet = dict(default) if not sure else {}
+        if not chosen:
+            return result
+        result.update(union)
+        means = self._means(union, max(2, len(sure)), len(chosen))
+        if means is None:
+            return None
+        result.update(means)
+        return result if len(result) <= MAX_VALUES else None
+
+    def _exact_aggregate(self, sets: list[ValueSet], default: ValueSet) -> ValueSet | None:
+        """Exactly these positions are selected."""
+        if not sets:
+            return default
+        if len(sets) == 1:
+            return sets[0]
+        if all(is_number(v) for s in sets for v in s.values()):
+            sums: dict = {0: 0}
+            for s in sets:
+                sums = {total + v: None for total in sums for v in s.values()}
+                if len(sums) > MAX_VALUES:
+                    return None
+            means = [total / len(sets) for total in sums]
+            return {value_key(m): m for m in means}
+        common = set(sets[0])
+        for s in sets[1:]:
+            common &= set(s)
+        return {k: sets[0][k] for k in common}  # several selected values: only a shared one is a result
+
+    def _means(self, union: ValueSet, low: int, high: int) -> ValueSet | None:
+        """Means of multisets of `low`..`high` numbers drawn from the union (its other values are not averaged)."""
+        numbers = sorted({v for v in union.values() if is_number(v)})
+        if len(numbers) < 2 or high < 2:
+            return {}
+        key = (tuple(numbers), low, high)
+        if key not in self._mean_cache:
+            self._mean_cache[key] = _multiset_means(numbers, low, high)
+        return self._mean_cache[key]
+
+    def _width(self, node: SelectorWidth, p: Position) -> ValueSet:
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        low, high = int(certain[i].sum()), int(possible[i].sum())
+        return {value_key(w): w for w in range(low, high + 1)}
+
+
+def predicate_pattern(keys: list, queries: list, compare: Callable) -> tuple[np.ndarray, np.ndarray]:
+    """possible/certain matrices of a comparison, from the key and query value sets at each position."""
+    n = len(keys)
+    everything = [s is None for s in keys] + [s is None for s in queries]
+    key_values: ValueSet = {}
+    query_values: ValueSet = {}
+    for s in keys:
+        key_values.update(s or {})
+    for s in queries:
+        query_values.update(s or {})
+    key_list, query_list = list(key_values), list(query_values)
+    truth = np.zeros((len(query_list), len(key_list)), dtype=bool)
+    falsity = np.zeros_like(truth)
+    for a, qk in enumerate(query_list):
+        for b, kk in enumerate(key_list):
+            outcome = _compare(compare, key_values[kk], query_values[qk])
+            truth[a, b] = outcome is True
+            falsity[a, b] = outcome is not True
+    key_index = {k: b for b, k in enumerate(key_list)}
+    query_index = {k: a for a, k in enumerate(query_list)}
+    key_masks = _masks(keys, key_index, len(key_list))
+    query_masks = _masks(queries, query_index, len(query_list))
+    possible = (query_masks.astype(int) @ truth.astype(int) @ key_masks.T.astype(int)) > 0
+    certain = (query_masks.astype(int) @ falsity.astype(int) @ key_masks.T.astype(int)) == 0
+    if any(everything):
+        unknown_keys = np.array([s is None for s in keys])
+        unknown_queries = np.array([s is None for s in queries])
+        possible[:, unknown_keys] = True
+        possible[unknown_queries, :] = True
+        certain[:, unknown_keys] = False
+        certain[unknown_queries, :] = False
+    certain &= possible
+    return possible, certain.reshape(n, n)
+
+
+def _compare(compare: Callable, key: Any, query: Any) -> bool | None:
+    try:
+        return bool(compare(key, query))
+    except TypeError:
+        return None
+
+
+def _masks(sets: list, index: dict, size: int) -> np.ndarray:
+    masks = np.zeros((len(sets), size), dtype=bool)
+    for row, s in enumerate(sets):
+        for k in s or {}:
+            masks[row, index[k]] = True
+    return masks
+
+
+def _product(lists: list[list]) -> list[tuple] | None:
+    total = 1
+    for values in lists:
+        total *= len(values)
+    if total > MAX_POINTS:
+        return None
+    combos: list[tuple] = [()]
+    for values in lists:
+        combos = [c + (v,) for c in combos for v in values]
+    return combos
+
+
+def _multiset_means(numbers: list, low: int, high: int) -> ValueSet | None:
+    sums = {v: None for v in numbers}
+    means: ValueSet = {}
+    for size in range(2, high + 1):
+        sums = {total + v: None for total in sums for v in numbers}
+        if len(sums) > MAX_VALUES:
+            return None
+        if size >= low:
+            for total in sums:
+                mean = total / size
+                means[value_key(mean)] = mean
+        if len(means) > MAX_VALUES:
+            return None
+    return means

@@ -1,0 +1,60 @@
+"""Issue 9's acceptance: every standard-library program compiles into a transformer that agrees
+with the interpreter on every input of length <= 5 over a vocabulary of 4 and on 1,000 random
+longer inputs up to its max length, with the layers and heads of the analysis (the library's
+documented cost lines)."""
+
+from __future__ import annotations
+
+import pytest
+from test_analysis import DOCUMENTED_COSTS
+
+from rasp.analysis import analyse, cost_line
+from rasp.api import Session
+from rasp.compiler import compile_sop
+from rasp.verify import verify
+
+EXHAUSTIVE_UP_TO_5 = 4 + 4**2 + 4**3 + 4**4 + 4**5  # every input of length 1..5 over 4 tokens
+RANDOM_INPUTS = 1000
+
+# a vocabulary of 4 that exercises each program (its brackets, digits, the atoms of its call)
+VOCABULARIES = {
+    "add": ["0", "1", "9", "+"],
+    "dyck": ["(", ")", "{", "}"],
+    "shuffle_dyck": ["(", ")", "{", "}"],
+    "pair_balance": ["(", ")", "a", "b"],
+    "prefix_sum": ["0", "1", "2", "3"],
+    "detect_pattern": ["a", "b", "c", "d"],
+}
+DEFAULT_VOCABULARY = ["a", "b", "c", "l"]
+MAX_LEN = {"add": 6, "shuffle_dyck": 6}  # their one-hot tables grow fast with the length
+DEFAULT_MAX_LEN = 8
+
+
+def _settings(call: str) -> tuple[list, int]:
+    vocab = next((v for prefix, v in VOCABULARIES.items() if call.startswith(prefix)), DEFAULT_VOCABULARY)
+    max_len = next((n for prefix, n in MAX_LEN.items() if call.startswith(prefix)), DEFAULT_MAX_LEN)
+    return vocab, max_len
+
+
+@pytest.mark.parametrize("path, call, cost", DOCUMENTED_COSTS, ids=[f"{p.stem}:{c}" for p, c, _ in DOCUMENTED_COSTS])
+def test_library_program_compiles_and_agrees_with_the_interpreter(path, call, cost):
+    session = Session()
+    if path.name != "rasplib.rasp":
+        session.run(f'load "{path.as_posix()}";')
+    session.run(f"compiled_program = {call};")
+    node = session["compiled_program"].node
+    vocab, max_len = _settings(call)
+    model = compile_sop(node, max_len=max_len, vocab=vocab, name=call)
+    analysis = analyse(node)
+    assert (model.layers, model.heads) == (analysis.layers, analysis.heads)
+    assert cost_line(analysis) == cost
+    result = verify(model, node, random_inputs=RANDOM_INPUTS, exhaustive_limit=EXHAUSTIVE_UP_TO_5)
+    assert result.exhaustive_up_to == 5 and result.random == RANDOM_INPUTS
+    assert result.checked + result.skipped == EXHAUSTIVE_UP_TO_5 + RANDOM_INPUTS
+    assert result.checked > 0.9 * (EXHAUSTIVE_UP_TO_5 + RANDOM_INPUTS)
+    assert result.mismatches == 0, result.first_mismatch
+    assert result.attention_error <= model.attention_tolerance
+
+
+def test_the_library_compiles_more_than_a_few_programs():
+    assert len(DOCUMENTED_COSTS) >= 40
