@@ -15,8 +15,9 @@ so each is an exact bilinear form: score += s * P[query value][key value]. A key
 selected by all G conjuncts scores s*G, any other at most s*(G-1). BOS (position 0)
 scores s*(G-1/2) for an aggregate -- it wins only when nothing is selected, and its
 value is the default -- and s*G for a selector width, whose head then averages
-[1 at BOS, 0 elsewhere] into 1/(w+1). The scale s makes the weight outside the ideal
-hard pattern at most TOLERANCE for every input up to max_len. The BOS query attends
+[1 at BOS, 0 elsewhere] into 1/(w+1). The scale s puts at most LEAKAGE of a row's
+weight outside the ideal hard pattern for every input up to max_len (exact inputs);
+the stated TOLERANCE leaves room for rounding in inputs. The BOS query attends
 only to BOS, so the BOS residual never depends on the input; the compiler computes it
 and corrects W_Q/W_K/W_V on the bos dimension so BOS's query, key and value are
 exactly what they should be.
@@ -48,8 +49,11 @@ from .transformer import MLP, Head, Layer, Output, Transformer
 from .values import Aggregate, Lazy, Map, Primitive, Select, SelectorCombination, SelectorWidth, SOp, ancestry
 from .valueset import COMPARE, MAX_POINTS, ValueSets, evaluate_points, is_number, sort_values, value_key
 
-CATEGORICAL_LIMIT = 512  # a node with more values than this is kept as a number (or refused)
-TOLERANCE = 1e-12  # attention weight allowed outside the ideal hard-attention pattern
+MAX_LEN = 128  # the longest input a model is compiled for
+CATEGORICAL_LIMIT = 1024  # a node with more values than this is kept as a number (or refused)
+TOLERANCE = 1e-12  # stated and verified: no attention weight is further than this from hard attention
+LEAKAGE = 1e-15  # what the scale allows outside the ideal pattern for exact inputs; the margin up to
+# TOLERANCE absorbs the rounding in inputs computed by earlier layers (it shifts scores by scale * error)
 DIRECTIONS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772, 0.2360679774997898,
               0.3166247903554, 0.8708286933869707, 0.5497004779019703, 0.1826334464143441)
 
@@ -64,8 +68,9 @@ def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None
     """A transformer computing the s-op `node` on every input over `vocab` of length 1..max_len."""
     if not isinstance(node, SOp):
         raise CompileError("compile needs an s-op")
-    if max_len < 1:
-        raise CompileError("max_len must be at least 1")
+    if not 1 <= max_len <= MAX_LEN:
+        raise CompileError(f"max_len must be between 1 and {MAX_LEN}, not {max_len}",
+                           hint="value sets and one-hot tables grow with the square of max_len")
     if not vocab:
         raise CompileError("the vocabulary is empty")
     try:
@@ -187,7 +192,7 @@ class _Compiler:
         self.heads: dict[int, list[HeadPlan]] = {}
         self.joints: dict[tuple, Joint] = {}
         self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
-        self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / TOLERANCE))
+        self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
 
     # ================================================================ plan
 
@@ -355,13 +360,19 @@ class _Compiler:
         """Every combination of source values that can occur together at one position."""
         points: dict[tuple, tuple] = {}
         per_source = [self.sets.at(s) for s, _ in sources]
+        done: set[tuple] = set()
         for position in self.sets.positions:
             sets = [s[position] for s in per_source]
+            signature = tuple(map(id, sets))  # positions with the same sets (the same dicts) add nothing new
+            if signature in done:
+                continue
+            done.add(signature)
             for (source, _), values in zip(sources, sets):
                 if values is None:
+                    whose = f"`{source.name}`'s values" if source is node else (
+                        f"`{node.name}` depends on `{source.name}`, whose values")
                     raise CompileError(
-                        f"`{node.name}` depends on `{source.name}`, whose values at position {position[1]} "
-                        f"(length {position[0]}) are too many to enumerate"
+                        f"{whose} at position {position[1]} (length {position[0]}) are too many to enumerate"
                     )
             combos: list[tuple] = [()]
             for values in sets:

@@ -61,7 +61,7 @@ options (in any order, after EXPR)
 it prints the layers, heads per layer, d_model, MLP sizes and parameters, how many
 inputs were checked and whether all agree (the first mismatch if not), and how close
 attention is to hard attention. A program the compiler cannot handle is an error that
-names the node and the reason. Example: compile reverse max_len 6 vocab "abc"
+names the node and the reason. Example: compile length max_len 6 vocab "abc"
 """
 
 BUILTIN_HELP = {

@@ -299,7 +299,7 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
         tokens = tokens[:found]
     if not tokens:
         where = origin_here.span(1, 1 + (len(text) - len(text.lstrip())), 1, 2 + len(text) - len(text.lstrip()))
-        raise RaspSyntaxError("`compile` needs an expression (an s-op), e.g. compile reverse max_len 5", where)
+        raise RaspSyntaxError("`compile` needs an expression (an s-op), e.g. compile length max_len 5", where)
     expr = _parse(text[tokens[0][2]:tokens[-1][3]], "expression",
                   _Origin(origin.file, origin.line, origin.column + offset + tokens[0][2]))
 

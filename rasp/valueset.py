@@ -133,6 +133,7 @@ class ValueSets:
         self._patterns: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
         self._alive: list[Lazy] = []  # keeps the nodes whose ids key the caches alive
         self._mean_cache: dict[tuple, ValueSet | None] = {}
+        self._aggregate_cache: dict[tuple, tuple] = {}  # (ids of the selected sets, ...) -> (those sets, result)
 
     # ------------------------------------------------------------- queries
 
@@ -198,32 +199,36 @@ class ValueSets:
         return {p: values for p in self.positions}
 
     def _map(self, node: Map) -> dict[Position, ValueSet | None]:
+        """Positions whose parents have the same sets (the same dict objects) share one computation."""
         parents = list(dict.fromkeys(node.parents()))
         parent_sets = [self.at(p) for p in parents]
-        per_position: dict[Position, list[tuple] | None] = {}
+        shared: dict[tuple, tuple | None] = {}  # ids of the parents' sets -> (their sets, combos)
+        per_position: dict[Position, tuple] = {}
         wanted: dict[tuple, tuple] = {}
         for p in self.positions:
             sets = [s[p] for s in parent_sets]
-            if any(s is None for s in sets):
-                per_position[p] = None
+            signature = tuple(map(id, sets))
+            per_position[p] = signature
+            if signature in shared:
                 continue
-            combos = _product([list(s.items()) for s in sets])
-            if combos is None:
-                per_position[p] = None
-                continue
-            per_position[p] = [tuple(k for k, _ in combo) for combo in combos]
-            for combo in combos:
+            combos = None if any(s is None for s in sets) else _product([list(s.items()) for s in sets])
+            shared[signature] = (sets, combos)  # sets kept: their ids stay theirs
+            for combo in combos or ():
                 wanted.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
         keys = list(wanted)
         results = dict(zip(keys, evaluate_points(node, parents, [wanted[k] for k in keys])))
-        out: dict[Position, ValueSet | None] = {}
-        for p, combos in per_position.items():
+        outcomes: dict[tuple, ValueSet | None] = {}
+        for signature, (_, combos) in shared.items():
             if combos is None:
-                out[p] = None
+                outcomes[signature] = None
                 continue
-            values = {value_key(v): v for v in (results[c] for c in combos) if v is not None}
-            out[p] = values if len(values) <= MAX_VALUES else None
-        return out
+            values = {}
+            for combo in combos:
+                value = results[tuple(k for k, _ in combo)]
+                if value is not None:
+                    values[value_key(value)] = value
+            outcomes[signature] = values if len(values) <= MAX_VALUES else None
+        return {p: outcomes[signature] for p, signature in per_position.items()}
 
     def _selector_pattern(self, node: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(node, SelectorCombination):
@@ -247,16 +252,25 @@ class ValueSets:
         if any(s is None for s in sets):
             return None
         default = {value_key(node.default): node.default}
-        if chosen == sure:
-            return self._exact_aggregate(sets, default)
+        signature = (tuple(map(id, sets)), tuple(default), chosen == sure, len(sure))
+        if signature not in self._aggregate_cache:  # positions selecting sets alike share the result
+            if chosen == sure:
+                result = self._exact_aggregate(sets, default)
+            else:
+                result = self._possible_aggregate(sets, default, len(sure))
+            self._aggregate_cache[signature] = (sets, result)  # sets kept: their ids stay theirs
+        return self._aggregate_cache[signature][1]
+
+    def _possible_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:
+        """Some of these positions are selected, at least `sure` of them."""
         union: ValueSet = {}
         for s in sets:
             union.update(s)
         result: ValueSet = dict(default) if not sure else {}
-        if not chosen:
+        if not sets:
             return result
         result.update(union)
-        means = self._means(union, max(2, len(sure)), len(chosen))
+        means = self._means(union, max(2, sure), len(sets))
         if means is None:
             return None
         result.update(means)

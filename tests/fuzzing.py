@@ -199,7 +199,7 @@ LITERALS = [
 LINE_PIECES = [
     "\n", "\n", "# a comment\n", "\nset example \"abc\"\n", "\nset example [1, 2, 3]\n", "\nshow example\n",
     "\nexamples off\n", "\nexamples on\n", "\nfull seq display on\n", "\nset example \"\"\n",
-    "\nanalyse x\n", "\nselector examples off\n",
+    "\nanalyse x\n", "\nselector examples off\n", "\ncompile x max_len 3 random 5\n", "\ncompile x vocab \"ab\" max_len\n",
 ]
 VOCABULARY = NAMES + KEYWORD_TOKENS + PUNCTUATION * 2 + LITERALS
 
@@ -503,6 +503,11 @@ def hostile_cases(slow: bool = True) -> dict[str, str]:
         "loading the stdlib again": 'load "rasplib";\nx = length;',
         "draw and analyse": "draw(indices);\nanalyse indices\ndraw(select(indices, indices, <), \"ab\");",
         "exit in the middle": "x = 1;\nexit\ny = 2;",
+        "compile oddities": (
+            'compile indices max_len 3 vocab "ab" random 3\ncompile full_s\ncompile 1 max_len 2\n'
+            'compile tokens vocab [[1]]\ncompile tokens max_len 99999999999999999999 vocab "a" random 0\n'
+            'compile indices vocab "" max_len 2\ncompile length max_len 2 vocab [1, True, 1.0, "1"] random 2'
+        ),
     }
     if slow:
         cases["a 10^6-token example"] = (
