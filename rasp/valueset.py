@@ -133,6 +133,7 @@ class ValueSets:
         self._patterns: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
         self._alive: list[Lazy] = []  # keeps the nodes whose ids key the caches alive
         self._mean_cache: dict[tuple, ValueSet | None] = {}
+        self._atoms: dict[tuple, dict[Position, ValueSet]] = {}  # a broadcast atom's sets, by value_key
         self._aggregate_cache: dict[tuple, tuple] = {}  # (ids of the selected sets, ...) -> (those sets, result)
 
     # ------------------------------------------------------------- queries
@@ -140,8 +141,11 @@ class ValueSets:
     def at(self, node: Any) -> dict[Position, ValueSet | None]:
         """The value set of an s-op (or a broadcast atom) at every position."""
         if not isinstance(node, Lazy):
-            single = {value_key(node): node}
-            return {p: single for p in self.positions}
+            key = value_key(node)
+            if key not in self._atoms:
+                single = {key: node}
+                self._atoms[key] = {p: single for p in self.positions}
+            return self._atoms[key]
         if id(node) not in self._sets:
             for current in ancestry(node, skip=self._computed()):
                 self._compute(current)
@@ -238,8 +242,9 @@ class ValueSets:
                 return ~certain, ~possible
             combine = np.logical_and if node.op == "and" else np.logical_or
             return combine(parts[0][0], parts[1][0]), combine(parts[0][1], parts[1][1])
-        keys = [self.at(node.key)[(n, k)] for k in range(n)]
-        queries = [self.at(node.query)[(n, q)] for q in range(n)]
+        key_sets, query_sets = self.at(node.key), self.at(node.query)
+        keys = [key_sets[(n, k)] for k in range(n)]
+        queries = [query_sets[(n, q)] for q in range(n)]
         return predicate_pattern(keys, queries, COMPARE[node.op])
 
     def _aggregate(self, node: Aggregate, p: Position) -> ValueSet | None:
