@@ -374,13 +374,14 @@ class _Compiler:
                     raise CompileError(
                         f"{whose} at position {position[1]} (length {position[0]}) are too many to enumerate"
                     )
+            if math.prod(len(values) for values in sets) + len(points) > MAX_POINTS:
+                raise CompileError(f"`{node.name}` is a function of more than {MAX_POINTS:,} input combinations",
+                                   hint="a smaller max_len or vocabulary makes fewer")
             combos: list[tuple] = [()]
             for values in sets:
                 combos = [c + (item,) for c in combos for item in values.items()]
             for combo in combos:
                 points.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
-            if len(points) > MAX_POINTS:
-                raise CompileError(f"`{node.name}` is a function of more than {MAX_POINTS} input combinations")
         return list(points.values())
 
     # --------------------------------------------------------------- heads
@@ -604,6 +605,8 @@ class _Compiler:
         for point, output in zip(target.points, target.outputs):
             if output is None:
                 continue  # the program fails there: any output will do
+            if any(value_key(point[i]) not in e.index for i, e in categorical):
+                continue  # a value its source's one-hot never holds (value sets over-approximate)
             gate = tuple(e.dims[e.index[value_key(point[i])]] for i, e in categorical)
             gates.setdefault(gate, []).append((tuple(e.scalar(point[i]) for i, e in numbers), output))
         direction = self._direction(target, gates, len(numbers))
