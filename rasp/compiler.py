@@ -627,8 +627,13 @@ class _Compiler:
 
     def _direction(self, target: Target, gates: dict, count: int) -> list[float]:
         """A direction along which distinct outputs of every gate have distinct, well separated positions."""
-        if count <= 1:
-            return [1.0] * count
+        if count == 0:
+            return []
+        if count == 1:
+            if _smallest_gap([1.0], gates) <= 1e-9:
+                raise CompileError(f"`{target.node.name}` needs to tell apart values of "
+                                   f"`{_numbers(target)}` closer than one part in 10^9")
+            return [1.0]
         spans = []
         for j in range(count):
             column = [t[j] for pts in gates.values() for t, _ in pts] or [0.0]
@@ -642,14 +647,17 @@ class _Compiler:
             if gap > best_gap:
                 best, best_gap = direction, gap
         if best_gap <= 1e-9:
-            names = ", ".join(f"`{s.name}`" for s, e in target.sources if e.kind != "categorical")
             raise CompileError(
-                f"`{target.node.name}` combines the numbers {names} in a way one MLP layer cannot separate"
+                f"`{target.node.name}` combines the numbers `{_numbers(target)}` in a way one MLP layer cannot separate"
             )
         return best
 
 
 # ------------------------------------------------------------ MLP pieces
+
+
+def _numbers(target: Target) -> str:
+    return "`, `".join(s.name for s, e in target.sources if e.kind != "categorical")
 
 
 def _along(direction: list[float], pts: list[tuple[tuple, Any]]) -> list[tuple[float, Any]]:

@@ -18,15 +18,15 @@ Selectors get two n×n matrices per length: `possible` (the key may be selected)
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .engine import Seq, _evaluate_rows, make_seq, primitive_value
+from .engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
 from .errors import RaspError
 from .values import (
+    COMPARISONS,
     Aggregate,
     Lazy,
     Map,
@@ -43,9 +43,7 @@ MAX_POINTS = 200_000  # argument combinations evaluated for one map at most
 ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
-COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: _PY_BINARY[op] for op in COMPARISONS}  # the engine's
 
 
 class TooManyValues(RaspError):
@@ -53,10 +51,16 @@ class TooManyValues(RaspError):
 
 
 def value_key(value: Any) -> tuple:
-    """A hashable key that tells True from 1 but not 1 from 1.0 (as RASP's == does for numbers)."""
+    """A hashable key that tells True from 1 but not 1 from 1.0 (as RASP's == does for numbers).
+
+    Floats are keyed to 12 significant digits: a mean computed in another order (1.6041666666666665
+    and 1.6041666666666667) is the same value, not two values a rounding error apart.
+    """
     if isinstance(value, (bool, np.bool_)):
         return ("b", bool(value))
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (float, np.floating)):
+        return ("n", float(f"{float(value):.12g}"))
+    if isinstance(value, (int, np.integer)):
         return ("n", value)
     if isinstance(value, str):
         return ("s", value)
@@ -107,12 +111,12 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
     results: list[Any] = [None] * len(points)
     groups: dict[tuple, list[int]] = {}
     for index, point in enumerate(points):
-        groups.setdefault(tuple(type(python_value(v)).__name__ for v in point), []).append(index)
+        groups.setdefault(tuple(type(_whole(python_value(v))).__name__ for v in point), []).append(index)
     for members in groups.values():
         memo: dict[int, Any] = {}
         for column, source in enumerate(sources):
             array = np.empty((len(members), 1), dtype=object)
-            array[:, 0] = [points[m][column] for m in members]
+            array[:, 0] = [_whole(points[m][column]) for m in members]
             memo[id(source)] = make_seq(array)
         for rows, outcome in _evaluate_rows(target, [[None]] * len(members), 1, memo):
             if isinstance(outcome, Seq):
@@ -120,6 +124,15 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
                 for r, row in enumerate(rows.tolist()):
                     results[members[row]] = python_value(outcome.values[0 if single else r, 0])
     return results
+
+
+def _whole(value: Any) -> Any:
+    """A whole float as an int. A number's one value set entry stands for both (2 and 2.0 are one
+    key); where they behave differently (`"abc"[2.0]` fails) the int is the case that does not fail,
+    and a program's failure on an input leaves the model free there."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 class ValueSets:
