@@ -15,7 +15,8 @@ so each is an exact bilinear form: score += s * P[query value][key value]. A key
 selected by all G conjuncts scores s*G, any other at most s*(G-1). BOS (position 0)
 scores s*(G-1/2) for an aggregate -- it wins only when nothing is selected, and its
 value is the default -- and s*G for a selector width, whose head then averages
-[1 at BOS, 0 elsewhere] into 1/(w+1). The scale s puts at most LEAKAGE of a row's
+[1 at BOS, 0 elsewhere] into 1/(w+1); an aggregate of numbers sharing that head gets
+sum/(w+1) (BOS's value is 0), and the MLPs that need it compute sum/w. The scale s puts at most LEAKAGE of a row's
 weight outside the ideal hard pattern for every input up to max_len (exact inputs);
 the stated TOLERANCE leaves room for rounding in inputs. The BOS query attends
 only to BOS, so the BOS residual never depends on the input; the compiler computes it
@@ -87,6 +88,24 @@ class Joint:
     def __init__(self, parts: tuple[Lazy, ...]):
         self.parts = parts
         self.name = "(" + ", ".join(p.name for p in parts) + ")"
+
+
+class ScaledSum(SOp):
+    """What a head that also attends to BOS (a selector width's head) computes for an aggregate of
+    numbers sharing it: sum(selected values) / (w + 1). The aggregate is then a function of this and
+    the width, computed by the MLPs that need it: default if w == 0 else sum / w."""
+
+    def __init__(self, aggregate: Aggregate, width: SelectorWidth):
+        super().__init__(label=f"sum/(w+1) of {aggregate.name}")
+        self.aggregate = aggregate
+        self.width = width
+
+    def value(self, scaled: float, width: int, whole: bool) -> Any:
+        """The aggregate's value from this node's value and the width's (as the interpreter computes it)."""
+        if width == 0:
+            return self.aggregate.default
+        total = scaled * (width + 1)
+        return (round(total) if whole else total) / width
 
 
 @dataclass
@@ -191,6 +210,8 @@ class _Compiler:
         self.tables: list[Encoding] = []
         self.heads: dict[int, list[HeadPlan]] = {}
         self.joints: dict[tuple, Joint] = {}
+        self.scaled: dict[int, ScaledSum] = {}  # id(aggregate) -> its scaled sum, in a selector width's head
+        self.whole: dict[int, bool] = {}  # id(scaled sum) -> its aggregate's values are all ints
         self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
         self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
 
@@ -287,14 +308,16 @@ class _Compiler:
 
     def _target(self, node: Any, stage: float, categorical: bool) -> Encoding:
         """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there."""
-        sources = self._sources(node, stage)
+        sources, derived = self._sources(node, stage)
         points = self._points(node, sources)
         nodes = [s for s, _ in sources]
+        given = self._with_derived(nodes, derived, points)
+        nodes_given = nodes + [scaled.aggregate for scaled in derived]
         if isinstance(node, Joint):
-            columns = [evaluate_points(part, nodes, points) for part in node.parts]
+            columns = [evaluate_points(part, nodes_given, given) for part in node.parts]
             outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns)]
         else:
-            outputs = evaluate_points(node, nodes, points)
+            outputs = evaluate_points(node, nodes_given, given)
         found = self._values(node) or {}
         found.update((value_key(v), v) for v in outputs if v is not None)
         values = sort_values(list(found.values()))
@@ -304,9 +327,19 @@ class _Compiler:
         self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
         return encoding
 
-    def _sources(self, node: Any, stage: float) -> list[tuple[Lazy, Encoding]]:
-        """The nodes in the residual before `stage` that `node` is a function of (maps in between fused)."""
+    def _with_derived(self, nodes: list[Lazy], derived: list[ScaledSum], points: list[tuple]) -> list[tuple]:
+        """The points with the values of the aggregates computed from scaled sums and widths appended."""
+        if not derived:
+            return points
+        columns = [(nodes.index(scaled), nodes.index(scaled.width), self.whole[id(scaled)]) for scaled in derived]
+        return [point + tuple(scaled.value(point[a], point[w], whole)
+                              for scaled, (a, w, whole) in zip(derived, columns)) for point in points]
+
+    def _sources(self, node: Any, stage: float) -> tuple[list[tuple[Lazy, Encoding]], list[ScaledSum]]:
+        """The nodes in the residual before `stage` that `node` is a function of (maps in between fused),
+        and the scaled sums among them that stand for aggregates (whose values are computed from them)."""
         found: list[tuple[Lazy, Encoding]] = []
+        derived: list[ScaledSum] = []
         seen: set[int] = set()
         if isinstance(node, Joint):
             starts = list(node.parts)
@@ -323,13 +356,17 @@ class _Compiler:
             encoding = self._available(current, stage) or self._earlier(current, stage)
             if encoding is not None:
                 found.append((current, encoding))
+            elif id(current) in self.scaled:
+                scaled = self.scaled[id(current)]
+                derived.append(scaled)
+                stack.extend([scaled.width, scaled])
             elif isinstance(current, Map):
                 stack.extend(reversed(current.parents()))
             elif isinstance(current, Primitive):
                 found.append((current, self.require(current, categorical=True)))
             else:
                 raise CompileError(f"internal: `{current.name}` is not in the residual before {_stage_text(stage)}")
-        return found
+        return found, derived
 
     def _earlier(self, node: Lazy, stage: float) -> Encoding | None:
         """A map of an earlier layer, computed by that layer's MLP (or the embedding) rather than again here.
@@ -389,12 +426,6 @@ class _Compiler:
     def _plan_head(self, analysed: AnalysedHead, layer: int) -> HeadPlan:
         users = analysed.users
         widths = [u for u in users if isinstance(u, SelectorWidth)]
-        if widths and len(widths) != len(users):
-            raise CompileError(
-                f"`{analysed.name}` is used in layer {layer} by a selector_width and by an aggregate: one head "
-                "cannot weigh BOS both ways",
-                hint="use two separate select(...) calls (two heads)",
-            )
         groups = self._groups(analysed.selector)
         for group in groups:
             group.key_dims, group.key_values = self._channel(group.keys)
@@ -403,9 +434,28 @@ class _Compiler:
         for user in users:
             if isinstance(user, SelectorWidth):
                 planned.append((user, self._encoding(user, "width", [], layer), None))
+            elif widths:
+                planned.append(self._plan_scaled_aggregate(user, widths[0], layer))
             else:
                 planned.append(self._plan_aggregate(user, layer))
         return HeadPlan(analysed, groups, planned, with_bos=bool(widths))
+
+    def _plan_scaled_aggregate(self, node: Aggregate, width: SelectorWidth,
+                               layer: int) -> tuple[Lazy, Encoding, Encoding | None]:
+        """An aggregate whose head is also a selector width's: the head writes sum / (w + 1)."""
+        values = self.sets.union(node.sop) if isinstance(node.sop, Lazy) else {value_key(node.sop): node.sop}
+        if values is None or not all(is_number(v) for v in [*values.values(), node.default]):
+            raise CompileError(
+                f"`{node.selector.name}` is used in layer {layer} by a selector_width and by `{node.name}`, an "
+                "aggregate of values that are not all numbers: one head cannot weigh BOS both ways for it",
+                hint="use two separate select(...) calls (two heads)",
+            )
+        scaled = ScaledSum(node, width)
+        self.sets.define(scaled, self.sets.scaled_sums(node))
+        self.scaled[id(node)] = scaled
+        self.whole[id(scaled)] = all(isinstance(v, int) for v in values.values())
+        sop = self.require(node.sop, categorical=False) if isinstance(node.sop, Lazy) else None
+        return scaled, self._encoding(scaled, "numerical", [], layer), sop
 
     def _plan_aggregate(self, node: Aggregate, layer: int) -> tuple[Lazy, Encoding, Encoding | None]:
         numerical = self._is_mean(node)
@@ -562,7 +612,10 @@ class _Compiler:
             if isinstance(user, SelectorWidth):
                 v_bos[start] = 1.0
             elif out.kind == "numerical":
-                v_bos[start] = float(user.default)
+                if isinstance(user, ScaledSum):
+                    user = user.aggregate  # BOS's value stays 0: it is one of the w + 1 positions averaged
+                else:
+                    v_bos[start] = float(user.default)
                 if sop is None:
                     W_V[self.one, start] = float(user.sop)
                 elif sop.kind == "categorical":

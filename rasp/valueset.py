@@ -53,13 +53,15 @@ class TooManyValues(RaspError):
 def value_key(value: Any) -> tuple:
     """A hashable key that tells True from 1 but not 1 from 1.0 (as RASP's == does for numbers).
 
-    Floats are keyed to 12 significant digits: a mean computed in another order (1.6041666666666665
-    and 1.6041666666666667) is the same value, not two values a rounding error apart.
+    Floats are keyed to 12 significant digits (and below 1e-12 to 0): a mean computed in another
+    order (1.6041666666666665 and 1.6041666666666667) is the same value, not two values a rounding
+    error apart.
     """
     if isinstance(value, (bool, np.bool_)):
         return ("b", bool(value))
     if isinstance(value, (float, np.floating)):
-        return ("n", float(f"{float(value):.12g}"))
+        value = float(value)
+        return ("n", 0.0 if abs(value) < 1e-12 else float(f"{value:.12g}"))  # 3 - 3.0000000000000004 is 0
     if isinstance(value, (int, np.integer)):
         return ("n", value)
     if isinstance(value, str):
@@ -323,6 +325,42 @@ class ValueSets:
             self._mean_cache[key] = _multiset_means(numbers, low, high)
         return self._mean_cache[key]
 
+    def define(self, node: Lazy, sets: dict[Position, ValueSet | None]) -> None:
+        """Give a node made outside the program (rasp.compiler's scaled sums) its value sets."""
+        self._alive.append(node)
+        self._sets[id(node)] = sets
+
+    def scaled_sums(self, node: Aggregate) -> dict[Position, ValueSet | None]:
+        """The values of sum(selected values) / (w + 1), w the number selected: what a head that also
+        attends to BOS (with value 0) computes for the aggregate `node` of numbers."""
+        sop = self.at(node.sop)
+        result: dict[Position, ValueSet | None] = {}
+        for n, i in self.positions:
+            possible, certain = self.pattern(node.selector, n)
+            chosen = np.flatnonzero(possible[i]).tolist()
+            sets = [sop[(n, k)] for k in chosen]
+            if any(s is None for s in sets):
+                result[(n, i)] = None
+                continue
+            if chosen == np.flatnonzero(certain[i]).tolist():
+                totals = _exact_sums(sets)
+                values = None if totals is None else [t / (len(sets) + 1) for t in totals]
+            else:
+                values = self._scaled_possible(sets, int(certain[i].sum()))
+            result[(n, i)] = None if values is None else {value_key(v): v for v in values}
+        return result
+
+    def _scaled_possible(self, sets: list[ValueSet], sure: int) -> list | None:
+        union = sorted({v for s in sets for v in s.values() if is_number(v)})
+        values, totals = ([0.0] if sure == 0 else []), {0: None}
+        for size in range(1, len(sets) + 1):
+            totals = {t + v: None for t in totals for v in union}
+            if len(totals) > MAX_VALUES:
+                return None
+            if size >= sure:
+                values.extend(t / (size + 1) for t in totals)
+        return values if len(values) <= MAX_VALUES * 4 else None
+
     def _width(self, node: SelectorWidth, p: Position) -> ValueSet:
         n, i = p
         possible, certain = self.pattern(node.selector, n)
@@ -390,6 +428,16 @@ def _product(lists: list[list]) -> list[tuple] | None:
     for values in lists:
         combos = [c + (v,) for c in combos for v in values]
     return combos
+
+
+def _exact_sums(sets: list[ValueSet]) -> list | None:
+    """Every sum of one number from each set."""
+    totals: dict = {0: None}
+    for s in sets:
+        totals = {t + v: None for t in totals for v in s.values() if is_number(v)}
+        if len(totals) > MAX_VALUES:
+            return None
+    return list(totals)
 
 
 def _multiset_means(numbers: list, low: int, high: int) -> ValueSet | None:

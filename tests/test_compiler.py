@@ -354,10 +354,37 @@ def test_bos_residual_does_not_depend_on_the_input(case_id):
 # ------------------------------------------------------------------ 5. refusals
 
 
-def test_selector_used_by_an_aggregate_and_a_selector_width_in_one_layer():
-    node = node_of("sel = select(tokens, tokens, ==); x = aggregate(sel, indices) + selector_width(sel);")
-    with pytest.raises(CompileError, match=r"`sel` is used in layer 1 by a selector_width and by an aggregate"):
+def test_selector_used_by_an_aggregate_of_strings_and_a_selector_width_in_one_layer():
+    node = node_of("sel = select(tokens, tokens, ==); x = aggregate(sel, tokens) if selector_width(sel) > 1 "
+                   "else tokens;")
+    with pytest.raises(CompileError, match=r"`sel` is used in layer 1 by a selector_width and by "
+                                           r"`aggregate\(sel, tokens_str\)`, an aggregate of values that are not"):
         compile_sop(node, max_len=4, vocab=list(LETTERS))
+
+
+MIXED_HEADS = [  # a selector used by a selector_width and by an aggregate of numbers in one layer: one head
+    ("x = selector_width(full_s) + length;", [[4, 4], [2]], [list("ab"), list("a")]),
+    ("sel = select(tokens, tokens, ==); x = aggregate(sel, indices) + selector_width(sel);",
+     [[3.0, 2.0, 3.0], [1.0, 2.0]], [list("aba"), list("bc")]),
+    ("sel = select(tokens, tokens, <); x = (aggregate(sel, 1, 0) > 0) and selector_width(sel) > 1;",
+     [[False, False, True], [False, False]], [list("abc"), list("ba")]),
+    (("sel = select(tokens, tokens, <); mean = aggregate(sel, indices, -1); w = selector_width(sel);"
+     "x = aggregate(select(indices, w, ==), mean, 9);"), [[-1, 0.0, 0.5], [-1, 1.0]], [list("abc"), list("ba")]),
+]
+
+
+@pytest.mark.parametrize("source, outputs, inputs", MIXED_HEADS, ids=range(len(MIXED_HEADS)))
+def test_a_head_shared_by_a_selector_width_and_an_aggregate(source, outputs, inputs):
+    """The head attends to BOS as a width's does; it writes sum / (w + 1), and the MLP divides by w."""
+    node = node_of(source)
+    model = compile_sop(node, max_len=5, vocab=list(LETTERS))
+    analysis = analyse(node)
+    assert (model.layers, model.heads) == (analysis.layers, analysis.heads)
+    assert all(head.with_bos for head in model.blocks[0].heads)
+    result = verify(model, node, random_inputs=0)
+    assert result.mismatches == 0, result.first_mismatch
+    assert result.attention_error <= model.attention_tolerance
+    assert all(same(got, want) for got, want in zip(model.run(inputs), outputs)), model.run(inputs)
 
 
 def test_select_on_a_mean_with_too_many_values():
@@ -561,3 +588,12 @@ def test_a_whole_mean_indexes_a_string():
     result = verify(model, node, random_inputs=0)
     assert result.checked > 1000 and result.mismatches == 0, result.first_mismatch
     assert model.run([["0", "0"]]) == [["q", "r"]]
+
+
+def test_a_rounding_error_next_to_zero_is_zero():
+    # 3 - mean(...) is -4.4e-16 in one order of summation and 0.0 in another: one value, 0
+    node = node_of("n1 = aggregate(select(tokens_int, tokens_int, <), tokens_int, 1) + (indices + indices)[1];"
+                   "x = selector_width(select(indices + 3, 4, >=)) - aggregate(full_s, n1, 1);")
+    model = compile_sop(node, max_len=4, vocab=["0", "1", "3"])
+    result = verify(model, node, random_inputs=0)
+    assert result.checked == 120 and result.mismatches == 0, result.first_mismatch
