@@ -129,11 +129,14 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
 
 
 def _whole(value: Any) -> Any:
-    """A whole float as an int. A number's one value set entry stands for both (2 and 2.0 are one
-    key); where they behave differently (`"abc"[2.0]` fails) the int is the case that does not fail,
-    and a program's failure on an input leaves the model free there."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
+    """A whole float (to the 12 digits of value_key: 1.9999999999999998 too) as an int. A number's
+    one value set entry stands for all of them (2, 2.0 and 1.9999999999999998 are one key); where
+    they behave differently (`"abc"[2.0]` fails) the int is the case that does not fail, and a
+    program's failure on an input leaves the model free there."""
+    if isinstance(value, float) and abs(value) < 2**53:
+        rounded = value_key(value)[1]
+        if rounded.is_integer():
+            return int(rounded)
     return value
 
 

@@ -597,3 +597,13 @@ def test_a_rounding_error_next_to_zero_is_zero():
     model = compile_sop(node, max_len=4, vocab=["0", "1", "3"])
     result = verify(model, node, random_inputs=0)
     assert result.checked == 120 and result.mismatches == 0, result.first_mismatch
+
+
+def test_a_mean_a_rounding_error_below_a_whole_number_indexes_a_string():
+    # the value set keeps 1.9999999999999998 for the key of 2: as an index it must act as 2
+    node = node_of("n2 = aggregate(select(tokens_int, tokens_int, <), aggregate(full_s, tokens_int, 2), 2);"
+                   'x = "pqrstuvwxy"[(round(round(indices / 2) / 2) + n2 + indices) % 10];')
+    model = compile_sop(node, max_len=4, vocab=["0", "1", "2", "3"])
+    result = verify(model, node, random_inputs=0)
+    assert result.checked > 0 and result.mismatches == 0, result.first_mismatch
+    assert model.run([["0", "0", "0"]]) == [["r", "s", "t"]]
