@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from .engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
-from .errors import RaspError
 from .values import (
     COMPARISONS,
     Aggregate,
@@ -44,10 +43,6 @@ ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: _PY_BINARY[op] for op in COMPARISONS}  # the engine's
-
-
-class TooManyValues(RaspError):
-    """A node's values cannot be enumerated (the compiler refuses what needs them)."""
 
 
 def value_key(value: Any) -> tuple:
