@@ -915,9 +915,7 @@ def compile_vocabulary(value: Any) -> list:
 
 
 def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
-    """Write PATH.npz and PATH.json (a given .npz or .json extension is dropped); the paths written."""
-    for extension in (".npz", ".json"):
-        path = path.removesuffix(extension)
+    """Transformer.save, its failure a RASP error at the `save` option."""
     try:
         return [str(written) for written in model.save(path)]
     except OSError as error:

@@ -24,6 +24,8 @@ import numpy as np
 
 from .valueset import value_key
 
+BATCH_ELEMENTS = 1 << 22  # numbers in the widest activation of one batch of the forward pass
+
 
 @dataclass
 class Head:
@@ -161,9 +163,9 @@ class Transformer:
         }
 
     def save(self, path: str) -> list[str]:
-        """Write PATH.npz (the weights) and PATH.json (what every dimension and array means)."""
-        stem = path[:-4] if path.endswith((".npz", ".json")) else path
-        stem = stem.removesuffix(".")
+        """Write PATH.npz (the weights) and PATH.json (what every dimension and array means);
+        a .npz or .json extension given on PATH is dropped. Returns the paths written."""
+        stem = path.removesuffix(".npz").removesuffix(".json")
         np.savez(stem + ".npz", **self.arrays())
         with open(stem + ".json", "w", encoding="utf-8") as file:
             json.dump(self.description(), file, indent=1, ensure_ascii=False)
@@ -218,11 +220,17 @@ class Transformer:
             if not 1 <= len(items) <= self.max_len:
                 raise ValueError(f"input {index} has length {len(items)}; this model takes 1 to {self.max_len}")
             by_length.setdefault(len(items), []).append(index)
-        for members in by_length.values():
+        for members in (batch for group in by_length.values() for batch in self.batches(group)):
             ids = np.array([self.token_ids(inputs[m]) for m in members])
             for m, row in zip(members, self.decode(self.logits(ids))):
                 results[m] = row
         return results
+
+    def batches(self, members: list) -> list[list]:
+        """Inputs (of one length) in batches whose widest activation holds about BATCH_ELEMENTS numbers."""
+        widest = max([self.d_model, *self.d_mlp, self.mlp0.hidden if self.mlp0 is not None else 0])
+        size = max(1, BATCH_ELEMENTS // (widest * (self.max_len + 1)))
+        return [members[start:start + size] for start in range(0, len(members), size)]
 
 
 def attention_weights(x: np.ndarray, head: Head) -> np.ndarray:

@@ -301,12 +301,10 @@ class ValueSets:
         if len(sets) == 1:
             return sets[0]
         if all(is_number(v) for s in sets for v in s.values()):
-            sums: dict = {0: 0}
-            for s in sets:
-                sums = {total + v: None for total in sums for v in s.values()}
-                if len(sums) > MAX_VALUES:
-                    return None
-            means = [total / len(sets) for total in sums]
+            totals = _exact_sums(sets)
+            if totals is None:
+                return None
+            means = [total / len(sets) for total in totals]
             return {value_key(m): m for m in means}
         common = set(sets[0])
         for s in sets[1:]:

@@ -22,7 +22,6 @@ from .valueset import value_key
 
 EXHAUSTIVE_LIMIT = 20_000
 NUMERIC_TOLERANCE = 1e-6
-CHUNK_ELEMENTS = 1 << 22
 
 
 @dataclass
@@ -77,7 +76,7 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
     by_length: dict[int, list[int]] = {}
     for i in good:
         by_length.setdefault(len(inputs[i]), []).append(i)
-    for members in (chunk for group in by_length.values() for chunk in _chunks(model, group)):
+    for members in (batch for group in by_length.values() for batch in model.batches(group)):
         ids = np.array([model.token_ids(inputs[m]) for m in members])
         weights: list[np.ndarray] = []
         residual = model.residual(ids, attention=weights)
@@ -102,13 +101,6 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
         skipped=len(inputs) - len(good), first_mismatch=first, attention_error=attention_error,
         attention_tolerance=model.attention_tolerance, numeric_error=numeric_error,
     )
-
-
-def _chunks(model: Transformer, members: list[int]) -> list[list[int]]:
-    """Inputs of one length in batches whose widest activation has about CHUNK_ELEMENTS numbers."""
-    widest = max([model.d_model, *model.d_mlp, model.mlp0.hidden if model.mlp0 is not None else 0])
-    size = max(1, CHUNK_ELEMENTS // (widest * (model.max_len + 1)))
-    return [members[start:start + size] for start in range(0, len(members), size)]
 
 
 def hard_attention(selected: np.ndarray, with_bos: bool) -> np.ndarray:
