@@ -27,6 +27,7 @@ from . import interpreter
 from .analysis import Analysis
 from .analysis import analyse as analyse_node
 from .builtins import BuiltinFunction
+from .compiler import compile_program
 from .display import DisplayOptions, format_result
 from .errors import RaspError, RaspRecursionError, RaspTypeError
 from .parser import parse_expression
@@ -260,16 +261,16 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
 
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
             save: str | None = None) -> Any:
-    """Compile an s-op into a transformer (rasp.transformer.Transformer) and verify it (issue 9).
+    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it (issue 9).
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
     (a list of atoms, or a string: its characters) default, for a Bound value, to
     the length and the distinct tokens of its session's running example; for a bare
     node they are required. The model is verified against the interpreter on every
     input up to a small length and on `check` random inputs; the outcome is its
-    `.verification` (rasp.verify.Verification: `.checked`, `.mismatches`, ...).
+    `.verification` (rasp.compiler.verify.Verification: `.checked`, `.mismatches`, ...).
     save="PATH" writes PATH.npz and PATH.json. A program the compiler cannot handle
-    raises a rasp.compiler.CompileError (a RaspError) naming the node and the reason.
+    raises a rasp.compiler.construct.CompileError (a RaspError) naming the node and the reason.
     """
     node = value.node if isinstance(value, Bound) else value
     if not isinstance(node, SOp):
@@ -281,7 +282,7 @@ def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: in
         raise RaspTypeError("compile needs max_len and vocab for a graph node (a Bound value has defaults)",
                             hint='e.g. rasp.compile(node, max_len=5, vocab="abc"), or pass session["name"]')
     else:
-        compiled = interpreter.compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
     model = compiled.model
     model.files = compiled.files
     return model

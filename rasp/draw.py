@@ -32,9 +32,20 @@ import numpy as np
 
 from .analysis import Analysis, Head, analyse, depths
 from .display import format_value
-from .engine import Evaluation, Seq, exact_text, input_items
+from .engine import Evaluation, Seq, input_items
 from .errors import RaspLoadError, RaspValueError
-from .values import Aggregate, Lazy, Map, Primitive, Select, Selector, SelectorCombination, SelectorWidth, SOp
+from .values import (
+    Aggregate,
+    Lazy,
+    Map,
+    Primitive,
+    Select,
+    Selector,
+    SelectorCombination,
+    SelectorWidth,
+    SOp,
+    exact_text,
+)
 
 DRAW_DIRECTORY = "rasp_draw"  # relative to the current directory; RASP_DRAW_DIR overrides it
 MAX_TOKENS = 100  # longer inputs make matrices nobody can read

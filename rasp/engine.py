@@ -51,7 +51,7 @@ from .values import (
     SelectorCombination,
     SelectorWidth,
     ancestry,
-    int_text,
+    exact_text,
     is_atom,
     type_name,
 )
@@ -146,19 +146,6 @@ def input_items(value: Any) -> list:
 
 
 _ATOM_KINDS = {str, int, float, bool}
-
-
-def exact_text(value: Any) -> str:
-    """An atom's exact text (floats in full, strings quoted), for messages and drawings;
-    rasp.display.format_atom is the rounded text of results."""
-    value = _python_atom(value)
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int_text(value)
-    return str(value)
 
 
 # ------------------------------------------------------------ memory budget

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
-from .engine import Evaluation, Seq, evaluate_batch, exact_text, input_items, power_too_large
+from .compiler import compile_program, compile_vocabulary
+from .engine import Evaluation, Seq, evaluate_batch, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -51,12 +52,13 @@ from .values import (
     Selector,
     SelectorCombination,
     SOp,
+    exact_text,
     is_atom,
+    short_text,
     type_name,
 )
 
 MAX_CALL_DEPTH = 200
-DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
@@ -285,7 +287,7 @@ class Session:
             try:
                 return self.apply(value, example, label)
             except RaspError as error:
-                error.message = f"{label} cannot be evaluated on the example {_short(example)}: {error.message}"
+                error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
                 if error.hint is None:
                     error.hint = "set example ... to an input it accepts; the definition stands"
                 warnings.append(Problem(error.at(span), warning=True))
@@ -806,7 +808,7 @@ class Session:
             raise RaspTypeError(f"range takes 1 to 3 ints, got {len(args)} arguments", expr.span)
         for a in args:
             if isinstance(a, bool) or not isinstance(a, int):
-                raise RaspTypeError(f"range takes ints, got {type_name(a)} {_short(a)}", expr.span)
+                raise RaspTypeError(f"range takes ints, got {type_name(a)} {short_text(a)}", expr.span)
         if len(args) == 3 and args[2] == 0:
             raise RaspValueError("range step cannot be 0", expr.span)
         result = range(*args)
@@ -866,62 +868,6 @@ class Session:
 _PARSED_STDLIB: dict[tuple[str, str], list] = {}
 
 
-def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
-                    save: str | None = None, spans: dict[str, Span] | None = None) -> Result:
-    """Compile `node` into a transformer (rasp.compiler), verify it against the interpreter, save it if asked.
-
-    vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
-    inputs to verify on (default 1000); save is a path without extension (PATH.npz and
-    PATH.json are written). spans (optional) place errors: "expr" for a refusal of the
-    compiler, "save" for a file that cannot be written. Returns a results.Compiled.
-    """
-    from .analysis import analyse  # imported here: only `compile` needs these
-    from .compiler import compile_sop
-    from .results import Compiled
-    from .verify import verify
-
-    spans = spans or {}
-    name = name or node.name
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-        raise RaspValueError(f"max_len must be a whole number of at least 1, not {_short(max_len)}")
-    if check is not None and (isinstance(check, bool) or not isinstance(check, int) or check < 0):
-        raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {_short(check)}")
-    try:
-        model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
-    except RaspError as error:
-        raise error.at(spans.get("expr"))
-    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
-    model.verification = verification
-    files = _save_model(model, save, spans.get("save")) if save is not None else []
-    return Compiled(name, model, verification, files, analyse(node, name))
-
-
-def compile_vocabulary(value: Any) -> list:
-    """A vocabulary for `compile`: a string's characters or a list's atoms, duplicates removed (first kept)."""
-    items = list(value) if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(is_atom(item) for item in items):
-        raise RaspTypeError(
-            f"vocab must be a non-empty list of atoms or a non-empty string, not {type_name(value)} {_short(value)}",
-            hint='e.g. vocab "abc" or vocab [1, 2, 3]',
-        )
-    seen: set = set()
-    distinct = []
-    for item in items:
-        key = (isinstance(item, bool), isinstance(item, str), item)  # True and 1 differ; 1 and 1.0 do not
-        if key not in seen:
-            seen.add(key)
-            distinct.append(item)
-    return distinct
-
-
-def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
-    """Transformer.save, its failure a RASP error at the `save` option."""
-    try:
-        return [str(written) for written in model.save(path)]
-    except OSError as error:
-        raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
-
-
 def _stdlib_statements(path: Path, source: str) -> list[ast.Stmt]:
     """A standard-library file's statements: parsed once per process, and cached on disk
     (a pickle in the user's cache directory) so that start-up skips the parser."""
@@ -974,16 +920,6 @@ def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
         value.set_label(name)
     env.vars[name] = value
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, list) and len(value) > 40:
-        value = value[:40]  # the text is cut to 40 characters anyway
-    try:
-        text = exact_text(value) if is_atom(value) else repr(value)
-    except ValueError:  # an int beyond Python's str() limit of digits
-        text = "a huge int" if is_atom(value) else type_name(value)
-    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _describe_arg(value: Any) -> str:
@@ -1063,7 +999,7 @@ def _check_power(base: Any, exponent: Any, span: Span) -> None:
 
 
 def _describe_operands(op: str, operands: list) -> str:
-    parts = [_short(v) if is_atom(v) else type_name(v) for v in operands]
+    parts = [short_text(v) if is_atom(v) else type_name(v) for v in operands]
     return f"{op}{parts[0]}" if len(parts) == 1 else f"{parts[0]} {op} {parts[1]}"
 
 
@@ -1072,7 +1008,7 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
         if not is_atom(index):
             raise RaspTypeError(f"dict keys are atoms; cannot index with {type_name(index)}", expr.index.span)
         if index not in target:
-            raise RaspValueError(f"key {_short(index)} is not in the dict", expr.index.span)
+            raise RaspValueError(f"key {short_text(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
     if not isinstance(index, int):

@@ -146,7 +146,7 @@ class Drawn:
 class Compiled:
     """The answer of `compile EXPR ...`: the transformer, how it was verified, the files written.
 
-    model is a rasp.transformer.Transformer, verification a rasp.verify.Verification;
+    model is a rasp.compiler.transformer.Transformer, verification a rasp.compiler.verify.Verification;
     analysis (a rasp.analysis.Analysis, optional) is what the analysis predicts, to compare.
     """
 

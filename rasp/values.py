@@ -55,6 +55,31 @@ def int_text(value: int) -> str:
         return f"{'-' if value < 0 else ''}{head}…{tail:06d} ({digits} digits)"
 
 
+def exact_text(value: Any) -> str:
+    """An atom's exact text (floats in full, strings quoted), for messages and drawings;
+    rasp.display.format_atom is the rounded text of results."""
+    if hasattr(value, "item") and not isinstance(value, (int, float, str)):
+        value = value.item()  # a NumPy scalar
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
+    return str(value)
+
+
+def short_text(value: Any) -> str:
+    """A value's text for a message, cut to 40 characters."""
+    if isinstance(value, list) and len(value) > 40:
+        value = value[:40]  # the text is cut to 40 characters anyway
+    try:
+        text = exact_text(value) if is_atom(value) else repr(value)
+    except ValueError:  # an int beyond Python's str() limit of digits
+        text = "a huge int" if is_atom(value) else type_name(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
 def type_name(value: Any) -> str:
     """'an int', 'a list', 'an s-op', ... for messages."""
     for kind, name in _TYPE_NAMES:

@@ -246,14 +246,14 @@ def test_a_refusal_is_an_error_not_a_traceback(capsys):
 
 
 def test_a_refusal_is_a_compile_error(session):
-    from rasp.compiler import CompileError
+    from rasp.compiler.construct import CompileError
 
     error = error_of(session, "compile tokens_int max_len 2")  # the example "hello" is not digits
     assert isinstance(error, CompileError) and "tokens_int" in error.message
 
 
 def test_mismatches_are_shown_and_fail_the_run(capsys, monkeypatch):
-    real_verify = sys.modules["rasp.verify"].verify
+    real_verify = sys.modules["rasp.compiler.verify"].verify
 
     def verify_with_a_mismatch(model, node, **options):
         check = real_verify(model, node, **options)
@@ -261,7 +261,7 @@ def test_mismatches_are_shown_and_fail_the_run(capsys, monkeypatch):
         check.first_mismatch = {"input": ["a", "b"], "position": 1, "expected": "a", "got": "b"}
         return check
 
-    monkeypatch.setattr(sys.modules["rasp.verify"], "verify", verify_with_a_mismatch)
+    monkeypatch.setattr(sys.modules["rasp.compiler.verify"], "verify", verify_with_a_mismatch)
     status, out, _ = run_cli(capsys, "-c", REVERSE + 'compile rev max_len 3 vocab "ab" random 20')
     assert status == 1
     assert ": 2 disagree with the interpreter" in out

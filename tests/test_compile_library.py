@@ -10,8 +10,8 @@ from test_analysis import DOCUMENTED_COSTS
 
 from rasp.analysis import analyse, cost_line
 from rasp.api import Session
-from rasp.compiler import compile_sop
-from rasp.verify import verify
+from rasp.compiler.construct import compile_sop
+from rasp.compiler.verify import verify
 
 EXHAUSTIVE_UP_TO_5 = 4 + 4**2 + 4**3 + 4**4 + 4**5  # every input of length 1..5 over 4 tokens
 RANDOM_INPUTS = 1000

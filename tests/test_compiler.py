@@ -26,12 +26,12 @@ from fuzzing import ProgramWriter
 
 import rasp.api
 from rasp.analysis import analyse
-from rasp.compiler import CompileError, compile_sop
+from rasp.compiler.construct import CompileError, compile_sop
+from rasp.compiler.transformer import Transformer
+from rasp.compiler.verify import hard_attention, verify
 from rasp.engine import evaluate_batch
 from rasp.errors import RaspError
-from rasp.transformer import Transformer
 from rasp.values import SOp
-from rasp.verify import hard_attention, verify
 
 LETTERS = ("a", "b", "c")
 DIGITS = ("0", "1", "2")

@@ -1,11 +1,11 @@
-"""Compile an s-op into a transformer (rasp.transformer) with the analysis's layers and heads.
+"""Compile an s-op into a transformer (rasp.compiler.transformer) with the analysis's layers and heads.
 
 The layer plan is rasp.analysis's: the heads of layer d are its heads, and every
 elementwise node of depth d is computed by layer d's MLP (depth-0 ones by the
 embedding). Each node the model needs lives in its own residual dimensions:
 
 * categorical: one dimension per value (one-hot), for values enumerated by
-  rasp.valueset over the vocabulary and max_len;
+  rasp.compiler.valueset over the vocabulary and max_len;
 * numerical: one dimension holding the number (means computed by attention);
 * width: one dimension holding 1/(w+1), what a selector_width head computes.
 
@@ -42,12 +42,22 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import Head as AnalysedHead
-from .analysis import analyse
-from .engine import exact_text
-from .errors import RaspError
+from ..analysis import Head as AnalysedHead
+from ..analysis import analyse
+from ..errors import RaspError
+from ..values import (
+    Aggregate,
+    Lazy,
+    Map,
+    Primitive,
+    Select,
+    SelectorCombination,
+    SelectorWidth,
+    SOp,
+    ancestry,
+    exact_text,
+)
 from .transformer import MLP, Head, Layer, Output, Transformer
-from .values import Aggregate, Lazy, Map, Primitive, Select, SelectorCombination, SelectorWidth, SOp, ancestry
 from .valueset import COMPARE, MAX_POINTS, ValueSets, evaluate_points, is_number, sort_values, value_key
 
 MAX_LEN = 128  # the longest input a model is compiled for

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .engine import evaluate_batch, exact_text
-from .errors import RaspError
+from ..engine import evaluate_batch
+from ..errors import RaspError
+from ..values import SOp, exact_text
 from .transformer import Transformer
-from .values import SOp
 from .valueset import value_key
 
 EXHAUSTIVE_LIMIT = 20_000

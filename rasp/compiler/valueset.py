@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
-from .values import (
+from ..engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
+from ..values import (
     COMPARISONS,
     Aggregate,
     Lazy,
@@ -322,7 +322,7 @@ class ValueSets:
         return self._mean_cache[key]
 
     def define(self, node: Lazy, sets: dict[Position, ValueSet | None]) -> None:
-        """Give a node made outside the program (rasp.compiler's scaled sums) its value sets."""
+        """Give a node made outside the program (rasp.compiler.construct's scaled sums) its value sets."""
         self._alive.append(node)
         self._sets[id(node)] = sets
 

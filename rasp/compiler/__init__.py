@@ -1,0 +1,80 @@
+"""The compile pipeline: RASP s-op -> transformer weights -> verification -> files.
+
+Stages, each a module of its own (like tracr's staged compiler):
+
+* valueset.py: the values every node can take at every (length, position);
+* construct.py: residual layout, attention heads and MLPs from those sets;
+* transformer.py: the weights, the forward pass, saving;
+* verify.py: the model against the interpreter on every short input and random long ones.
+
+This module is the orchestration the interpreter, the CLI and the Python API call:
+compile_program (compile, verify, save) and compile_vocabulary. Stages are imported
+on first use, so that a session that never compiles does not load them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import RaspError, RaspTypeError, RaspValueError
+from ..results import Result
+from ..syntax import Span
+from ..values import SOp, is_atom, short_text, type_name
+
+DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
+
+
+def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
+                    save: str | None = None, spans: dict[str, Span] | None = None) -> Result:
+    """Compile `node` into a transformer (rasp.compiler.construct), verify it against the interpreter, save it if asked.
+
+    vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
+    inputs to verify on (default 1000); save is a path without extension (PATH.npz and
+    PATH.json are written). spans (optional) place errors: "expr" for a refusal of the
+    compiler, "save" for a file that cannot be written. Returns a results.Compiled.
+    """
+    from ..analysis import analyse  # imported here: only `compile` needs these
+    from ..results import Compiled
+    from .construct import compile_sop
+    from .verify import verify
+
+    spans = spans or {}
+    name = name or node.name
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise RaspValueError(f"max_len must be a whole number of at least 1, not {short_text(max_len)}")
+    if check is not None and (isinstance(check, bool) or not isinstance(check, int) or check < 0):
+        raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {short_text(check)}")
+    try:
+        model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+    except RaspError as error:
+        raise error.at(spans.get("expr"))
+    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+    model.verification = verification
+    files = _save_model(model, save, spans.get("save")) if save is not None else []
+    return Compiled(name, model, verification, files, analyse(node, name))
+
+
+def compile_vocabulary(value: Any) -> list:
+    """A vocabulary for `compile`: a string's characters or a list's atoms, duplicates removed (first kept)."""
+    items = list(value) if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(is_atom(item) for item in items):
+        raise RaspTypeError(
+            f"vocab must be a non-empty list of atoms or a non-empty string, not {type_name(value)} {short_text(value)}",
+            hint='e.g. vocab "abc" or vocab [1, 2, 3]',
+        )
+    seen: set = set()
+    distinct = []
+    for item in items:
+        key = (isinstance(item, bool), isinstance(item, str), item)  # True and 1 differ; 1 and 1.0 do not
+        if key not in seen:
+            seen.add(key)
+            distinct.append(item)
+    return distinct
+
+
+def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
+    """Transformer.save, its failure a RASP error at the `save` option."""
+    try:
+        return [str(written) for written in model.save(path)]
+    except OSError as error:
+        raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
