@@ -438,3 +438,11 @@ def test_selector_matrix_shape_and_dtype(session):
     result = shown(session, "select(indices, indices, ==);")[0].value
     assert result.matrix.dtype == np.bool_ and result.matrix.shape == (5, 5)
     assert isinstance(shown(session, "x = 1;")[0], Shown)
+
+
+def test_every_statement_type_has_one_handler():
+    from rasp import syntax
+    from rasp.interpreter import _STATEMENTS
+
+    statement_types = {t for t in vars(syntax).values() if isinstance(t, type) and issubclass(t, syntax.Stmt)}
+    assert statement_types - {syntax.Stmt} == set(_STATEMENTS)
