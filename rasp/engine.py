@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import copy
 import math
-import operator
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +45,7 @@ from .values import (
     Aggregate,
     Lazy,
     Map,
+    PYTHON_BINARY,
     Primitive,
     Select,
     SelectorCombination,
@@ -598,6 +598,18 @@ def _chunk_size(node: Lazy, n: int) -> int:
     return size
 
 
+def evaluate_given(node: Lazy, given: dict[Lazy, Seq], batch: int, n: int = 1) -> list[tuple[np.ndarray, Any]]:
+    """Evaluate `node` where the nodes in `given` already have values, on `batch` rows of length n.
+
+    Each given Seq has shape (batch, n) (or (1, n): the same for every row); nodes between
+    them and `node` are computed from them, and no primitive may be needed. Returns
+    [(row positions, Seq or RaspError)]: rows that fail apart from the others come apart.
+    The compiler's value-set inference evaluates a map on points of its sources' values so.
+    """
+    memo: dict[int, Any] = {id(source): value for source, value in given.items()}
+    return _evaluate_rows(node, [[None] * n for _ in range(batch)], n, memo)
+
+
 def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
     """[(row positions, value or RaspError)] for a batch of rows, splitting it where needed.
 
@@ -681,11 +693,6 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
 
 # ----------------------------------------------------------- elementwise ops
 
-_PY_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
 _NP_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, ">": np.greater,
                "<=": np.less_equal, ">=": np.greater_equal}
 _NUMERIC = ("ints", "floats", "bools")
@@ -693,7 +700,7 @@ _NUMERIC = ("ints", "floats", "bools")
 
 def map_value(node: Map, args: list) -> Seq:
     op = node.op
-    if op in _PY_BINARY:
+    if op in PYTHON_BINARY:
         return binary_op(op, args[0], args[1])
     if op in ("neg", "pos"):
         return unary_sign(op, args[0])
@@ -847,7 +854,7 @@ def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     """Python's own operator per element (exotic cases: mixed types, big ints)."""
-    function = _PY_BINARY[op]
+    function = PYTHON_BINARY[op]
     a, b = np.broadcast_arrays(a.astype(object), b.astype(object))
     if op == "^":
         _check_power_size(a, b)

@@ -6,7 +6,6 @@ for the REPL, the command line, notebooks and tests to show as they like.
 
 from __future__ import annotations
 
-import operator
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from .stdlib_cache import stdlib_statements
 from .syntax import Span
 from .values import (
     PRIMITIVES,
+    PYTHON_BINARY,
     Aggregate,
     Lazy,
     Map,
@@ -941,13 +941,6 @@ def _check_sop_operands(op: str, operands: list, span: Span) -> None:
             )
 
 
-_PYTHON_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
-
-
 def _python_op(op: str, operands: list, span: Span) -> Any:
     """An operator on atoms, lists and dicts, with Python's semantics."""
     for value in operands:
@@ -963,7 +956,7 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
             raise RaspValueError("repetition too large", span)
         if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
             raise RaspValueError("repetition too large", span)
-        return _PYTHON_BINARY[op](left, right)
+        return PYTHON_BINARY[op](left, right)
     except ZeroDivisionError:
         raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
     except (TypeError, ValueError, OverflowError) as error:

@@ -7,7 +7,8 @@ Nothing here evaluates: rasp.engine does that.
 
 from __future__ import annotations
 
-from collections.abc import Container
+import operator
+from collections.abc import Callable, Container
 from typing import Any
 
 from .syntax import Span
@@ -18,6 +19,15 @@ PRIMITIVES = ("tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens
 
 BINARY_OPS = ("+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">=")
 COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
+
+# The one table of the binary operators as Python computes them: the interpreter applies
+# them to atoms, lists and dicts; the engine per element where NumPy cannot (mixed types,
+# big ints); the compiler's value-set inference for comparisons.
+PYTHON_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
 
 
 def is_atom(value: Any) -> bool:
