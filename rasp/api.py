@@ -244,7 +244,7 @@ class ShownAnalysis(Analysis):
 
 
 def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
-    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse, SPEC §6).
+    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse).
 
     `value` is a Bound value (`session["hist"]`) or a graph node. The result is a
     rasp.analysis.Analysis (`.layers`, `.heads`, `.mlps`, `.detail`, `.to_json()`)
@@ -261,7 +261,7 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
 
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
             save: str | None = None) -> Any:
-    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it (issue 9).
+    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it.
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
     (a list of atoms, or a string: its characters) default, for a Bound value, to

@@ -228,7 +228,7 @@ _CATEGORY = {bool: "bools", np.bool_: "bools", int: "ints", np.int64: "ints", fl
 
 
 def make_seq(array: np.ndarray) -> Seq:
-    """Give an array its RASP type by SPEC §1.1, converting where the rule says so."""
+    """Give an array its RASP type by docs/reference.md, 'Sequence types', converting where the rule says so."""
     kind = array.dtype.kind
     if kind == "b":
         return Seq(array, "bools")
@@ -242,7 +242,7 @@ def make_seq(array: np.ndarray) -> Seq:
 
 
 def _row_type(items: list) -> str | None:
-    """The §1.1 type of one sequence of Python atoms; None when it breaks the rule."""
+    """The type (docs/reference.md, 'Sequence types') of one sequence of Python atoms; None when it breaks the rule."""
     categories = {_CATEGORY.get(type(v)) or _category_of(v) for v in items}
     if len(categories) == 1:
         only = next(iter(categories))
@@ -1031,7 +1031,7 @@ _TYPE_OF_DEFAULT = {bool: "bools", int: "ints", float: "floats", str: "strings"}
 
 
 def _combined_type(a: str, b: str) -> str | None:
-    """SPEC §1.1 for a sequence holding values of two types; None if they cannot mix."""
+    """docs/reference.md, 'Sequence types', for a sequence holding values of two types; None if they cannot mix."""
     if a == b:
         return a
     pair = {a, b}
@@ -1043,7 +1043,8 @@ def _combined_type(a: str, b: str) -> str | None:
 
 
 def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
-    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value.
+    """docs/reference.md, '`aggregate(sel, s [, default])`':
+    none selected -> default; one -> that value; several -> mean or the shared value.
 
     prefix "<" or "<=": the selector is select(indices, indices, prefix), whose row sums
     are running sums.

@@ -203,7 +203,7 @@ class Session:
         return self.run_statement(statements[0], env=Env(self.globals, "preview"))
 
     def set_example(self, value: Any, subset: str | None = None) -> None:
-        """Set the running example (SPEC §5) after validating it."""
+        """Set the running example (docs/reference.md, 'REPL and script commands') after validating it."""
         input_items(value)
         if subset in (None, "s-op"):
             self.sop_example = value
@@ -380,7 +380,10 @@ class Session:
         return value, target
 
     def _analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env) -> Result:
-        """`analyse EXPR` (layers and heads, SPEC §6) or `draw(e [, input]);` (a picture under rasp_draw/)."""
+        """`analyse EXPR` (layers and heads) or `draw(e [, input]);` (a picture under rasp_draw/).
+
+        docs/reference.md, 'Analysis: layers and heads' and 'draw'.
+        """
         from .analysis import analyse  # imported here: only these statements need them
         from .draw import draw
         from .results import Analysed, Drawn
@@ -404,7 +407,10 @@ class Session:
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
     def _compile(self, stmt: ast.Compile, env: Env) -> Result:
-        """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]` (issue 9): a transformer, verified."""
+        """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: a transformer, verified.
+
+        docs/reference.md, 'compile'.
+        """
         value = self.eval(stmt.expr, env)
         if not isinstance(value, SOp):
             raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)

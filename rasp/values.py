@@ -1,7 +1,8 @@
 """The lazy computation graph: s-op and selector nodes.
 
 Nodes are immutable in structure and compared by identity; the only mutable
-field is `label`, set once when the node is first bound to a name (SPEC §4).
+field is `label`, set once when the node is first bound to a name
+(docs/reference.md, 'Names and scopes').
 Nothing here evaluates: rasp.engine does that.
 """
 
@@ -188,7 +189,8 @@ class Map(SOp):
         return self.op
 
 
-# binding levels of SPEC §2.3 (lower binds tighter), for brackets in descriptions
+# binding levels (lower binds tighter) of docs/reference.md, 'Expressions, tightest binding first',
+# for brackets in descriptions
 _LEVELS = {"neg": 0, "pos": 0, "not": 0, "^": 1, "*": 2, "/": 2, "%": 3, "+": 4, "-": 4,
            "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5, "and": 6, "or": 6, "ternary": 7, "in": 8}
 
