@@ -35,9 +35,9 @@ from fuzzing import (
     stdlib_files,
     token_cases,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_property import inputs, source_sops
+from strategies import examples, inputs, source_sops
 
 from rasp.cli import main
 from rasp.errors import RaspError
@@ -114,7 +114,7 @@ def shared_session() -> Session:
     return _SESSION
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60))
 @given(text=source_sops(), inp=inputs(), show=st.booleans())
 def test_engine_property_programs_applied_through_statements(text, inp, show):
     # the engine property's random s-ops, written as statements of one long-lived session

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import plain
+from strategies import dyck_words
+from support import dyck_prefixes, plain
 
 from rasp.errors import RaspInternalError
 from rasp.interpreter import Session
@@ -109,11 +110,6 @@ def write(directory: Path, relative: str, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def session() -> Session:
-    return Session()
-
-
 # ------------------------------------------------------------ plain-Python oracles
 
 
@@ -152,45 +148,13 @@ def bos_sort_by_most_freq(w, non_token="§", max_len=300) -> list:
     return bos_sort(tokens, keys)
 
 
-def dyck_ptf(w, pairs) -> list[str]:
-    """Per prefix: T balanced, P could still be balanced, F can never be."""
-    closer_of = {p[0]: p[1] for p in pairs}
-    closers = {p[1] for p in pairs}
-    stack: list[str] = []
-    failed = False
-    out = []
-    for c in w:
-        if not failed:
-            if c in closer_of:
-                stack.append(c)
-            elif c in closers:
-                if stack and closer_of[stack[-1]] == c:
-                    stack.pop()
-                else:
-                    failed = True
-        out.append("F" if failed else ("T" if not stack else "P"))
-    return out
-
-
 def random_words(rng: random.Random, alphabet: str, count: int, max_len: int, prefix: str = "") -> list[str]:
     return [prefix + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, max_len))) for _ in range(count)]
 
 
 def random_parens(rng: random.Random, pairs: list[str], count: int, max_len: int) -> list[str]:
     """Mostly well-nested strings (so T and P occur), some broken ones."""
-    words = []
-    for _ in range(count):
-        stack: list[str] = []
-        w = ""
-        for _ in range(rng.randint(1, max_len)):
-            if stack and rng.random() < 0.45:
-                w += stack.pop() if rng.random() < 0.9 else rng.choice(pairs)[1]
-            else:
-                pair = rng.choice(pairs)
-                w += pair[0]
-                stack.append(pair[1])
-        words.append(w)
-    return words
+    return dyck_words(rng, pairs, count, lambda r: r.randint(1, max_len))
 
 
 RNG_SEED = 20210611
@@ -282,9 +246,9 @@ def test_paper_transcript_agrees_with_the_oracles():
         "sort_bos": bos_sort,
         "hist2_bos": bos_hist2,
         "sort_by_most_freq": bos_sort_by_most_freq,
-        "dyck1_ptf": lambda w: dyck_ptf(w, ["()"]),
-        "dyck2_ptf": lambda w: dyck_ptf(w, ["()", "{}"]),
-        "dyck3_ptf": lambda w: dyck_ptf(w, ["()", "{}", "[]"]),
+        "dyck1_ptf": lambda w: dyck_prefixes(w, ["()"]),
+        "dyck2_ptf": lambda w: dyck_prefixes(w, ["()", "{}"]),
+        "dyck3_ptf": lambda w: dyck_prefixes(w, ["()", "{}", "[]"]),
     }
     for name, oracle in oracles.items():
         statement, expected, _ = by_name[name]
@@ -302,13 +266,13 @@ def _paper_cases():
     yield "sort_bos", bos_sort, "strings", random_words(rng, "aAbBzZ09 ,", 25, 14, prefix="§") + ["§"]
     yield "hist2_bos", bos_hist2, "ints", bos_words
     yield "sort_by_most_freq", bos_sort_by_most_freq, "strings", bos_words
-    yield "dyck1_ptf", lambda w: dyck_ptf(w, ["()"]), "strings", (
+    yield "dyck1_ptf", lambda w: dyck_prefixes(w, ["()"]), "strings", (
         random_parens(rng, ["()"], 30, 16) + random_words(rng, "()", 20, 12) + ["(", ")", "()", ")("])
     two = ["()", "{}"]
-    yield "dyck2_ptf", lambda w: dyck_ptf(w, two), "strings", (
+    yield "dyck2_ptf", lambda w: dyck_prefixes(w, two), "strings", (
         random_parens(rng, two, 30, 16) + random_words(rng, "(){}", 20, 12) + ["{", "}", "(}", "{()}"])
     three = ["()", "{}", "[]"]
-    yield "dyck3_ptf", lambda w: dyck_ptf(w, three), "strings", (
+    yield "dyck3_ptf", lambda w: dyck_prefixes(w, three), "strings", (
         random_parens(rng, three, 30, 16) + random_words(rng, "(){}[]", 20, 12) + ["[", "]", "[)", "([]{})"])
 
 
@@ -322,7 +286,7 @@ def test_paper_examples_against_oracles(paper, name, oracle, type_, words):
 def test_dyckk_on_lists_of_tokens(paper):
     """Inputs may be lists: tokens_str of each element."""
     w = ["(", "{", "}", ")", "}"]
-    assert apply(paper, "dyck2_ptf", w) == (dyck_ptf(w, ["()", "{}"]), "strings")
+    assert apply(paper, "dyck2_ptf", w) == (dyck_prefixes(w, ["()", "{}"]), "strings")
 
 
 # =============================================================================
