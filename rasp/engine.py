@@ -36,6 +36,7 @@ import copy
 import math
 import operator
 import os
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -360,26 +361,31 @@ class _Batch:
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
-        order = ancestry(root, skip=self.memo)
-        self.check_memory(order)
-        users = _count_users(order)
-        self.reusable, self.owned = set(), set()  # about this call's nodes only: earlier roots stay intact
+        if self.memo:  # some nodes known already (a split batch, a second root): walk what is left
+            plan = _Plan(ancestry(root, skip=self.memo), root)
+        else:
+            plan = plan_of(root)
+        self.check_memory(plan)
+        self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
+        memo = self.memo
         try:
-            for current in order:
-                self._compute_into_memo(current)
-                self._forget_unused_selectors(current, users, root)
-                if isinstance(current, (Select, SelectorCombination)):
-                    self.owned.add(id(current))
-                    if users[id(current)] == 1 and current is not root:
-                        self.reusable.add(id(current))
+            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+                for current, is_selector, released in zip(plan.order, plan.selectors, plan.releases):
+                    self._compute_into_memo(current)
+                    for key in released:
+                        array = memo.pop(key, None)
+                        if key in self.owned and array is not None and _worth_reusing(array):
+                            self.spare.append(array)
+                        self.owned.discard(key)
+                    if is_selector:
+                        self.owned.add(id(current))
         finally:
             self.spare.clear()
-        return self.memo[id(root)]
+        return memo[id(root)]
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                self.memo[id(node)] = self._compute(node)
+            self.memo[id(node)] = self._compute(node)
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -389,41 +395,18 @@ class _Batch:
                 raise _Split([np.arange(half), np.arange(half, self.size)]) from error
             raise
 
-    def check_memory(self, order: list[Lazy]) -> None:
-        estimate = self.memory_estimate(order)
+    def check_memory(self, plan: _Plan) -> None:
+        estimate = self.memory_estimate(plan)
         budget = memory_budget()
         if budget is not None and estimate > budget:
             raise _too_much_memory(self.n, self.size, estimate, budget)
 
-    def memory_estimate(self, order: list[Lazy]) -> int:
-        """Peak bytes of the selectors alive at once while computing `order`, plus the s-ops and
+    def memory_estimate(self, plan: _Plan) -> int:
+        """Peak bytes of the selectors alive at once while computing the plan, plus the s-ops and
         a block of temporaries (an upper bound: constant selectors take less)."""
-        users = _count_users(order)
         selector = _selector_bytes(self.size, self.n)
-        live = peak = 0
-        for node in order:
-            if isinstance(node, (Select, SelectorCombination)):
-                live += selector
-                peak = max(peak, live)
-            for parent in set(node.parents()):
-                if id(parent) in users:
-                    users[id(parent)] -= 1
-                    if users[id(parent)] == 0 and isinstance(parent, (Select, SelectorCombination)):
-                        live -= selector
-        sops = sum(1 for node in order if not isinstance(node, (Select, SelectorCombination)))
         temporaries = min(selector, BLOCK_ELEMENTS) * 8 * 2  # an aggregate's block: numbers and a mask
-        return peak + sops * self.size * self.n * 8 + temporaries
-
-    def _forget_unused_selectors(self, node: Lazy, users: dict[int, int], root: Lazy) -> None:
-        for parent in set(node.parents()):
-            key = id(parent)
-            if key in users:
-                users[key] -= 1
-                if users[key] == 0 and parent is not root and isinstance(parent, (Select, SelectorCombination)):
-                    array = self.memo.pop(key, None)
-                    if key in self.owned and array is not None and _worth_reusing(array):
-                        self.spare.append(array)
-                    self.owned.discard(key)
+        return plan.selector_peak * selector + plan.sops * self.size * self.n * 8 + temporaries
 
     def _spare_array(self, shape: tuple) -> np.ndarray | None:
         for i, array in enumerate(self.spare):
@@ -512,6 +495,51 @@ def _count_users(order: list[Lazy]) -> dict[int, int]:
     return users
 
 
+class _Plan:
+    """How to compute a root from scratch, worked out once per graph (graphs never change):
+    its nodes in dependency order, which are selectors, the selectors each step leaves
+    unused (their arrays are dropped or written over), the selectors only one node uses,
+    and the figures of the memory estimate."""
+
+    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops")
+
+    def __init__(self, order: list[Lazy], root: Lazy):
+        self.order = order
+        self.selectors = [isinstance(node, (Select, SelectorCombination)) for node in order]
+        users = _count_users(order)
+        self.reusable = frozenset(id(node) for node, is_selector in zip(order, self.selectors)
+                                  if is_selector and users[id(node)] == 1 and node is not root)
+        self.releases: list[tuple[int, ...]] = []
+        live = peak = 0
+        remaining = dict(users)
+        for node, is_selector in zip(order, self.selectors):
+            live += is_selector
+            peak = max(peak, live)
+            released = []
+            for parent in set(node.parents()):
+                key = id(parent)
+                if key in remaining:
+                    remaining[key] -= 1
+                    if remaining[key] == 0 and isinstance(parent, (Select, SelectorCombination)):
+                        live -= 1
+                        if parent is not root:
+                            released.append(key)
+            self.releases.append(tuple(released))
+        self.selector_peak = peak
+        self.sops = len(order) - sum(self.selectors)
+
+
+_PLANS: weakref.WeakKeyDictionary[Lazy, _Plan] = weakref.WeakKeyDictionary()
+
+
+def plan_of(root: Lazy) -> _Plan:
+    """The cached plan of a root's whole graph."""
+    plan = _PLANS.get(root)
+    if plan is None:
+        plan = _PLANS[root] = _Plan(ancestry(root), root)
+    return plan
+
+
 class Evaluation:
     """Evaluates graph nodes on one input, memoising every node it computes."""
 
@@ -591,9 +619,9 @@ def _chunk_size(node: Lazy, n: int) -> int:
     """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
     size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
     if size > 1:
-        order = ancestry(node)
+        plan = plan_of(node)
         budget = memory_budget()
-        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(order) > budget:
+        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(plan) > budget:
             size //= 2
     return size
 
