@@ -61,6 +61,8 @@ INT64_SAFE = 2**62
 MAX_POWER_BITS = 1_000_000  # refuse integer powers whose result would be enormous
 BLOCK_ELEMENTS = 1 << 18  # matrix elements per block of an aggregate's temporaries (cache-sized)
 REUSE_BYTES = 1 << 20  # a selector array this big is written over by a later one once unused
+SMALL_ELEMENTS = 64  # arrays up to this size take the paths with the fewest NumPy calls (fixed costs dominate)
+SMALL_LENGTH = 32  # one input up to this length: aggregates and selects skip the steps that pay off on long ones
 BATCH_SELECTOR_ELEMENTS = 1 << 22  # inputs per batch chunk: one selector of the chunk has about this many elements
 
 
@@ -323,6 +325,24 @@ def _seq_of_atom(value: Any, n: int = 1) -> Seq:
     return Seq(np.full((1, n), value, dtype=f"<U{max(1, len(value))}"), "strings")
 
 
+_OPERAND_ATOMS: dict[tuple, Seq] = {}
+
+
+def _operand_atom(value: Any) -> Seq:
+    """_seq_of_atom(value) for an atom operand, made once: its array is read-only and shared
+    (floats are not cached: 0.0 and -0.0 are equal keys)."""
+    if isinstance(value, float) or (isinstance(value, int) and not -INT64_SAFE < value < INT64_SAFE):
+        return _seq_of_atom(value)
+    key = (type(value), value)
+    seq = _OPERAND_ATOMS.get(key)
+    if seq is None:
+        seq = _seq_of_atom(value)
+        seq.values.flags.writeable = False
+        if len(_OPERAND_ATOMS) < 4096:
+            _OPERAND_ATOMS[key] = seq
+    return seq
+
+
 def _full_length(seq: Seq, n: int) -> Seq:
     """seq with its position axis spread to n (a view)."""
     if seq.values.shape[-1] == n:
@@ -370,7 +390,7 @@ class _Batch:
         memo = self.memo
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                for current, is_selector, released in zip(plan.order, plan.selectors, plan.releases):
+                for current, is_selector, released in zip(plan.order, plan.selectors, plan.releases, strict=True):
                     self._compute_into_memo(current)
                     for key in released:
                         array = memo.pop(key, None)
@@ -421,7 +441,7 @@ class _Batch:
         return all(_batch_size(self.memo[id(p)]) == 1 for p in node.parents())
 
     def _operand(self, value: Any) -> Seq:
-        return self.memo[id(value)] if isinstance(value, Lazy) else _seq_of_atom(value)
+        return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
         if isinstance(node, Primitive):
@@ -435,8 +455,10 @@ class _Batch:
         if isinstance(node, SelectorCombination):
             return self._combine(node)
         if isinstance(node, Aggregate):
-            return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
-                                   _prefix_of(node.selector))
+            matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
+            if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
+                return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+            return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
         if isinstance(node, SelectorWidth):
             return selector_width(self.memo[id(node.selector)], self.n)
         raise TypeError(f"unknown node {node!r}")
@@ -507,12 +529,12 @@ class _Plan:
         self.order = order
         self.selectors = [isinstance(node, (Select, SelectorCombination)) for node in order]
         users = _count_users(order)
-        self.reusable = frozenset(id(node) for node, is_selector in zip(order, self.selectors)
+        self.reusable = frozenset(id(node) for node, is_selector in zip(order, self.selectors, strict=True)
                                   if is_selector and users[id(node)] == 1 and node is not root)
         self.releases: list[tuple[int, ...]] = []
         live = peak = 0
         remaining = dict(users)
-        for node, is_selector in zip(order, self.selectors):
+        for node, is_selector in zip(order, self.selectors, strict=True):
             live += is_selector
             peak = max(peak, live)
             released = []
@@ -702,7 +724,8 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
             convert(v)
         except (ValueError, OverflowError, TypeError):
             return RaspValueError(
-                f"{primitive}: token {exact_text(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
+                f"{primitive}: token {exact_text(v)} at position {i} is not "
+                f"{'an int' if convert is int else 'a number'}",
             )
     return None
 
@@ -817,6 +840,8 @@ def _max_abs(array: np.ndarray) -> float:
         return 0
     if array.dtype == object:
         return max(abs(v) for v in _flat(array).tolist())
+    if array.size <= SMALL_ELEMENTS and array.dtype.kind in "iu":
+        return max(map(abs, array.ravel().tolist()))  # Python ints: faster than two array passes when short
     if array.dtype.kind in "iub":
         return int(np.max(np.abs(array.astype(np.int64))))
     return float(np.max(np.abs(array)))
@@ -894,13 +919,13 @@ def power_too_large(base: Any, exponent: Any) -> bool:
 
 
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         if power_too_large(x, y):
             raise RaspValueError(f"power too large at position {i}: {exact_text(x)} ^ {exact_text(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         try:
             function(x, y)
         except ZeroDivisionError:
@@ -1004,6 +1029,9 @@ def select_matrix(key: Seq, query: Seq, op: str, out: np.ndarray | None = None) 
     k, q = key, query
     if (k.type == "strings") != (q.type == "strings") and op in ("==", "!="):
         return np.full((1, 1, 1), op == "!=", dtype=bool)  # strings never equal numbers
+    if max(k.values.shape[-1], q.values.shape[-1]) <= SMALL_LENGTH and k.values.dtype != object \
+            and q.values.dtype != object:  # short: compare directly (strings in code-point order, as Python)
+        return compare(op, Seq(k.values[:, None, :], k.type), Seq(q.values[:, :, None], q.type), out)
     if k.type == "strings" and q.type == "strings":
         codes_k, codes_q = _shared_codes(k.values, q.values)
         k, q = Seq(codes_k, "ints"), Seq(codes_q, "ints")
@@ -1097,11 +1125,49 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: 
     return make_seq(np.broadcast_to(picked, (batch, n)) if rows == 1 else picked)
 
 
+def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
+    """aggregate_value for one short input (batch size 1): the same rules in fewer array operations."""
+    full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
+    values = seq.values[0] if seq.values.shape[-1] == n else np.broadcast_to(seq.values[0], (n,))
+    width = np.count_nonzero(full, axis=1)
+    widths = width.tolist()
+    fewest, most = min(widths), max(widths)
+    default_type = _TYPE_OF_DEFAULT[type(default)]
+    if most == 0:
+        return _seq_of_atom(default, n)
+    numeric = seq.type in ("ints", "floats")
+    picked_type = "floats" if most >= 2 and numeric else seq.type
+    none = width == 0
+    if fewest == 0 and _combined_type(picked_type, default_type) is None:
+        _refuse_mixed_default(seq.type, default, none)
+    first = full.argmax(axis=1)
+    picked = values[first]
+    if most >= 2:
+        many = width >= 2
+        if numeric:
+            picked = _mean_one(full, values, width, picked, many, prefix)
+        else:
+            _check_all_equal(full[None], values[None], first[None], many[None], seq.type, 1)
+    if fewest == 0:
+        picked = _with_default(picked, none, default)
+    return make_seq(picked.reshape(1, n))
+
+
+def _mean_one(full: np.ndarray, values: np.ndarray, width: np.ndarray, picked: np.ndarray, many: np.ndarray,
+              prefix: str | None) -> np.ndarray:
+    """_numeric_mean of one short input: ints summed exactly as int64, floats in position order."""
+    if values.dtype.kind == "i" and prefix is None and _max_abs(values) * values.shape[-1] < 2**53:
+        sums = full.astype(np.int64) @ values
+        return np.where(many, sums / np.maximum(width, 1), picked.astype(np.float64))
+    return _numeric_mean(full[None], values[None], width[None], picked[None], many[None], 1, prefix)[0]
+
+
 def _aggregate_types(seq_type: str, numeric: bool, default: Any, many: np.ndarray, none: np.ndarray) -> list:
     """The type of the aggregate's value for each input of the batch (None: a mixed-type error)."""
     default_type = _TYPE_OF_DEFAULT[type(default)]
     types = []
-    for any_many, any_none, all_none in zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist()):
+    rows = zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist(), strict=True)
+    for any_many, any_none, all_none in rows:
         if all_none:
             types.append(default_type)
             continue
@@ -1184,8 +1250,8 @@ def _numeric_mean(matrix, values, width, picked, many, batch: int, prefix: str |
             sums = _selected_sums(matrix, values, batch)
         sums = np.broadcast_to(sums, width.shape)
         if sums.dtype == object:
-            means = np.array([s / w if w else 0.0 for s, w in zip(_flat(sums).tolist(), _flat(width).tolist())],
-                             dtype=np.float64).reshape(width.shape)
+            pairs = zip(_flat(sums).tolist(), _flat(width).tolist(), strict=True)
+            means = np.array([s / w if w else 0.0 for s, w in pairs], dtype=np.float64).reshape(width.shape)
         else:
             means = sums / np.maximum(width, 1)
     except OverflowError:

@@ -178,7 +178,8 @@ def compare_evaluators(session: Session, tracr_rasp, lengths, runs: int) -> list
 COMPILED = {
     "reverse": ("reverse(tokens)", lambda lib, r, m: lib.make_reverse(r.tokens), "abcd"),
     "histogram": ("histogram(tokens)", lambda lib, r, m: lib.make_hist(), "abcd"),
-    "sort_unique": ("sort_unique(tokens, tokens)", lambda lib, r, m: lib.make_sort_unique(r.tokens, r.tokens), [1, 2, 3, 4]),
+    "sort_unique": ("sort_unique(tokens, tokens)", lambda lib, r, m: lib.make_sort_unique(r.tokens, r.tokens),
+                    [1, 2, 3, 4]),
     "sort_by_count": ("sort_by_count(tokens)", lambda lib, r, m: lib.make_sort_freq(m), "abcd"),
     "shuffle_dyck2": ("shuffle_dyck2(tokens)", lambda lib, r, m: lib.make_shuffle_dyck2(), "(){}"),
 }
