@@ -819,7 +819,7 @@ def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
 def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if a.dtype == object or b.dtype == object or _may_overflow(op, a, b):
         return object_op(op, a.astype(object), b.astype(object))
-    if op in ("/", "%") and not np.all(b != 0):
+    if op in ("/", "%") and not np.asarray(b).all():  # the method: cheaper than np.all on short arrays
         raise _division_by_zero(op, a, b)
     if op == "+":
         return make_seq(a + b)
@@ -954,7 +954,9 @@ def round_seq(seq: Seq) -> Seq:
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
-    if not np.all(np.isfinite(values)):
+    if values.size and np.abs(values).max() < INT64_SAFE:  # finite and int64-sized: one check (NaN fails it)
+        return Seq(np.rint(values).astype(np.int64), "ints")  # half to even, as Python's round
+    if not np.isfinite(values).all():
         i = _first_true(~np.isfinite(values))
         raise RaspValueError(f"cannot round {exact_text(_flat(values)[i])} (position {i}) to an int")
     rounded = np.rint(values)  # half to even, as Python's round
@@ -1127,8 +1129,10 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: 
 
 def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
     """aggregate_value for one short input (batch size 1): the same rules in fewer array operations."""
-    full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
     values = seq.values[0] if seq.values.shape[-1] == n else np.broadcast_to(seq.values[0], (n,))
+    if matrix.shape == (1, 1, 1):  # every row selects every key, or none does (e.g. `length`)
+        return _aggregate_all_or_none(bool(matrix[0, 0, 0]), values, seq.type, default, n)
+    full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
     width = np.count_nonzero(full, axis=1)
     widths = width.tolist()
     fewest, most = min(widths), max(widths)
@@ -1151,6 +1155,21 @@ def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: st
     if fewest == 0:
         picked = _with_default(picked, none, default)
     return make_seq(picked.reshape(1, n))
+
+
+def _aggregate_all_or_none(selected: bool, values: np.ndarray, seq_type: str, default: Any, n: int) -> Seq:
+    """aggregate_one where each row selects all n keys (selected) or none."""
+    if not selected:
+        return _seq_of_atom(default, n)
+    if n == 1:
+        return make_seq(values[None])
+    if seq_type not in ("ints", "floats"):
+        return aggregate_value(np.ones((1, 1, 1), dtype=bool), Seq(values[None], seq_type), default, n)
+    try:
+        mean = sum(values.tolist()) / n  # in position order, from 0 (as _selected_sums: exact for ints)
+    except OverflowError:
+        raise RaspValueError("aggregate: the values are too large to average as floats") from None
+    return Seq(np.full((1, n), mean + 0.0, dtype=np.float64), "floats")
 
 
 def _mean_one(full: np.ndarray, values: np.ndarray, width: np.ndarray, picked: np.ndarray, many: np.ndarray,
