@@ -1144,14 +1144,18 @@ def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: st
     none = width == 0
     if fewest == 0 and _combined_type(picked_type, default_type) is None:
         _refuse_mixed_default(seq.type, default, none)
-    first = full.argmax(axis=1)
-    picked = values[first]
-    if most >= 2:
-        many = width >= 2
-        if numeric:
-            picked = _mean_one(full, values, width, picked, many, prefix)
-        else:
-            _check_all_equal(full[None], values[None], first[None], many[None], seq.type, 1)
+    if most >= 2 and numeric and values.dtype.kind == "i" and prefix is None and _max_abs(values) * n < 2**53:
+        # exact int64 sums; a row of one key gives that key's value (as a float, like the means)
+        picked = (full.astype(np.int64) @ values) / np.maximum(width, 1)
+    else:
+        first = full.argmax(axis=1)
+        picked = values[first]
+        if most >= 2:
+            many = width >= 2
+            if numeric:
+                picked = _numeric_mean(full[None], values[None], width[None], picked[None], many[None], 1, prefix)[0]
+            else:
+                _check_all_equal(full[None], values[None], first[None], many[None], seq.type, 1)
     if fewest == 0:
         picked = _with_default(picked, none, default)
     return make_seq(picked.reshape(1, n))
@@ -1170,15 +1174,6 @@ def _aggregate_all_or_none(selected: bool, values: np.ndarray, seq_type: str, de
     except OverflowError:
         raise RaspValueError("aggregate: the values are too large to average as floats") from None
     return Seq(np.full((1, n), mean + 0.0, dtype=np.float64), "floats")
-
-
-def _mean_one(full: np.ndarray, values: np.ndarray, width: np.ndarray, picked: np.ndarray, many: np.ndarray,
-              prefix: str | None) -> np.ndarray:
-    """_numeric_mean of one short input: ints summed exactly as int64, floats in position order."""
-    if values.dtype.kind == "i" and prefix is None and _max_abs(values) * values.shape[-1] < 2**53:
-        sums = full.astype(np.int64) @ values
-        return np.where(many, sums / np.maximum(width, 1), picked.astype(np.float64))
-    return _numeric_mean(full[None], values[None], width[None], picked[None], many[None], 1, prefix)[0]
 
 
 def _aggregate_types(seq_type: str, numeric: bool, default: Any, many: np.ndarray, none: np.ndarray) -> list:
