@@ -214,6 +214,9 @@ def to_python(value: Any, session: Session, name: str | None = None) -> Any:
     return value
 
 
+_PLAIN_ATOMS = frozenset((str, int, float, bool))
+
+
 def to_rasp(value: Any) -> Any:
     """A Python value as RASP holds it: Bound values unwrapped, tuples and NumPy arrays as lists."""
     if isinstance(value, Bound):
@@ -221,6 +224,8 @@ def to_rasp(value: Any) -> Any:
     if isinstance(value, BoundFunction):
         return value.function
     if isinstance(value, (list, tuple)):
+        if all(type(v) in _PLAIN_ATOMS for v in value):  # the common input: a list of atoms, nothing to unwrap
+            return list(value)
         return [to_rasp(v) for v in value]
     if isinstance(value, dict):
         return {to_rasp(k): to_rasp(v) for k, v in value.items()}
