@@ -986,7 +986,13 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
             raise RaspValueError("repetition too large", span)
         if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
             raise RaspValueError("repetition too large", span)
-        return _PYTHON_BINARY[op](left, right)
+        result = _PYTHON_BINARY[op](left, right)
+        if isinstance(result, complex):  # Python's negative ** fractional; RASP values are real
+            raise RaspValueError(
+                f"{_describe_operands(op, operands)} has no real value (a negative number to a fractional power)",
+                span,
+            )
+        return result
     except ZeroDivisionError:
         raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
     except (TypeError, ValueError, OverflowError) as error:
@@ -1011,6 +1017,8 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
             raise RaspValueError(f"key {short_text(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
     if not isinstance(index, int):
         raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
     if not -len(target) <= index < len(target):
