@@ -54,6 +54,7 @@ from .values import (
     SOp,
     exact_text,
     is_atom,
+    next_serial,
     short_text,
     type_name,
 )
@@ -223,8 +224,7 @@ class Session:
         if isinstance(stmt, ast.ExprStmt):
             value = self.eval(stmt.expr, env)
             env.vars["out"] = value
-            name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
-            return self._show(name, value, stmt.span)
+            return self._show(_shown_name(stmt.expr, value), value, stmt.span)
         if isinstance(stmt, ast.Assign):
             results: list[Result] = []
             for name, value in self._assign(stmt, env, top_level=True):
@@ -764,6 +764,7 @@ class Session:
             )
         scope = Env(func.env, func.name)
         scope.vars.update(zip(func.params, args))
+        first_new = next_serial()
         self._depth += 1
         try:
             for stmt in func.body:
@@ -776,8 +777,8 @@ class Session:
             self._depth -= 1
         result = results[0] if len(results) == 1 else results
         if isinstance(result, Lazy):
-            described = ", ".join(_describe_arg(a) for a in args)
-            result.set_label(f"{func.name}({described})")
+            written = ", ".join(_written_arg(e, a) for e, a in zip(expr.args, args, strict=True))
+            _name_call_result(result, f"{func.name}({written})", first_new)
         return result
 
     def _eval_Select(self, expr: ast.Select, env: Env) -> Selector:
@@ -916,10 +917,36 @@ def _load_or_parse(path: Path, source: str) -> list[ast.Stmt]:
     return statements
 
 
+def _shown_name(expr: ast.Expr, value: Any) -> str:
+    """The name an expression statement's value is shown under: a variable's name, a call's
+    text (`sort_by_frequency(tokens, "-")`, `is_max_so_far("31425")`), else `out`."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(value, Applied) and isinstance(expr, ast.Call):
+        return value.shown.name
+    if isinstance(value, Lazy) and isinstance(expr, ast.Call):
+        return value.name
+    return "out"
+
+
 def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
         value.set_label(name)
     env.vars[name] = value
+
+
+def _name_call_result(result: Lazy, call: str, first_new: int) -> None:
+    """A node the call made is named after the call as its caller wrote it, not after a local
+    or an inner call of the function's body (docs/reference.md, 'Names of results'); a node
+    that existed before the call (an argument returned unchanged) keeps its name."""
+    if result.serial >= first_new:
+        result.label = None
+    result.set_label(call)
+
+
+def _written_arg(expr: ast.Expr, value: Any) -> str:
+    """An argument as the caller wrote it when it is a name (`tokens`, not `tokens_str`)."""
+    return expr.name if isinstance(expr, ast.Name) else _describe_arg(value)
 
 
 def _describe_arg(value: Any) -> str:
