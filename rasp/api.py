@@ -19,6 +19,7 @@ Results render as text (`repr`) and as HTML in notebooks (`_repr_html_`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
@@ -32,7 +33,7 @@ from .display import DisplayOptions, format_result
 from .errors import RaspError, RaspRecursionError, RaspTypeError
 from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
-from .values import Lazy, SOp, type_name
+from .values import PRIMITIVES, Lazy, SOp, type_name
 
 __all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "compile"]
 
@@ -183,8 +184,8 @@ class BoundFunction:
         return list(self.function.params)
 
     def __call__(self, *args: Any) -> Any:
-        names = [f"_arg{i}" for i in range(len(args))]
-        source = f"_function({', '.join(names)})"
+        names = [_argument_name(a, i) for i, a in enumerate(args)]
+        source = f"_function({', '.join(_literal(a) or n for n, a in zip(names, args, strict=True))})"
         scope = interpreter.Env(self.session.globals, f"the Python call of {self.name}")
         scope.vars["_function"] = self.function
         scope.vars.update(zip(names, (to_rasp(a) for a in args)))
@@ -197,6 +198,27 @@ class BoundFunction:
 
     def __repr__(self) -> str:
         return f"<function {self.name}({', '.join(self.params)})>"
+
+
+def _argument_name(arg: Any, position: int) -> str:
+    """The name an argument has in the call's source: a session value's own name where it is
+    a plain name (`sort_by_frequency(tokens, "-")` names its result so), else `_arg0`, ..."""
+    name = getattr(arg, "name", None) if isinstance(arg, Bound) else None
+    if name and name.isidentifier() and (name not in interpreter.RESERVED or name in PRIMITIVES):
+        return name
+    return f"_arg{position}"
+
+
+def _literal(arg: Any) -> str | None:
+    """A number, bool or plain string argument as RASP source text (None for other values)."""
+    if isinstance(arg, bool):
+        return str(arg)
+    if isinstance(arg, int) and abs(arg) < 10**18 or isinstance(arg, float) and math.isfinite(arg):
+        text = repr(arg)
+        return None if "e" in text else text if arg >= 0 else f"({text})"
+    if isinstance(arg, str) and arg.isprintable() and '"' not in arg and "\\" not in arg:
+        return f'"{arg}"'
+    return None
 
 
 def to_python(value: Any, session: Session, name: str | None = None) -> Any:

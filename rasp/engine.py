@@ -252,7 +252,7 @@ def _row_type(items: list) -> str | None:
         return None if only == "other" else only
     if categories <= {"ints", "bools"}:
         return "ints"
-    if categories <= {"ints", "floats"}:
+    if categories <= {"ints", "floats", "bools"}:  # a bool counts as a number (docs/reference.md, 'Sequence types')
         return "floats"
     return None
 
@@ -293,13 +293,16 @@ def _category_of(value: Any) -> str:
 
 
 def _mixed_types_message(items: list) -> str:
+    """Name a pair of values that cannot share a sequence: a string beside a number (bools,
+    ints and floats all mix with each other)."""
     first: dict[str, int] = {}
     for i, v in enumerate(items):
         first.setdefault(_category_of(v), i)
     if "other" in first:
         i = first["other"]
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
-    (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+    numbers = sorted((i, kind) for kind, i in first.items() if kind != "strings")
+    (i, a), (j, b) = sorted([(first["strings"], "strings"), numbers[0]])
     return (
         f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
         f"{exact_text(items[j])} at position {j}"
@@ -1011,6 +1014,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
             raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
         if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {exact_text(key)} (position {position})"
@@ -1095,7 +1100,7 @@ def _combined_type(a: str, b: str) -> str | None:
     pair = {a, b}
     if pair == {"ints", "bools"}:
         return "ints"
-    if pair == {"ints", "floats"}:
+    if pair in ({"ints", "floats"}, {"bools", "floats"}):
         return "floats"
     return None
 

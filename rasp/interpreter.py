@@ -54,6 +54,7 @@ from .values import (
     SOp,
     exact_text,
     is_atom,
+    next_serial,
     short_text,
     type_name,
 )
@@ -236,8 +237,7 @@ class Session:
         env.vars["out"] = value
         if not top_level:
             return []
-        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
-        return self._show(name, value, stmt.span)
+        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
 
     def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
         bound = self._assign(stmt, env, top_level)
@@ -783,6 +783,7 @@ class Session:
             )
         scope = Env(func.env, func.name)
         scope.vars.update(zip(func.params, args))
+        first_new = next_serial()
         self._depth += 1
         try:
             for stmt in func.body:
@@ -795,8 +796,8 @@ class Session:
             self._depth -= 1
         result = results[0] if len(results) == 1 else results
         if isinstance(result, Lazy):
-            described = ", ".join(_describe_arg(a) for a in args)
-            result.set_label(f"{func.name}({described})")
+            written = ", ".join(_written_arg(e, a) for e, a in zip(expr.args, args, strict=True))
+            _name_call_result(result, f"{func.name}({written})", first_new)
         return result
 
     def _eval_Select(self, expr: ast.Select, env: Env) -> Selector:
@@ -899,10 +900,36 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
 
 # ------------------------------------------------------------------ helpers
 
+def _shown_name(expr: ast.Expr, value: Any) -> str:
+    """The name an expression statement's value is shown under: a variable's name, a call's
+    text (`sort_by_frequency(tokens, "-")`, `is_max_so_far("31425")`), else `out`."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(value, Applied) and isinstance(expr, ast.Call):
+        return value.shown.name
+    if isinstance(value, Lazy) and isinstance(expr, ast.Call):
+        return value.name
+    return "out"
+
+
 def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
         value.set_label(name)
     env.vars[name] = value
+
+
+def _name_call_result(result: Lazy, call: str, first_new: int) -> None:
+    """A node the call made is named after the call as its caller wrote it, not after a local
+    or an inner call of the function's body (docs/reference.md, 'Names of results'); a node
+    that existed before the call (an argument returned unchanged) keeps its name."""
+    if result.serial >= first_new:
+        result.label = None
+    result.set_label(call)
+
+
+def _written_arg(expr: ast.Expr, value: Any) -> str:
+    """An argument as the caller wrote it when it is a name (`tokens`, not `tokens_str`)."""
+    return expr.name if isinstance(expr, ast.Name) else _describe_arg(value)
 
 
 def _describe_arg(value: Any) -> str:
@@ -962,7 +989,13 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
             raise RaspValueError("repetition too large", span)
         if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
             raise RaspValueError("repetition too large", span)
-        return PYTHON_BINARY[op](left, right)
+        result = PYTHON_BINARY[op](left, right)
+        if isinstance(result, complex):  # Python's negative ** fractional; RASP values are real
+            raise RaspValueError(
+                f"{_describe_operands(op, operands)} has no real value (a negative number to a fractional power)",
+                span,
+            )
+        return result
     except ZeroDivisionError:
         raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
     except (TypeError, ValueError, OverflowError) as error:
@@ -987,6 +1020,8 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
             raise RaspValueError(f"key {short_text(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
     if not isinstance(index, int):
         raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
     if not -len(target) <= index < len(target):
