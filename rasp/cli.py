@@ -73,6 +73,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compile", metavar="NAME",
                         help="after running the files, compile NAME to a transformer and verify it"
                              " (like the `compile` command; options may follow: 'NAME max_len 8')")
+    parser.add_argument("--causal", action="store_true",
+                        help="start in causal mode: every selector sees only keys at or before its query")
     parser.add_argument("--no-preview", action="store_true", help="REPL: no live preview of the value being typed")
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     return parser
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             return _usage_error(f"--memory-limit: {error}")
         os.environ[MEMORY_LIMIT_VARIABLE] = args.memory_limit
 
-    session = Session(stdlib=not args.no_stdlib)
+    session = Session(stdlib=not args.no_stdlib, causal=args.causal)
     printer = Printer(session, args.json, args.debug)
     if args.eval_name is not None:  # the files only define: values go to stdout as JSON Lines
         session.sop_examples_on = session.selector_examples_on = False

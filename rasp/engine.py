@@ -32,10 +32,13 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
 import operator
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -338,6 +341,34 @@ def _first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(_flat(mask))[0])
 
 
+# ---------------------------------------------------------------- causal mode
+
+# `causal on` (docs/raspl.md, 'Causal mode'): every selector is restricted to the keys at or
+# before its query, as in a decoder-only transformer's attention mask.
+_CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
+
+
+@contextlib.contextmanager
+def causal_mode(on: bool = True) -> Iterator[None]:
+    """Evaluations started inside this block are causal (on) or not (off)."""
+    token = _CAUSAL.set(on)
+    try:
+        yield
+    finally:
+        _CAUSAL.reset(token)
+
+
+def is_causal() -> bool:
+    """Are evaluations started now causal?"""
+    return _CAUSAL.get()
+
+
+def causal_mask(matrix: np.ndarray, n: int) -> np.ndarray:
+    """A selector's M[b, q, k] on inputs of length n with every key after its query (k > q) unselected."""
+    full = np.broadcast_to(matrix, (matrix.shape[0], n, n))
+    return np.logical_and(full, np.tri(n, dtype=bool))
+
+
 # ---------------------------------------------------------------- evaluator
 
 
@@ -357,6 +388,7 @@ class _Batch:
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+        self.causal = is_causal()
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
@@ -379,7 +411,10 @@ class _Batch:
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                self.memo[id(node)] = self._compute(node)
+                value = self._compute(node)
+                if self.causal and isinstance(node, (Select, SelectorCombination)):
+                    value = causal_mask(value, self.n)
+                self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:

@@ -19,7 +19,7 @@ import numpy as np
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
 from .compiler import compile_program, compile_vocabulary
-from .engine import Evaluation, Seq, evaluate_batch, input_items, power_too_large
+from .engine import Evaluation, Seq, causal_mode, evaluate_batch, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -63,7 +63,7 @@ DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
-_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
+_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.CausalMode, ast.Exit)
 
 # Deep programs recurse (parser, interpreter). Python 3.11+ keeps Python frames off the C
 # stack, so a deep limit is safe there; 3.10 overflows its C stack (a crash, not a
@@ -123,7 +123,8 @@ class _Exit(Exception):
 class Session:
     """A RASP session: the standard library, user bindings, the running example."""
 
-    def __init__(self, stdlib: bool = True):
+    def __init__(self, stdlib: bool = True, causal: bool = False):
+        self.causal = causal  # `causal on` (docs/raspl.md): every selector sees keys at or before its query
         self.base = Env(None, "base")
         self.base.vars.update(base_bindings())
         self.sources: dict[str, str] = {}
@@ -163,7 +164,8 @@ class Session:
         """Run one top-level statement (in `env`, by default the top level); errors become Problem results."""
         self._depth = 0
         try:
-            return self._execute_top(statement, env or self.globals)
+            with causal_mode(self.causal):
+                return self._execute_top(statement, env or self.globals)
         except _Exit:
             return [ExitRequest()]
         except RaspError as error:
@@ -263,6 +265,9 @@ class Session:
         if isinstance(stmt, ast.FullSeqDisplay):
             self.full_seq_display = stmt.on
             return []
+        if isinstance(stmt, ast.CausalMode):
+            self.causal = stmt.on
+            return []
         raise _Exit()
 
     def _show(self, name: str, value: Any, span: Span) -> list[Result]:
@@ -307,7 +312,8 @@ class Session:
     def apply(self, node: Lazy, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
         """Evaluate an s-op or selector on an input."""
         items = input_items(example)
-        value = Evaluation(items).value(node)
+        with causal_mode(self.causal):
+            value = Evaluation(items).value(node)
         label = name or node.name
         if isinstance(value, Seq):
             return EvaluatedSOp(label, example, items, value.to_list(), value.type)
@@ -322,7 +328,9 @@ class Session:
         """
         node, label = self._evaluation_target(target)
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
-        for example, (items, value) in zip(inputs, evaluate_batch(node, list(inputs))):
+        with causal_mode(self.causal):
+            evaluated = evaluate_batch(node, list(inputs))
+        for example, (items, value) in zip(inputs, evaluated):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -371,6 +379,12 @@ class Session:
         value = self.eval(stmt.expr, env)
         if not isinstance(value, SOp):
             raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)
+        if self.causal:
+            raise RaspValueError(
+                "compile does not support causal mode yet: its models attend to every position", stmt.span,
+                hint="write the causal restriction into the program (`and select(indices, indices, <=)`, "
+                     "as stdlib/raspl.rasp does) and compile it after `causal off`",
+            )
         name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
         vocab = None
         if stmt.vocab is not None:

@@ -207,6 +207,13 @@ class FullSeqDisplay(Stmt):
 
 
 @dataclass
+class CausalMode(Stmt):
+    """`causal on|off` (docs/raspl.md, 'Causal mode')."""
+
+    on: bool
+
+
+@dataclass
 class Exit(Stmt):
     pass
 
