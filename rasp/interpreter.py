@@ -243,6 +243,8 @@ class Session:
             return [self._analyse_or_draw(stmt, env)]
         if isinstance(stmt, ast.Compile):
             return [self._compile(stmt, env)]
+        if isinstance(stmt, ast.CheckRaspL):
+            return [self._check_raspl(stmt, env)]
         self.execute(stmt, env)
         return []
 
@@ -374,6 +376,16 @@ class Session:
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
+    def _check_raspl(self, stmt: ast.CheckRaspL, env: Env) -> Result:
+        """`raspl EXPR` (docs/raspl.md, 'The checker'): the RASP-L rules EXPR breaks, with their positions."""
+        from .raspl import check_raspl  # imported here: only this statement needs it
+
+        value = self.eval(stmt.expr, env)
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"raspl needs an s-op, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return check_raspl(value, name, causal=self.causal, example=self.sop_example)
+
     def _compile(self, stmt: ast.Compile, env: Env) -> Result:
         """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]` (issue 9): a transformer, verified."""
         value = self.eval(stmt.expr, env)
@@ -439,6 +451,8 @@ class Session:
             raise stmt.error
         elif isinstance(stmt, (ast.Draw, ast.Analyse)):
             self._analyse_or_draw(stmt, env)  # a drawing is still written; nothing is shown
+        elif isinstance(stmt, ast.CheckRaspL):
+            self._check_raspl(stmt, env)  # as analyse: nothing is shown
         elif isinstance(stmt, ast.Compile):
             self._compile(stmt, env)  # as analyse: it runs (and saves, if asked); nothing is shown
         elif isinstance(stmt, _COMMANDS):

@@ -81,6 +81,7 @@ _COMMAND_RE = re.compile(
     r"|(?P<causal>causal)\s+(?P<causal_on>on|off)\s*;?"
     r"|(?P<exit>exit|quit)(?:\s*\(\s*\))?\s*;?"
     r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
+    r"|(?P<raspl>raspl)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<raspl_expr>.*)"  # `raspl = ...;` assigns
     r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
@@ -257,6 +258,8 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return ast.Exit(span)
     if match.group("compile"):
         return _compile_command(match, span, origin)
+    if match.group("raspl"):
+        return ast.CheckRaspL(span, _command_expr(match, "raspl_expr", origin))
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
 
 

@@ -224,6 +224,13 @@ class Analyse(Stmt):
 
 
 @dataclass
+class CheckRaspL(Stmt):
+    """`raspl EXPR`: is EXPR's computation RASP-L (docs/raspl.md, 'The checker')?"""
+
+    expr: Expr
+
+
+@dataclass
 class Compile(Stmt):
     """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: EXPR as a transformer.
 
