@@ -47,6 +47,7 @@ import numpy as np
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -486,6 +487,9 @@ class _Batch:
             return select_matrix(key, query, node.op, out=self._spare_array(shape))
         if isinstance(node, SelectorCombination):
             return self._combine(node)
+        if isinstance(node, ExtremeAggregate):
+            return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                                 node.reduction)
         if isinstance(node, Aggregate):
             return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
                                    _prefix_of(node.selector))
@@ -1257,3 +1261,34 @@ def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndar
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
         return np.where(none, filler, picked)
     return np.where(none, filler.astype(object), picked.astype(object))
+
+
+def extreme_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, reduction: str) -> Seq:
+    """aggregate_max / aggregate_min (docs/raspl.md, 'max and min aggregation'): per query, the
+    largest (smallest) value among the selected keys; default where none is selected."""
+    if seq.type not in _NUMERIC or seq.values.dtype == object:
+        what = "strings" if seq.type == "strings" else "these values"
+        raise RaspTypeError(f"aggregate_{reduction} needs numbers (ints, floats or bools), not {what}")
+    values = seq.values.astype(np.float64 if seq.type == "floats" else np.int64)
+    batch = max(matrix.shape[0], values.shape[0])
+    mask = np.broadcast_to(matrix, (batch, n, n))
+    keys = np.broadcast_to(values[:, None, :] if values.shape[-1] == n else values[:, None, :1], (batch, n, n))
+    if values.dtype == np.float64:
+        fill = -np.inf if reduction == "max" else np.inf
+    else:
+        limits = np.iinfo(np.int64)
+        fill = limits.min if reduction == "max" else limits.max
+    masked = np.where(mask, keys, fill)
+    picked = masked.max(axis=2) if reduction == "max" else masked.min(axis=2)
+    none = ~mask.any(axis=2)
+    floats = seq.type == "floats" or isinstance(default, float)
+    if not none.any():
+        out_type = "floats" if seq.type == "floats" else "bools" if seq.type == "bools" else "ints"
+    elif seq.type == "bools" and isinstance(default, bool):
+        out_type = "bools"
+    else:
+        out_type = "floats" if floats else "ints"
+    if out_type == "bools":
+        return Seq(np.where(none, default, picked.astype(bool)), "bools")
+    result = np.where(none, default, picked).astype(np.float64 if out_type == "floats" else np.int64)
+    return Seq(result, out_type)

@@ -96,6 +96,8 @@ def check_raspl(node: SOp, name: str | None = None, *, causal: bool = False, exa
     report = RaspLReport(name or node.name, causal=causal)
     order = _graph(node)
     indexy: set[int] = set()
+    if _is_length(node):
+        report.violations.append(_violation(node, "is `length`, which a causal model does not know"))
     for current in order:
         report.violations += _static_violations(current, indexy, causal)
     inputs = _random_inputs(example, seed)
