@@ -35,7 +35,7 @@ from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
 from .values import PRIMITIVES, Lazy, SOp, type_name
 
-__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "compile"]
+__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "check_raspl", "compile"]
 
 _CALL_FILE = "<python>"
 
@@ -284,6 +284,20 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
         raise RaspTypeError(f"analyse needs an s-op or a selector, got {type_name(value)}")
     analysis = analyse_node(value, name)
     return ShownAnalysis(**{f.name: getattr(analysis, f.name) for f in fields(analysis) if f.init})
+
+
+def check_raspl(value: Any, name: str | None = None, causal: bool | None = None) -> Any:
+    """Is an s-op's computation RASP-L (docs/raspl.md)? A rasp.raspl.RaspLReport: `.ok`, `.violations`
+    (each with `.message` and `.span`), `.prefix_consistent`. causal defaults to the session's mode."""
+    from .raspl import check_raspl as check
+
+    node = value.node if isinstance(value, Bound) else value
+    if not isinstance(node, SOp):
+        raise RaspTypeError(f"check_raspl needs an s-op, got {type_name(node)}")
+    if isinstance(value, Bound):
+        mode = value.session.causal if causal is None else causal
+        return check(node, name or value.name, causal=mode, example=value.session.sop_example)
+    return check(node, name, causal=bool(causal))
 
 
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,

@@ -32,10 +32,13 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
 import os
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +47,7 @@ import numpy as np
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     PYTHON_BINARY,
@@ -362,6 +366,34 @@ def _first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(_flat(mask))[0])
 
 
+# ---------------------------------------------------------------- causal mode
+
+# `causal on` (docs/raspl.md, 'Causal mode'): every selector is restricted to the keys at or
+# before its query, as in a decoder-only transformer's attention mask.
+_CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
+
+
+@contextlib.contextmanager
+def causal_mode(on: bool = True) -> Iterator[None]:
+    """Evaluations started inside this block are causal (on) or not (off)."""
+    token = _CAUSAL.set(on)
+    try:
+        yield
+    finally:
+        _CAUSAL.reset(token)
+
+
+def is_causal() -> bool:
+    """Are evaluations started now causal?"""
+    return _CAUSAL.get()
+
+
+def causal_mask(matrix: np.ndarray, n: int) -> np.ndarray:
+    """A selector's M[b, q, k] on inputs of length n with every key after its query (k > q) unselected."""
+    full = np.broadcast_to(matrix, (matrix.shape[0], n, n))
+    return np.logical_and(full, np.tri(n, dtype=bool))
+
+
 # ---------------------------------------------------------------- evaluator
 
 
@@ -381,6 +413,7 @@ class _Batch:
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+        self.causal = is_causal()
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
@@ -408,7 +441,10 @@ class _Batch:
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            self.memo[id(node)] = self._compute(node)
+            value = self._compute(node)
+            if self.causal and isinstance(node, (Select, SelectorCombination)):
+                value = causal_mask(value, self.n)
+            self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -457,6 +493,9 @@ class _Batch:
             return select_matrix(key, query, node.op, out=self._spare_array(shape))
         if isinstance(node, SelectorCombination):
             return self._combine(node)
+        if isinstance(node, ExtremeAggregate):
+            return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                                 node.reduction)
         if isinstance(node, Aggregate):
             matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
             if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
@@ -1343,3 +1382,34 @@ def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndar
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
         return np.where(none, filler, picked)
     return np.where(none, filler.astype(object), picked.astype(object))
+
+
+def extreme_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, reduction: str) -> Seq:
+    """aggregate_max / aggregate_min (docs/raspl.md, 'max and min aggregation'): per query, the
+    largest (smallest) value among the selected keys; default where none is selected."""
+    if seq.type not in _NUMERIC or seq.values.dtype == object:
+        what = "strings" if seq.type == "strings" else "these values"
+        raise RaspTypeError(f"aggregate_{reduction} needs numbers (ints, floats or bools), not {what}")
+    values = seq.values.astype(np.float64 if seq.type == "floats" else np.int64)
+    batch = max(matrix.shape[0], values.shape[0])
+    mask = np.broadcast_to(matrix, (batch, n, n))
+    keys = np.broadcast_to(values[:, None, :] if values.shape[-1] == n else values[:, None, :1], (batch, n, n))
+    if values.dtype == np.float64:
+        fill = -np.inf if reduction == "max" else np.inf
+    else:
+        limits = np.iinfo(np.int64)
+        fill = limits.min if reduction == "max" else limits.max
+    masked = np.where(mask, keys, fill)
+    picked = masked.max(axis=2) if reduction == "max" else masked.min(axis=2)
+    none = ~mask.any(axis=2)
+    floats = seq.type == "floats" or isinstance(default, float)
+    if not none.any():
+        out_type = "floats" if seq.type == "floats" else "bools" if seq.type == "bools" else "ints"
+    elif seq.type == "bools" and isinstance(default, bool):
+        out_type = "bools"
+    else:
+        out_type = "floats" if floats else "ints"
+    if out_type == "bools":
+        return Seq(np.where(none, default, picked.astype(bool)), "bools")
+    result = np.where(none, default, picked).astype(np.float64 if out_type == "floats" else np.int64)
+    return Seq(result, out_type)

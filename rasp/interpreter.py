@@ -17,7 +17,7 @@ import numpy as np
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
 from .compiler import compile_program, compile_vocabulary
-from .engine import Evaluation, Seq, evaluate_batch, input_items, power_too_large
+from .engine import Evaluation, Seq, causal_mode, evaluate_batch, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -64,7 +64,7 @@ DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
-_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
+_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.CausalMode, ast.Exit)
 
 # Deep programs recurse (parser, interpreter). Python 3.11+ keeps Python frames off the C
 # stack, so a deep limit is safe there; 3.10 overflows its C stack (a crash, not a
@@ -124,7 +124,8 @@ class _Exit(Exception):
 class Session:
     """A RASP session: the standard library, user bindings, the running example."""
 
-    def __init__(self, stdlib: bool = True):
+    def __init__(self, stdlib: bool = True, causal: bool = False):
+        self.causal = causal  # `causal on` (docs/raspl.md): every selector sees keys at or before its query
         self.base = Env(None, "base")
         self.base.vars.update(base_bindings())
         self.sources: dict[str, str] = {}
@@ -164,7 +165,8 @@ class Session:
         """Run one top-level statement (in `env`, by default the top level); errors become Problem results."""
         self._depth = 0
         try:
-            return self._execute_top(statement, env or self.globals)
+            with causal_mode(self.causal):
+                return self._execute_top(statement, env or self.globals)
         except _Exit:
             return [ExitRequest()]
         except RaspError as error:
@@ -277,6 +279,10 @@ class Session:
         result = self._compile(stmt, env)  # as analyse: it runs (and saves, if asked) everywhere
         return [result] if top_level else []
 
+    def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
+        result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
+        return [result] if top_level else []
+
     def _run_command(self, stmt: ast.Stmt, env: Env, top_level: bool) -> list[Result]:
         results = self._command(stmt, env)  # settings made in a loaded file hold for the session
         return results if top_level else []
@@ -299,6 +305,9 @@ class Session:
             return []
         if isinstance(stmt, ast.FullSeqDisplay):
             self.full_seq_display = stmt.on
+            return []
+        if isinstance(stmt, ast.CausalMode):
+            self.causal = stmt.on
             return []
         raise _Exit()
 
@@ -344,7 +353,8 @@ class Session:
     def apply(self, node: Lazy, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
         """Evaluate an s-op or selector on an input."""
         items = input_items(example)
-        value = Evaluation(items).value(node)
+        with causal_mode(self.causal):
+            value = Evaluation(items).value(node)
         label = name or node.name
         if isinstance(value, Seq):
             return EvaluatedSOp(label, example, items, value.to_list(), value.type)
@@ -359,7 +369,9 @@ class Session:
         """
         node, label = self._evaluation_target(target)
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
-        for example, (items, value) in zip(inputs, evaluate_batch(node, list(inputs))):
+        with causal_mode(self.causal):
+            evaluated = evaluate_batch(node, list(inputs))
+        for example, (items, value) in zip(inputs, evaluated):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -406,6 +418,16 @@ class Session:
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
+    def _check_raspl(self, stmt: ast.CheckRaspL, env: Env) -> Result:
+        """`raspl EXPR` (docs/raspl.md, 'The checker'): the RASP-L rules EXPR breaks, with their positions."""
+        from .raspl import check_raspl  # imported here: only this statement needs it
+
+        value = self.eval(stmt.expr, env)
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"raspl needs an s-op, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return check_raspl(value, name, causal=self.causal, example=self.sop_example)
+
     def _compile(self, stmt: ast.Compile, env: Env) -> Result:
         """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: a transformer, verified.
 
@@ -414,6 +436,12 @@ class Session:
         value = self.eval(stmt.expr, env)
         if not isinstance(value, SOp):
             raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)
+        if self.causal:
+            raise RaspValueError(
+                "compile does not support causal mode yet: its models attend to every position", stmt.span,
+                hint="write the causal restriction into the program (`and select(indices, indices, <=)`, "
+                     "as stdlib/raspl.rasp does) and compile it after `causal off`",
+            )
         name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
         vocab = None
         if stmt.vocab is not None:
@@ -894,6 +922,7 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
     ast.Analyse: Session._run_analyse_or_draw,
     ast.Draw: Session._run_analyse_or_draw,
     ast.Compile: Session._run_compile,
+    ast.CheckRaspL: Session._run_raspl,
     **dict.fromkeys(_COMMANDS, Session._run_command),
 }
 

@@ -227,6 +227,20 @@ class Aggregate(SOp):
         return f"aggregate({self.selector.name}, {describe_value(self.sop)})"
 
 
+class ExtremeAggregate(Aggregate):
+    """aggregate_max / aggregate_min: the largest (smallest) selected value, default where none
+    is selected (RASP-L's kqv reductions; docs/raspl.md, 'max and min aggregation')."""
+
+    def __init__(self, selector: Selector, sop: Any, default: Any = 0, reduction: str = "max",
+                 origin: Span | None = None):
+        super().__init__(selector, sop, default, origin)
+        assert reduction in ("max", "min")
+        self.reduction = reduction
+
+    def describe(self) -> str:
+        return f"aggregate_{self.reduction}({self.selector.name}, {describe_value(self.sop)})"
+
+
 class SelectorWidth(SOp):
     def __init__(self, selector: Selector, origin: Span | None = None):
         super().__init__(origin)
