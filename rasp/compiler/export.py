@@ -263,7 +263,12 @@ def safetensors_metadata(model: Transformer) -> dict[str, str]:
 
 def save_safetensors(model: Transformer, path: str) -> list[str]:
     numpy_api = _require("safetensors.numpy")
-    numpy_api.save_file(transformer_lens_state_dict(model), path, metadata=safetensors_metadata(model))
+    try:
+        numpy_api.save_file(transformer_lens_state_dict(model), path, metadata=safetensors_metadata(model))
+    except OSError:
+        raise
+    except Exception as error:  # safetensors' SafetensorError wraps the I/O error (a directory, no permission)
+        raise OSError(str(error).removeprefix("Error while serializing: ")) from None
     return [path]
 
 
