@@ -35,7 +35,9 @@ from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
 from .values import PRIMITIVES, Lazy, SOp, type_name
 
-__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "check_raspl", "compile"]
+__all__ = [
+    "Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "check_raspl", "compile", "load_model",
+]
 
 _CALL_FILE = "<python>"
 
@@ -301,7 +303,7 @@ def check_raspl(value: Any, name: str | None = None, causal: bool | None = None)
 
 
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
-            save: str | None = None) -> Any:
+            save: str | None = None, verify: str | None = None) -> Any:
     """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it.
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
@@ -310,20 +312,35 @@ def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: in
     node they are required. The model is verified against the interpreter on every
     input up to a small length and on `check` random inputs; the outcome is its
     `.verification` (rasp.compiler.verify.Verification: `.checked`, `.mismatches`, ...).
-    save="PATH" writes PATH.npz and PATH.json. A program the compiler cannot handle
-    raises a rasp.compiler.construct.CompileError (a RaspError) naming the node and the reason.
+    save="PATH" writes the model in the format of its extension (none or .npz: PATH.npz and
+    PATH.json; .safetensors; .onnx -- docs/export.md); verify="onnx" also runs the ONNX graph in
+    ONNX Runtime against the interpreter (the outcome is the model's `.onnx_verification`).
+    A program the compiler cannot handle raises a rasp.compiler.construct.CompileError (a
+    RaspError) naming the node and the reason.
     """
     node = value.node if isinstance(value, Bound) else value
     if not isinstance(node, SOp):
         raise RaspTypeError(f"compile needs an s-op, got {type_name(node)}")
     vocab = None if vocab is None else to_rasp(vocab)
     if isinstance(value, Bound):
-        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save,
+                                               verify_with=verify)
     elif max_len is None or vocab is None:
         raise RaspTypeError("compile needs max_len and vocab for a graph node (a Bound value has defaults)",
                             hint='e.g. rasp.compile(node, max_len=5, vocab="abc"), or pass session["name"]')
     else:
-        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save, verify_with=verify)
     model = compiled.model
     model.files = compiled.files
+    model.onnx_verification = compiled.onnx_verification
     return model
+
+
+def load_model(path: str) -> Any:
+    """A compiled transformer (rasp.compiler.transformer.Transformer) read back from a file `save` wrote:
+    .npz (with its .json), .safetensors or .onnx (docs/export.md). It runs (`model.run([...])`) and
+    verifies against a program (`rasp.compiler.verify.verify(model, node)`: outputs only, since the
+    file holds no selectors). Raises rasp.compiler.export.ExportError (a RaspError) for a file it cannot read."""
+    from .compiler.export import load_model as load  # onnx and safetensors only when asked for
+
+    return load(str(path))

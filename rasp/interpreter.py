@@ -451,7 +451,7 @@ class Session:
                 raise error.at(stmt.vocab.span)
         spans = {"expr": stmt.expr.span, **stmt.option_spans}
         return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
-                                  save=stmt.save, spans=spans)
+                                  save=stmt.save, spans=spans, verify_with=stmt.verify)
 
     def _source_text(self, span: Span) -> str | None:
         """The text of a one-line span of a source this session ran (None if it is not at hand)."""
@@ -466,12 +466,13 @@ class Session:
 
     def compile_model(self, node: SOp, name: str | None = None, *, max_len: int | None = None,
                       vocab: list | None = None, check: int | None = None, save: str | None = None,
-                      spans: dict[str, Span] | None = None) -> Result:
+                      spans: dict[str, Span] | None = None, verify_with: str | None = None) -> Result:
         """compile_program with max_len and vocab defaulting to the running s-op example's
         length and distinct tokens (in order of first appearance)."""
         example = input_items(self.sop_example)
         return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans)
+                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
+                               verify_with=verify_with)
 
     # -------------------------------------------------------------- statements
 

@@ -287,7 +287,7 @@ def _command_expr(match: re.Match, group: str, origin: _Origin) -> ast.Expr:
 
 # ------------------------------------------------------------ compile EXPR ...
 
-COMPILE_OPTIONS = ("max_len", "vocab", "random", "save")
+COMPILE_OPTIONS = ("max_len", "vocab", "random", "save", "verify")
 
 
 def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compile:
@@ -323,7 +323,8 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
         return options[word][0] if word in options else None
 
     spans = {word: value_span for word, (_, value_span) in options.items()}
-    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans)
+    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans,
+                       verify=given("verify"))
 
 
 def _last_option(tokens: list) -> int | None:
@@ -359,6 +360,10 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
                 return path
             raise RaspSyntaxError("`save` needs a file name, not an empty string", span)
         expected = 'a file name in quotes, e.g. save "sort"'
+    elif word == "verify":  # docs/export.md, 'Verifying the ONNX file'
+        if kinds == ["word"] and value[0][1] == "onnx":
+            return "onnx"
+        expected = "onnx (verify onnx runs the exported graph in ONNX Runtime)"
     else:
         if (kinds == ["string"] and value[0][1].endswith('"') and len(value[0][1]) >= 2) or _is_bracketed(value):
             start = value[0][2]
