@@ -263,11 +263,11 @@ def safetensors_metadata(model: Transformer) -> dict[str, str]:
 
 def save_safetensors(model: Transformer, path: str) -> list[str]:
     numpy_api = _require("safetensors.numpy")
+    from safetensors import SafetensorError
+
     try:
         numpy_api.save_file(transformer_lens_state_dict(model), path, metadata=safetensors_metadata(model))
-    except OSError:
-        raise
-    except Exception as error:  # safetensors' SafetensorError wraps the I/O error (a directory, no permission)
+    except SafetensorError as error:  # it wraps the I/O error (a directory, no permission)
         raise OSError(str(error).removeprefix("Error while serializing: ")) from None
     return [path]
 
@@ -278,7 +278,7 @@ def load_safetensors(path: str) -> Transformer:
         metadata = file.metadata() or {}
         if "description" not in metadata or "blocks" not in metadata:
             raise ExportError(f"{path} is a safetensors file, but not a rasp model (its metadata has no description)")
-        tensors = {name: file.get_tensor(name) for name in file.keys()}
+        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118 - not a dict
     description, blocks = json.loads(metadata["description"]), json.loads(metadata["blocks"])
     arrays = {"token_embedding": tensors["embed.W_E"], "position_embedding": tensors["pos_embed.W_pos"],
               "unembedding": tensors["unembed.W_U"]}
@@ -401,9 +401,13 @@ def _weight_bytes(model: Transformer) -> int:
 
 def load_onnx(path: str) -> Transformer:
     onnx = _require("onnx")
+    from google.protobuf.message import DecodeError  # onnx's own dependency
     from onnx import numpy_helper
 
-    proto = onnx.load(path)
+    try:
+        proto = onnx.load(path)
+    except DecodeError:
+        raise ExportError(f"{path} is not an ONNX model (it does not decode)") from None
     properties = {p.key: p.value for p in proto.metadata_props}
     if ONNX_DESCRIPTION_KEY not in properties:
         raise ExportError(f"{path} is an ONNX model, but not a rasp model (no {ONNX_DESCRIPTION_KEY} metadata)")
