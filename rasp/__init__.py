@@ -12,7 +12,7 @@ See rasp/api.py and the README's "Use from Python".
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse", "compile", "load_model"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model"]
 
 
 def __getattr__(name: str):
@@ -25,6 +25,10 @@ def __getattr__(name: str):
         from .api import analyse
 
         return analyse
+    if name == "check_raspl":
+        from .api import check_raspl
+
+        return check_raspl
     if name == "compile":
         from .api import compile
 

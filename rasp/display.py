@@ -75,6 +75,8 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         return format_analysis(result.analysis)
     if isinstance(result, Compiled):
         return format_compiled(result, options)
+    if type(result).__name__ == "RaspLReport":  # rasp.raspl, imported only by `raspl`
+        return format_raspl(result)
     if isinstance(result, Drawn):
         return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
             f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
@@ -363,3 +365,21 @@ def _caret_lines(span, sources: dict[str, str], options: DisplayOptions) -> list
     end = span.end_column - 1 if span.end_line == span.line else len(text)
     width = max(1, min(end, len(text)) - start)
     return [f"    {text}", "    " + " " * start + styled("^" * width, "caret", options)]
+
+
+def format_raspl(report: Any) -> str:
+    """A rasp.raspl.RaspLReport: the verdict, then each violation at its position (docs/raspl.md)."""
+    mode = " (causal mode)" if report.causal else ""
+    if report.ok:
+        return f"{report.name} is RASP-L{mode}"
+    count = len(report.violations)
+    lines = [f"{report.name} is not RASP-L{mode}: {count} violation{'s' if count != 1 else ''}"]
+    for violation in report.violations:
+        where = str(violation.span) if violation.span is not None else "(no position)"
+        lines.append(f"  {where}: {violation.message}")
+    if report.prefix_consistent is True:
+        lines.append("  it is prefix-consistent on random inputs (each position's value depends only on the prefix)")
+    elif report.prefix_consistent is False:
+        lines.append(f"  it is not prefix-consistent: on {format_value(report.prefix_counterexample)} a prefix "
+                     "gives other values at its positions")
+    return "\n".join(lines)

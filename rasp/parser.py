@@ -13,22 +13,32 @@ Parsing happens in two steps:
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
-
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
 
 from . import syntax as ast
 from .errors import RaspError, RaspInternalError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
+
+# Lark imports the optional `regex` module when it is installed (about 8 ms of start-up);
+# rasp's grammar needs only `re`, so Lark is imported with `regex` hidden, unless it is loaded already.
+_HIDE_REGEX = "regex" not in sys.modules
+if _HIDE_REGEX:
+    sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` raises ImportError
+try:
+    from lark import Lark, Token, Transformer, v_args
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+        VisitError,
+    )
+finally:
+    if _HIDE_REGEX:
+        del sys.modules["regex"]
 
 KEYWORDS = frozenset({
     "def", "for", "in", "if", "else", "return", "load", "draw",
@@ -78,8 +88,10 @@ _COMMAND_RE = re.compile(
     rf"|(?P<show>show)\s+{_subset('show_subset')}example\s*;?"
     rf"|{_subset('toggle_subset')}(?P<toggle>examples)\s+(?P<toggle_on>on|off)\s*;?"
     r"|(?P<full>full)\s+seq\s+display\s+(?P<full_on>on|off)\s*;?"
+    r"|(?P<causal>causal)\s+(?P<causal_on>on|off)\s*;?"
     r"|(?P<exit>exit|quit)(?:\s*\(\s*\))?\s*;?"
     r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
+    r"|(?P<raspl>raspl)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<raspl_expr>.*)"  # `raspl = ...;` assigns
     r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
@@ -250,10 +262,14 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return ast.ToggleExamples(span, subset, match.group("toggle_on") == "on")
     if match.group("full"):
         return ast.FullSeqDisplay(span, match.group("full_on") == "on")
+    if match.group("causal"):
+        return ast.CausalMode(span, match.group("causal_on") == "on")
     if match.group("exit"):
         return ast.Exit(span)
     if match.group("compile"):
         return _compile_command(match, span, origin)
+    if match.group("raspl"):
+        return ast.CheckRaspL(span, _command_expr(match, "raspl_expr", origin))
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
 
 

@@ -181,7 +181,7 @@ class Draw(Stmt):
     input: Expr | None
 
 
-# Commands: line-based, no `;` (SPEC §2.2).
+# Commands: line-based, no `;` (docs/reference.md, 'Statements').
 
 
 @dataclass
@@ -207,12 +207,26 @@ class FullSeqDisplay(Stmt):
 
 
 @dataclass
+class CausalMode(Stmt):
+    """`causal on|off` (docs/raspl.md, 'Causal mode')."""
+
+    on: bool
+
+
+@dataclass
 class Exit(Stmt):
     pass
 
 
 @dataclass
 class Analyse(Stmt):
+    expr: Expr
+
+
+@dataclass
+class CheckRaspL(Stmt):
+    """`raspl EXPR`: is EXPR's computation RASP-L (docs/raspl.md, 'The checker')?"""
+
     expr: Expr
 
 
