@@ -383,3 +383,29 @@ def test_load_model_errors(tmp_path):
     garbage.write_bytes(b"not a model")
     with pytest.raises(RaspError):
         rasp.load_model(str(garbage))
+
+
+def test_a_causal_model_masks_later_keys_in_the_onnx_graph_and_the_config(tmp_path):
+    """A model whose `causal` attribute is true: ONNX Runtime and the TransformerLens-style pass
+    (attention_dir "causal") agree, and the mask changes the output (keys after the query are not seen)."""
+    import copy
+
+    _, plain = compiled("reverse")
+    model = copy.copy(plain)
+    model.causal = True
+    path = model.save(str(tmp_path / "causal.safetensors"))[0]
+    tensors = safetensors_numpy.load_file(path)
+    from safetensors import safe_open
+
+    with safe_open(path, framework="np") as file:
+        config = json.loads(file.metadata()["config"])
+    assert config["attention_dir"] == "causal"
+    session = export.onnx_session(export.onnx_model(model))
+    changed = False
+    for items in every_input(model.vocab, 3):
+        ids = model.token_ids(items)
+        output = session.run(["output"], {"token_ids": np.array([ids], dtype=np.int64)})[0][0]
+        assert np.abs(output - transformer_lens_forward(tensors, config, ids)).max() <= 1e-9
+        changed |= bool(np.abs(output - (plain.residual(np.array([ids])) @ plain.unembedding)[0]).max() > 1e-6)
+    assert changed
+    assert rasp.load_model(path).causal is True

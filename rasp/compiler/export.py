@@ -317,7 +317,7 @@ def onnx_model(model: Transformer) -> Any:
         x = graph.node("Add", [x, _mlp(graph, x, "embedding_mlp", model.mlp0.hidden)])
     causal = getattr(model, "causal", False)
     mask = None
-    if causal:  # scores of keys after the query are -inf (rasp/compiler/transformer.py, the causal flag)
+    if causal:  # a model with a true `causal` attribute: scores of keys after the query are -inf
         graph.initializers["causal_mask"] = np.triu(np.full((model.max_len + 1,) * 2, -np.inf), 1)
         both = graph.const("both_axes", [0, 1])
         ends = graph.node("Concat", [length, length], axis=0)
