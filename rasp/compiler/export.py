@@ -339,7 +339,10 @@ def onnx_model(model: Transformer) -> Any:
             x = graph.node("Add", [x, update])
         x = graph.node("Add", [x, _mlp(graph, x, f"layer{number}_mlp", layer.mlp.hidden)])
     graph.node("MatMul", [x, "unembedding"], output="output")
-    graph.initializers.update(model.arrays())
+    # an empty MLP's arrays hold no numbers and no node reads them (ONNX Runtime would warn); load_onnx remakes them
+    unread = {f"layer{n}_mlp_{part}" for n, layer in enumerate(model.blocks, start=1) if layer.mlp.hidden == 0
+              for part in ("W1", "b1", "W2")}
+    graph.initializers.update({name: array for name, array in model.arrays().items() if name not in unread})
     initializers = [numpy_helper.from_array(np.asarray(array), name) for name, array in graph.initializers.items()]
     inputs = [helper.make_tensor_value_info("token_ids", TensorProto.INT64, ["batch", "positions"])]
     outputs = [helper.make_tensor_value_info("output", TensorProto.DOUBLE,
@@ -412,7 +415,14 @@ def load_onnx(path: str) -> Transformer:
     if ONNX_DESCRIPTION_KEY not in properties:
         raise ExportError(f"{path} is an ONNX model, but not a rasp model (no {ONNX_DESCRIPTION_KEY} metadata)")
     arrays = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
-    return from_description(arrays, json.loads(properties[ONNX_DESCRIPTION_KEY]))
+    description = json.loads(properties[ONNX_DESCRIPTION_KEY])
+    d_model = arrays["token_embedding"].shape[1]
+    for detail in description["layer_detail"]:
+        if detail["mlp"]["hidden"] == 0:  # left out of the graph (onnx_model)
+            prefix = f"layer{detail['layer']}_mlp"
+            arrays.update({prefix + "_W1": np.zeros((d_model, 0)), prefix + "_b1": np.zeros(0),
+                           prefix + "_W2": np.zeros((0, d_model))})
+    return from_description(arrays, description)
 
 
 def onnx_session(source: Any) -> Any:
