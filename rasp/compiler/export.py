@@ -143,7 +143,7 @@ def from_description(arrays: dict[str, np.ndarray], description: dict) -> Transf
         dims=description["residual"], tolerance=description.get("attention_tolerance", 1e-12),
     )
     if description.get("causal"):
-        model.causal = True
+        model.causal = True  # type: ignore[attr-defined]  # an attribute of causal models (docs/raspl.md)
     return model
 
 
@@ -195,7 +195,7 @@ def transformer_lens_config(model: Transformer) -> dict:
 
 def _blocks(model: Transformer) -> list[tuple[int, list[Head], MLP]]:
     """(rasp layer, heads, MLP) per TransformerLens block: the embedding MLP (layer 0) is a block of its own."""
-    blocks = [(0, [], model.mlp0)] if model.mlp0 is not None else []
+    blocks: list[tuple[int, list[Head], MLP]] = [(0, [], model.mlp0)] if model.mlp0 is not None else []
     return blocks + [(number, layer.heads, layer.mlp) for number, layer in enumerate(model.blocks, start=1)]
 
 
