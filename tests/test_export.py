@@ -409,3 +409,19 @@ def test_a_causal_model_masks_later_keys_in_the_onnx_graph_and_the_config(tmp_pa
         changed |= bool(np.abs(output - (plain.residual(np.array([ids])) @ plain.unembedding)[0]).max() > 1e-6)
     assert changed
     assert rasp.load_model(path).causal is True
+
+
+def test_command_line_compile_saves_onnx_and_reports_json(capsys, tmp_path):
+    from rasp.cli import main
+
+    path = tmp_path / "rev.onnx"
+    status = main(["-c", 'load "paper";\nrev = reverse(tokens);\n', "--compile",
+                   f'rev max_len 3 vocab "ab" save "{path}" verify onnx', "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    shown = [json.loads(line) for line in out.splitlines() if '"compiled"' in line][-1]
+    assert shown["files"] == [str(path)] and shown["onnx"]["file"] == str(path)
+    assert shown["onnx"]["checked"] == 14 and shown["onnx"]["mismatches"] == 0
+    status = main(["-c", "rev = tokens;\n", "--compile", 'rev max_len 3 vocab "ab" save "rev.pt"'])
+    out, err = capsys.readouterr()
+    assert status != 0 and "export error: cannot save a model as '.pt'" in out + err and "Traceback" not in out + err
