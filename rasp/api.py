@@ -214,6 +214,9 @@ def to_python(value: Any, session: Session, name: str | None = None) -> Any:
     return value
 
 
+_PLAIN_ATOMS = frozenset((str, int, float, bool))
+
+
 def to_rasp(value: Any) -> Any:
     """A Python value as RASP holds it: Bound values unwrapped, tuples and NumPy arrays as lists."""
     if isinstance(value, Bound):
@@ -221,6 +224,8 @@ def to_rasp(value: Any) -> Any:
     if isinstance(value, BoundFunction):
         return value.function
     if isinstance(value, (list, tuple)):
+        if all(type(v) in _PLAIN_ATOMS for v in value):  # the common input: a list of atoms, nothing to unwrap
+            return list(value)
         return [to_rasp(v) for v in value]
     if isinstance(value, dict):
         return {to_rasp(k): to_rasp(v) for k, v in value.items()}
@@ -244,7 +249,7 @@ class ShownAnalysis(Analysis):
 
 
 def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
-    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse, SPEC §6).
+    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse).
 
     `value` is a Bound value (`session["hist"]`) or a graph node. The result is a
     rasp.analysis.Analysis (`.layers`, `.heads`, `.mlps`, `.detail`, `.to_json()`)
@@ -261,7 +266,7 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
 
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
             save: str | None = None) -> Any:
-    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it (issue 9).
+    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it.
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
     (a list of atoms, or a string: its characters) default, for a Bound value, to

@@ -13,22 +13,32 @@ Parsing happens in two steps:
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
-
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
 
 from . import syntax as ast
 from .errors import RaspError, RaspInternalError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
+
+# Lark imports the optional `regex` module when it is installed (about 8 ms of start-up);
+# rasp's grammar needs only `re`, so Lark is imported with `regex` hidden, unless it is loaded already.
+_HIDE_REGEX = "regex" not in sys.modules
+if _HIDE_REGEX:
+    sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` raises ImportError
+try:
+    from lark import Lark, Token, Transformer, v_args
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+        VisitError,
+    )
+finally:
+    if _HIDE_REGEX:
+        del sys.modules["regex"]
 
 KEYWORDS = frozenset({
     "def", "for", "in", "if", "else", "return", "load", "draw",

@@ -181,7 +181,7 @@ class Draw(Stmt):
     input: Expr | None
 
 
-# Commands: line-based, no `;` (SPEC §2.2).
+# Commands: line-based, no `;` (docs/reference.md, 'Statements').
 
 
 @dataclass
