@@ -168,12 +168,20 @@ def test_the_reference_has_each_section_of_the_language(title) -> None:
     assert title in headings(reference())
 
 
+EXPLAINS_CITING = {"test_citations.py"}  # its docstring shows the form with a made-up heading
+
+
+def cited(section: str, page_headings: list[str]) -> bool:
+    """A citation names a heading, or a heading without its closing remark in brackets."""
+    return any(h == section or h.startswith(section + " (") for h in page_headings)
+
+
 def cited_sections() -> set[tuple[str, str]]:
     """(file, section) of every "docs/<page>.md, '<section>'" in the code, the tests and the library."""
     found = set()
     for folder in ("rasp", "tests", "stdlib", "scripts"):
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix in (".py", ".rasp", ".lark") and path.is_file():
+            if path.suffix in (".py", ".rasp", ".lark") and path.is_file() and path.name not in EXPLAINS_CITING:
                 text = path.read_text(encoding="utf-8")
                 found |= set(re.findall(r"(docs/[\w-]+\.md), '([^'<\n]+)'", text))
     return found
@@ -181,7 +189,7 @@ def cited_sections() -> set[tuple[str, str]]:
 
 def test_every_cited_section_exists() -> None:
     missing = [(page, section) for page, section in sorted(cited_sections())
-               if not (ROOT / page).exists() or section not in headings((ROOT / page).read_text(encoding="utf-8"))]
+               if not (ROOT / page).exists() or not cited(section, headings((ROOT / page).read_text(encoding="utf-8")))]
     assert not missing, f"cited sections that do not exist: {missing}"
 
 
