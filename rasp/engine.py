@@ -32,10 +32,13 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
 import os
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +47,7 @@ import numpy as np
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     PYTHON_BINARY,
@@ -252,7 +256,7 @@ def _row_type(items: list) -> str | None:
         return None if only == "other" else only
     if categories <= {"ints", "bools"}:
         return "ints"
-    if categories <= {"ints", "floats"}:
+    if categories <= {"ints", "floats", "bools"}:  # a bool counts as a number (docs/reference.md, 'Sequence types')
         return "floats"
     return None
 
@@ -293,13 +297,16 @@ def _category_of(value: Any) -> str:
 
 
 def _mixed_types_message(items: list) -> str:
+    """Name a pair of values that cannot share a sequence: a string beside a number (bools,
+    ints and floats all mix with each other)."""
     first: dict[str, int] = {}
     for i, v in enumerate(items):
         first.setdefault(_category_of(v), i)
     if "other" in first:
         i = first["other"]
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
-    (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+    numbers = sorted((i, kind) for kind, i in first.items() if kind != "strings")
+    (i, a), (j, b) = sorted([(first["strings"], "strings"), numbers[0]])
     return (
         f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
         f"{exact_text(items[j])} at position {j}"
@@ -359,6 +366,34 @@ def _first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(_flat(mask))[0])
 
 
+# ---------------------------------------------------------------- causal mode
+
+# `causal on` (docs/raspl.md, 'Causal mode'): every selector is restricted to the keys at or
+# before its query, as in a decoder-only transformer's attention mask.
+_CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
+
+
+@contextlib.contextmanager
+def causal_mode(on: bool = True) -> Iterator[None]:
+    """Evaluations started inside this block are causal (on) or not (off)."""
+    token = _CAUSAL.set(on)
+    try:
+        yield
+    finally:
+        _CAUSAL.reset(token)
+
+
+def is_causal() -> bool:
+    """Are evaluations started now causal?"""
+    return _CAUSAL.get()
+
+
+def causal_mask(matrix: np.ndarray, n: int) -> np.ndarray:
+    """A selector's M[b, q, k] on inputs of length n with every key after its query (k > q) unselected."""
+    full = np.broadcast_to(matrix, (matrix.shape[0], n, n))
+    return np.logical_and(full, np.tri(n, dtype=bool))
+
+
 # ---------------------------------------------------------------- evaluator
 
 
@@ -378,6 +413,7 @@ class _Batch:
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+        self.causal = is_causal()
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
@@ -405,7 +441,10 @@ class _Batch:
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            self.memo[id(node)] = self._compute(node)
+            value = self._compute(node)
+            if self.causal and isinstance(node, (Select, SelectorCombination)):
+                value = causal_mask(value, self.n)
+            self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -454,6 +493,9 @@ class _Batch:
             return select_matrix(key, query, node.op, out=self._spare_array(shape))
         if isinstance(node, SelectorCombination):
             return self._combine(node)
+        if isinstance(node, ExtremeAggregate):
+            return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                                 node.reduction)
         if isinstance(node, Aggregate):
             matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
             if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
@@ -1011,6 +1053,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
             raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
         if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {exact_text(key)} (position {position})"
@@ -1095,7 +1139,7 @@ def _combined_type(a: str, b: str) -> str | None:
     pair = {a, b}
     if pair == {"ints", "bools"}:
         return "ints"
-    if pair == {"ints", "floats"}:
+    if pair in ({"ints", "floats"}, {"bools", "floats"}):
         return "floats"
     return None
 
@@ -1338,3 +1382,34 @@ def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndar
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
         return np.where(none, filler, picked)
     return np.where(none, filler.astype(object), picked.astype(object))
+
+
+def extreme_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, reduction: str) -> Seq:
+    """aggregate_max / aggregate_min (docs/raspl.md, 'max and min aggregation'): per query, the
+    largest (smallest) value among the selected keys; default where none is selected."""
+    if seq.type not in _NUMERIC or seq.values.dtype == object:
+        what = "strings" if seq.type == "strings" else "these values"
+        raise RaspTypeError(f"aggregate_{reduction} needs numbers (ints, floats or bools), not {what}")
+    values = seq.values.astype(np.float64 if seq.type == "floats" else np.int64)
+    batch = max(matrix.shape[0], values.shape[0])
+    mask = np.broadcast_to(matrix, (batch, n, n))
+    keys = np.broadcast_to(values[:, None, :] if values.shape[-1] == n else values[:, None, :1], (batch, n, n))
+    if values.dtype == np.float64:
+        fill = -np.inf if reduction == "max" else np.inf
+    else:
+        limits = np.iinfo(np.int64)
+        fill = limits.min if reduction == "max" else limits.max
+    masked = np.where(mask, keys, fill)
+    picked = masked.max(axis=2) if reduction == "max" else masked.min(axis=2)
+    none = ~mask.any(axis=2)
+    floats = seq.type == "floats" or isinstance(default, float)
+    if not none.any():
+        out_type = "floats" if seq.type == "floats" else "bools" if seq.type == "bools" else "ints"
+    elif seq.type == "bools" and isinstance(default, bool):
+        out_type = "bools"
+    else:
+        out_type = "floats" if floats else "ints"
+    if out_type == "bools":
+        return Seq(np.where(none, default, picked.astype(bool)), "bools")
+    result = np.where(none, default, picked).astype(np.float64 if out_type == "floats" else np.int64)
+    return Seq(result, out_type)
