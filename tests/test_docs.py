@@ -251,14 +251,32 @@ def transcript_pages() -> list[Path]:
     return [p for p in PAGES if p.exists() and (p in own or CHECKED in p.read_text("utf-8"))]
 
 
-@pytest.mark.parametrize("page", transcript_pages(), ids=lambda p: p.name)
-def test_the_transcripts_of_a_page_print_what_it_says(page, tmp_path, monkeypatch) -> None:
+def page_transcripts() -> list:
+    """One test case per `$ rasp ...` command of the checked pages; those that compile are slow."""
+    cases = []
+    for page in transcript_pages():
+        text = page.read_text(encoding="utf-8")
+        for _info, body, start, _ in page_blocks(text):
+            for command in commands(body) or []:
+                line = text.count("\n", 0, start) + 1
+                marks = [pytest.mark.slow] if re.search(r"^compile |\ncompile |; compile ", command.text) else []
+                cases.append(pytest.param(page, command, id=f"{page.name}:{line}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("page", "command"), page_transcripts())
+def test_a_transcript_prints_what_the_page_says(page, command, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # files of the page, drawings and saved models land here
     monkeypatch.delenv("RASP_DRAW_DIR", raising=False)
     monkeypatch.setenv("RASP_HISTORY", "")
     monkeypatch.setenv("COLUMNS", "80")
     for info, body, _, _ in page_blocks(page.read_text(encoding="utf-8")):
-        if info.startswith("rasp") and write_file_block(body):
-            continue
-        for command in commands(body) or []:
-            assert run(command.text) == command.output, f"{page.name}: $ {command.text}"
+        if info.startswith("rasp"):
+            write_file_block(body)  # the page's files, e.g. "# file: hist.rasp"
+    assert run(command.text) == command.output, f"{page.name}: $ {command.text}"
+
+
+def test_the_transcripts_are_found() -> None:
+    cases = page_transcripts()
+    assert len(cases) > 40
+    assert any(case.marks for case in cases) and not all(case.marks for case in cases)
