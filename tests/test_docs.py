@@ -273,7 +273,9 @@ def test_a_transcript_prints_what_the_page_says(page, command, tmp_path, monkeyp
     for info, body, _, _ in page_blocks(page.read_text(encoding="utf-8")):
         if info.startswith("rasp"):
             write_file_block(body)  # the page's files, e.g. "# file: hist.rasp"
-    assert run(command.text) == command.output, f"{page.name}: $ {command.text}"
+    assert run(command.text) == command.output, (
+        f"{page.name}: $ {command.text}\n(if the new output is intended: python tests/transcripts.py "
+        f"{page.relative_to(ROOT)}, then review the diff)")
 
 
 def test_the_transcripts_are_found() -> None:
