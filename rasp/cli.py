@@ -67,7 +67,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inputs", metavar="FILE.jsonl",
                         help="inputs for --eval: one JSON string or list per line ('-' reads stdin)")
     parser.add_argument("--memory-limit", metavar="SIZE",
-                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, else 2 GiB)")
+                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, "
+                        "else the smaller of 2 GiB and half the available memory)")
     parser.add_argument("--analyse", "--analyze", metavar="NAME",
                         help="after running the files, analyse NAME: layers and heads (like the `analyse` command)")
     parser.add_argument("--compile", metavar="NAME",
