@@ -444,24 +444,35 @@ class _Batch:
         return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
-        if isinstance(node, Primitive):
-            return primitive_value(node.primitive, self.rows, self.n)
-        if isinstance(node, Map):
-            return _full_length(map_value(node, self._map_operands(node)), self.n)
-        if isinstance(node, Select):
-            key, query = self._operand(node.key), self._operand(node.query)
+        compute = _COMPUTE_BY_TYPE.get(type(node))  # one look-up instead of a chain of isinstance
+        if compute is None:
+            compute = next((f for kind, f in _COMPUTE_BY_TYPE.items() if isinstance(node, kind)), None)
+            if compute is None:
+                raise TypeError(f"unknown node {node!r}")
+        return compute(self, node)
+
+    def _primitive(self, node: Primitive) -> Seq:
+        return primitive_value(node.primitive, self.rows, self.n)
+
+    def _map(self, node: Map) -> Seq:
+        return _full_length(map_value(node, self._map_operands(node)), self.n)
+
+    def _select(self, node: Select) -> np.ndarray:
+        key, query = self._operand(node.key), self._operand(node.query)
+        out = None
+        if self.spare:
             shape = (max(key.values.shape[0], query.values.shape[0]), query.values.shape[-1], key.values.shape[-1])
-            return select_matrix(key, query, node.op, out=self._spare_array(shape))
-        if isinstance(node, SelectorCombination):
-            return self._combine(node)
-        if isinstance(node, Aggregate):
-            matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
-            if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
-                return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
-            return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
-        if isinstance(node, SelectorWidth):
-            return selector_width(self.memo[id(node.selector)], self.n)
-        raise TypeError(f"unknown node {node!r}")
+            out = self._spare_array(shape)
+        return select_matrix(key, query, node.op, out=out)
+
+    def _aggregate(self, node: Aggregate) -> Seq:
+        matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
+        if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
+            return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+        return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+
+    def _selector_width(self, node: SelectorWidth) -> Seq:
+        return selector_width(self.memo[id(node.selector)], self.n)
 
     def _combine(self, node: SelectorCombination) -> np.ndarray:
         """and / or / not of selectors, written over an operand that nothing else needs."""
@@ -489,6 +500,12 @@ class _Batch:
         if node.op == "in":  # (s-op, tuple of atoms)
             return [self._operand(node.args[0]), node.args[1]]
         return [self._operand(a) for a in node.args]
+
+
+_COMPUTE_BY_TYPE: dict[type, Any] = {
+    Primitive: _Batch._primitive, Map: _Batch._map, Select: _Batch._select,
+    SelectorCombination: _Batch._combine, Aggregate: _Batch._aggregate, SelectorWidth: _Batch._selector_width,
+}
 
 
 def _prefix_of(selector: Lazy) -> str | None:
