@@ -209,6 +209,8 @@ def compiled_to_json(compiled: Compiled) -> dict:
              **compiled.verification.to_json(), "files": list(compiled.files)}
     if compiled.analysis is not None:
         shown["analysed_heads"] = list(compiled.analysis.heads)
+    if compiled.onnx_verification is not None:
+        shown["onnx"] = compiled.onnx_verification.to_json()
     return _finite(shown)
 
 

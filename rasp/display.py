@@ -248,6 +248,8 @@ def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -
     model, check = compiled.model, compiled.verification
     lines = [f"{styled(compiled.name, 'name', options)}: {_model_sizes(compiled)} {_model_inputs(model)}"]
     lines += _verification_lines(check, model.max_len, sum(model.heads), options)
+    if compiled.onnx_verification is not None:
+        lines += _onnx_lines(compiled.onnx_verification, options)
     if compiled.files:
         lines.append("saved " + ", ".join(compiled.files))
     return "\n".join(lines)
@@ -306,6 +308,22 @@ def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions
                      f" (tolerance {check.attention_tolerance:.2g})")
     if check.numeric_error:
         lines.append(f"numerical outputs within {check.numeric_error:.2g} of the interpreter's")
+    return lines
+
+
+def _onnx_lines(check, options: DisplayOptions) -> list[str]:
+    """`ONNX Runtime (m.onnx): the same N inputs: all agree ...` (docs/export.md, 'Verifying the ONNX file')."""
+    graph = check.file or "the exported graph"
+    head = f"ONNX Runtime ({graph}): the same {check.checked:,} inputs"
+    if check.mismatches:
+        lines = [styled(f"{head}: {check.mismatches:,} disagree with the interpreter", "warning", options)]
+        first = check.first_mismatch
+        if first:
+            lines.append(styled(f"  first: input {format_value(first.get('input'))}, position {first.get('position')}:"
+                                f" expected {first.get('expected')}, got {first.get('got')}", "warning", options))
+    else:
+        lines = [f"{head}: all agree with the interpreter"]
+    lines.append(f"  ONNX Runtime's outputs within {check.numpy_difference:.2g} of the NumPy forward pass's")
     return lines
 
 

@@ -36,8 +36,8 @@ import contextlib
 import contextvars
 import copy
 import math
-import operator
 import os
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +50,7 @@ from .values import (
     ExtremeAggregate,
     Lazy,
     Map,
+    PYTHON_BINARY,
     Primitive,
     Select,
     SelectorCombination,
@@ -64,6 +65,8 @@ INT64_SAFE = 2**62
 MAX_POWER_BITS = 1_000_000  # refuse integer powers whose result would be enormous
 BLOCK_ELEMENTS = 1 << 18  # matrix elements per block of an aggregate's temporaries (cache-sized)
 REUSE_BYTES = 1 << 20  # a selector array this big is written over by a later one once unused
+SMALL_ELEMENTS = 64  # arrays up to this size take the paths with the fewest NumPy calls (fixed costs dominate)
+SMALL_LENGTH = 32  # one input up to this length: aggregates and selects skip the steps that pay off on long ones
 BATCH_SELECTOR_ELEMENTS = 1 << 22  # inputs per batch chunk: one selector of the chunk has about this many elements
 
 
@@ -232,7 +235,7 @@ _CATEGORY = {bool: "bools", np.bool_: "bools", int: "ints", np.int64: "ints", fl
 
 
 def make_seq(array: np.ndarray) -> Seq:
-    """Give an array its RASP type by SPEC §1.1, converting where the rule says so."""
+    """Give an array its RASP type by docs/reference.md, 'Sequence types', converting where the rule says so."""
     kind = array.dtype.kind
     if kind == "b":
         return Seq(array, "bools")
@@ -246,14 +249,14 @@ def make_seq(array: np.ndarray) -> Seq:
 
 
 def _row_type(items: list) -> str | None:
-    """The §1.1 type of one sequence of Python atoms; None when it breaks the rule."""
+    """The type (docs/reference.md, 'Sequence types') of one sequence of Python atoms; None when it breaks the rule."""
     categories = {_CATEGORY.get(type(v)) or _category_of(v) for v in items}
     if len(categories) == 1:
         only = next(iter(categories))
         return None if only == "other" else only
     if categories <= {"ints", "bools"}:
         return "ints"
-    if categories <= {"ints", "floats"}:
+    if categories <= {"ints", "floats", "bools"}:  # a bool counts as a number (docs/reference.md, 'Sequence types')
         return "floats"
     return None
 
@@ -294,13 +297,16 @@ def _category_of(value: Any) -> str:
 
 
 def _mixed_types_message(items: list) -> str:
+    """Name a pair of values that cannot share a sequence: a string beside a number (bools,
+    ints and floats all mix with each other)."""
     first: dict[str, int] = {}
     for i, v in enumerate(items):
         first.setdefault(_category_of(v), i)
     if "other" in first:
         i = first["other"]
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
-    (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+    numbers = sorted((i, kind) for kind, i in first.items() if kind != "strings")
+    (i, a), (j, b) = sorted([(first["strings"], "strings"), numbers[0]])
     return (
         f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
         f"{exact_text(items[j])} at position {j}"
@@ -324,6 +330,24 @@ def _seq_of_atom(value: Any, n: int = 1) -> Seq:
     if isinstance(value, float):
         return Seq(np.full((1, n), value, dtype=np.float64), "floats")
     return Seq(np.full((1, n), value, dtype=f"<U{max(1, len(value))}"), "strings")
+
+
+_OPERAND_ATOMS: dict[tuple, Seq] = {}
+
+
+def _operand_atom(value: Any) -> Seq:
+    """_seq_of_atom(value) for an atom operand, made once: its array is read-only and shared
+    (floats are not cached: 0.0 and -0.0 are equal keys)."""
+    if isinstance(value, float) or (isinstance(value, int) and not -INT64_SAFE < value < INT64_SAFE):
+        return _seq_of_atom(value)
+    key = (type(value), value)
+    seq = _OPERAND_ATOMS.get(key)
+    if seq is None:
+        seq = _seq_of_atom(value)
+        seq.values.flags.writeable = False
+        if len(_OPERAND_ATOMS) < 4096:
+            _OPERAND_ATOMS[key] = seq
+    return seq
 
 
 def _full_length(seq: Seq, n: int) -> Seq:
@@ -393,29 +417,34 @@ class _Batch:
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
-        order = ancestry(root, skip=self.memo)
-        self.check_memory(order)
-        users = _count_users(order)
-        self.reusable, self.owned = set(), set()  # about this call's nodes only: earlier roots stay intact
+        if self.memo:  # some nodes known already (a split batch, a second root): walk what is left
+            plan = _Plan(ancestry(root, skip=self.memo), root)
+        else:
+            plan = plan_of(root)
+        self.check_memory(plan)
+        self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
+        memo = self.memo
         try:
-            for current in order:
-                self._compute_into_memo(current)
-                self._forget_unused_selectors(current, users, root)
-                if isinstance(current, (Select, SelectorCombination)):
-                    self.owned.add(id(current))
-                    if users[id(current)] == 1 and current is not root:
-                        self.reusable.add(id(current))
+            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+                for current, is_selector, released in zip(plan.order, plan.selectors, plan.releases, strict=True):
+                    self._compute_into_memo(current)
+                    for key in released:
+                        array = memo.pop(key, None)
+                        if key in self.owned and array is not None and _worth_reusing(array):
+                            self.spare.append(array)
+                        self.owned.discard(key)
+                    if is_selector:
+                        self.owned.add(id(current))
         finally:
             self.spare.clear()
-        return self.memo[id(root)]
+        return memo[id(root)]
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                value = self._compute(node)
-                if self.causal and isinstance(node, (Select, SelectorCombination)):
-                    value = causal_mask(value, self.n)
-                self.memo[id(node)] = value
+            value = self._compute(node)
+            if self.causal and isinstance(node, (Select, SelectorCombination)):
+                value = causal_mask(value, self.n)
+            self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -425,41 +454,18 @@ class _Batch:
                 raise _Split([np.arange(half), np.arange(half, self.size)]) from error
             raise
 
-    def check_memory(self, order: list[Lazy]) -> None:
-        estimate = self.memory_estimate(order)
+    def check_memory(self, plan: _Plan) -> None:
+        estimate = self.memory_estimate(plan)
         budget = memory_budget()
         if budget is not None and estimate > budget:
             raise _too_much_memory(self.n, self.size, estimate, budget)
 
-    def memory_estimate(self, order: list[Lazy]) -> int:
-        """Peak bytes of the selectors alive at once while computing `order`, plus the s-ops and
+    def memory_estimate(self, plan: _Plan) -> int:
+        """Peak bytes of the selectors alive at once while computing the plan, plus the s-ops and
         a block of temporaries (an upper bound: constant selectors take less)."""
-        users = _count_users(order)
         selector = _selector_bytes(self.size, self.n)
-        live = peak = 0
-        for node in order:
-            if isinstance(node, (Select, SelectorCombination)):
-                live += selector
-                peak = max(peak, live)
-            for parent in set(node.parents()):
-                if id(parent) in users:
-                    users[id(parent)] -= 1
-                    if users[id(parent)] == 0 and isinstance(parent, (Select, SelectorCombination)):
-                        live -= selector
-        sops = sum(1 for node in order if not isinstance(node, (Select, SelectorCombination)))
         temporaries = min(selector, BLOCK_ELEMENTS) * 8 * 2  # an aggregate's block: numbers and a mask
-        return peak + sops * self.size * self.n * 8 + temporaries
-
-    def _forget_unused_selectors(self, node: Lazy, users: dict[int, int], root: Lazy) -> None:
-        for parent in set(node.parents()):
-            key = id(parent)
-            if key in users:
-                users[key] -= 1
-                if users[key] == 0 and parent is not root and isinstance(parent, (Select, SelectorCombination)):
-                    array = self.memo.pop(key, None)
-                    if key in self.owned and array is not None and _worth_reusing(array):
-                        self.spare.append(array)
-                    self.owned.discard(key)
+        return plan.selector_peak * selector + plan.sops * self.size * self.n * 8 + temporaries
 
     def _spare_array(self, shape: tuple) -> np.ndarray | None:
         for i, array in enumerate(self.spare):
@@ -474,7 +480,7 @@ class _Batch:
         return all(_batch_size(self.memo[id(p)]) == 1 for p in node.parents())
 
     def _operand(self, value: Any) -> Seq:
-        return self.memo[id(value)] if isinstance(value, Lazy) else _seq_of_atom(value)
+        return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
         if isinstance(node, Primitive):
@@ -491,8 +497,10 @@ class _Batch:
             return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
                                  node.reduction)
         if isinstance(node, Aggregate):
-            return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
-                                   _prefix_of(node.selector))
+            matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
+            if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
+                return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+            return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
         if isinstance(node, SelectorWidth):
             return selector_width(self.memo[id(node.selector)], self.n)
         raise TypeError(f"unknown node {node!r}")
@@ -549,6 +557,51 @@ def _count_users(order: list[Lazy]) -> dict[int, int]:
             if id(parent) in users:
                 users[id(parent)] += 1
     return users
+
+
+class _Plan:
+    """How to compute a root from scratch, worked out once per graph (graphs never change):
+    its nodes in dependency order, which are selectors, the selectors each step leaves
+    unused (their arrays are dropped or written over), the selectors only one node uses,
+    and the figures of the memory estimate."""
+
+    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops")
+
+    def __init__(self, order: list[Lazy], root: Lazy):
+        self.order = order
+        self.selectors = [isinstance(node, (Select, SelectorCombination)) for node in order]
+        users = _count_users(order)
+        self.reusable = frozenset(id(node) for node, is_selector in zip(order, self.selectors, strict=True)
+                                  if is_selector and users[id(node)] == 1 and node is not root)
+        self.releases: list[tuple[int, ...]] = []
+        live = peak = 0
+        remaining = dict(users)
+        for node, is_selector in zip(order, self.selectors, strict=True):
+            live += is_selector
+            peak = max(peak, live)
+            released = []
+            for parent in set(node.parents()):
+                key = id(parent)
+                if key in remaining:
+                    remaining[key] -= 1
+                    if remaining[key] == 0 and isinstance(parent, (Select, SelectorCombination)):
+                        live -= 1
+                        if parent is not root:
+                            released.append(key)
+            self.releases.append(tuple(released))
+        self.selector_peak = peak
+        self.sops = len(order) - sum(self.selectors)
+
+
+_PLANS: weakref.WeakKeyDictionary[Lazy, _Plan] = weakref.WeakKeyDictionary()
+
+
+def plan_of(root: Lazy) -> _Plan:
+    """The cached plan of a root's whole graph."""
+    plan = _PLANS.get(root)
+    if plan is None:
+        plan = _PLANS[root] = _Plan(ancestry(root), root)
+    return plan
 
 
 class Evaluation:
@@ -630,11 +683,23 @@ def _chunk_size(node: Lazy, n: int) -> int:
     """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
     size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
     if size > 1:
-        order = ancestry(node)
+        plan = plan_of(node)
         budget = memory_budget()
-        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(order) > budget:
+        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(plan) > budget:
             size //= 2
     return size
+
+
+def evaluate_given(node: Lazy, given: dict[Lazy, Seq], batch: int, n: int = 1) -> list[tuple[np.ndarray, Any]]:
+    """Evaluate `node` where the nodes in `given` already have values, on `batch` rows of length n.
+
+    Each given Seq has shape (batch, n) (or (1, n): the same for every row); nodes between
+    them and `node` are computed from them, and no primitive may be needed. Returns
+    [(row positions, Seq or RaspError)]: rows that fail apart from the others come apart.
+    The compiler's value-set inference evaluates a map on points of its sources' values so.
+    """
+    memo: dict[int, Any] = {id(source): value for source, value in given.items()}
+    return _evaluate_rows(node, [[None] * n for _ in range(batch)], n, memo)
 
 
 def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
@@ -713,18 +778,14 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
             convert(v)
         except (ValueError, OverflowError, TypeError):
             return RaspValueError(
-                f"{primitive}: token {exact_text(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
+                f"{primitive}: token {exact_text(v)} at position {i} is not "
+                f"{'an int' if convert is int else 'a number'}",
             )
     return None
 
 
 # ----------------------------------------------------------- elementwise ops
 
-_PY_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
 _NP_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, ">": np.greater,
                "<=": np.less_equal, ">=": np.greater_equal}
 _NUMERIC = ("ints", "floats", "bools")
@@ -732,7 +793,7 @@ _NUMERIC = ("ints", "floats", "bools")
 
 def map_value(node: Map, args: list) -> Seq:
     op = node.op
-    if op in _PY_BINARY:
+    if op in PYTHON_BINARY:
         return binary_op(op, args[0], args[1])
     if op in ("neg", "pos"):
         return unary_sign(op, args[0])
@@ -807,7 +868,7 @@ def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
 def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if a.dtype == object or b.dtype == object or _may_overflow(op, a, b):
         return object_op(op, a.astype(object), b.astype(object))
-    if op in ("/", "%") and not np.all(b != 0):
+    if op in ("/", "%") and not np.asarray(b).all():  # the method: cheaper than np.all on short arrays
         raise _division_by_zero(op, a, b)
     if op == "+":
         return make_seq(a + b)
@@ -828,6 +889,8 @@ def _max_abs(array: np.ndarray) -> float:
         return 0
     if array.dtype == object:
         return max(abs(v) for v in _flat(array).tolist())
+    if array.size <= SMALL_ELEMENTS and array.dtype.kind in "iu":
+        return max(map(abs, array.ravel().tolist()))  # Python ints: faster than two array passes when short
     if array.dtype.kind in "iub":
         return int(np.max(np.abs(array.astype(np.int64))))
     return float(np.max(np.abs(array)))
@@ -886,7 +949,7 @@ def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     """Python's own operator per element (exotic cases: mixed types, big ints)."""
-    function = _PY_BINARY[op]
+    function = PYTHON_BINARY[op]
     a, b = np.broadcast_arrays(a.astype(object), b.astype(object))
     if op == "^":
         _check_power_size(a, b)
@@ -905,13 +968,13 @@ def power_too_large(base: Any, exponent: Any) -> bool:
 
 
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         if power_too_large(x, y):
             raise RaspValueError(f"power too large at position {i}: {exact_text(x)} ^ {exact_text(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         try:
             function(x, y)
         except ZeroDivisionError:
@@ -940,7 +1003,9 @@ def round_seq(seq: Seq) -> Seq:
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
-    if not np.all(np.isfinite(values)):
+    if values.size and np.abs(values).max() < INT64_SAFE:  # finite and int64-sized: one check (NaN fails it)
+        return Seq(np.rint(values).astype(np.int64), "ints")  # half to even, as Python's round
+    if not np.isfinite(values).all():
         i = _first_true(~np.isfinite(values))
         raise RaspValueError(f"cannot round {exact_text(_flat(values)[i])} (position {i}) to an int")
     rounded = np.rint(values)  # half to even, as Python's round
@@ -988,6 +1053,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
             raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
         if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {exact_text(key)} (position {position})"
@@ -1015,6 +1082,9 @@ def select_matrix(key: Seq, query: Seq, op: str, out: np.ndarray | None = None) 
     k, q = key, query
     if (k.type == "strings") != (q.type == "strings") and op in ("==", "!="):
         return np.full((1, 1, 1), op == "!=", dtype=bool)  # strings never equal numbers
+    if max(k.values.shape[-1], q.values.shape[-1]) <= SMALL_LENGTH and k.values.dtype != object \
+            and q.values.dtype != object:  # short: compare directly (strings in code-point order, as Python)
+        return compare(op, Seq(k.values[:, None, :], k.type), Seq(q.values[:, :, None], q.type), out)
     if k.type == "strings" and q.type == "strings":
         codes_k, codes_q = _shared_codes(k.values, q.values)
         k, q = Seq(codes_k, "ints"), Seq(codes_q, "ints")
@@ -1063,19 +1133,20 @@ _TYPE_OF_DEFAULT = {bool: "bools", int: "ints", float: "floats", str: "strings"}
 
 
 def _combined_type(a: str, b: str) -> str | None:
-    """SPEC §1.1 for a sequence holding values of two types; None if they cannot mix."""
+    """docs/reference.md, 'Sequence types', for a sequence holding values of two types; None if they cannot mix."""
     if a == b:
         return a
     pair = {a, b}
     if pair == {"ints", "bools"}:
         return "ints"
-    if pair == {"ints", "floats"}:
+    if pair in ({"ints", "floats"}, {"bools", "floats"}):
         return "floats"
     return None
 
 
 def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
-    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value.
+    """docs/reference.md, '`aggregate(sel, s [, default])`':
+    none selected -> default; one -> that value; several -> mean or the shared value.
 
     prefix "<" or "<=": the selector is select(indices, indices, prefix), whose row sums
     are running sums.
@@ -1108,11 +1179,61 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: 
     return make_seq(np.broadcast_to(picked, (batch, n)) if rows == 1 else picked)
 
 
+def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
+    """aggregate_value for one short input (batch size 1): the same rules in fewer array operations."""
+    values = seq.values[0] if seq.values.shape[-1] == n else np.broadcast_to(seq.values[0], (n,))
+    if matrix.shape == (1, 1, 1):  # every row selects every key, or none does (e.g. `length`)
+        return _aggregate_all_or_none(bool(matrix[0, 0, 0]), values, seq.type, default, n)
+    full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
+    width = np.count_nonzero(full, axis=1)
+    widths = width.tolist()
+    fewest, most = min(widths), max(widths)
+    default_type = _TYPE_OF_DEFAULT[type(default)]
+    if most == 0:
+        return _seq_of_atom(default, n)
+    numeric = seq.type in ("ints", "floats")
+    picked_type = "floats" if most >= 2 and numeric else seq.type
+    none = width == 0
+    if fewest == 0 and _combined_type(picked_type, default_type) is None:
+        _refuse_mixed_default(seq.type, default, none)
+    if most >= 2 and numeric and values.dtype.kind == "i" and prefix is None and _max_abs(values) * n < 2**53:
+        # exact int64 sums; a row of one key gives that key's value (as a float, like the means)
+        picked = (full.astype(np.int64) @ values) / np.maximum(width, 1)
+    else:
+        first = full.argmax(axis=1)
+        picked = values[first]
+        if most >= 2:
+            many = width >= 2
+            if numeric:
+                picked = _numeric_mean(full[None], values[None], width[None], picked[None], many[None], 1, prefix)[0]
+            else:
+                _check_all_equal(full[None], values[None], first[None], many[None], seq.type, 1)
+    if fewest == 0:
+        picked = _with_default(picked, none, default)
+    return make_seq(picked.reshape(1, n))
+
+
+def _aggregate_all_or_none(selected: bool, values: np.ndarray, seq_type: str, default: Any, n: int) -> Seq:
+    """aggregate_one where each row selects all n keys (selected) or none."""
+    if not selected:
+        return _seq_of_atom(default, n)
+    if n == 1:
+        return make_seq(values[None])
+    if seq_type not in ("ints", "floats"):
+        return aggregate_value(np.ones((1, 1, 1), dtype=bool), Seq(values[None], seq_type), default, n)
+    try:
+        mean = sum(values.tolist()) / n  # in position order, from 0 (as _selected_sums: exact for ints)
+    except OverflowError:
+        raise RaspValueError("aggregate: the values are too large to average as floats") from None
+    return Seq(np.full((1, n), mean + 0.0, dtype=np.float64), "floats")
+
+
 def _aggregate_types(seq_type: str, numeric: bool, default: Any, many: np.ndarray, none: np.ndarray) -> list:
     """The type of the aggregate's value for each input of the batch (None: a mixed-type error)."""
     default_type = _TYPE_OF_DEFAULT[type(default)]
     types = []
-    for any_many, any_none, all_none in zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist()):
+    rows = zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist(), strict=True)
+    for any_many, any_none, all_none in rows:
         if all_none:
             types.append(default_type)
             continue
@@ -1195,8 +1316,8 @@ def _numeric_mean(matrix, values, width, picked, many, batch: int, prefix: str |
             sums = _selected_sums(matrix, values, batch)
         sums = np.broadcast_to(sums, width.shape)
         if sums.dtype == object:
-            means = np.array([s / w if w else 0.0 for s, w in zip(_flat(sums).tolist(), _flat(width).tolist())],
-                             dtype=np.float64).reshape(width.shape)
+            pairs = zip(_flat(sums).tolist(), _flat(width).tolist(), strict=True)
+            means = np.array([s / w if w else 0.0 for s, w in pairs], dtype=np.float64).reshape(width.shape)
         else:
             means = sums / np.maximum(width, 1)
     except OverflowError:
