@@ -137,14 +137,12 @@ def _static_violations(node: Lazy, indexy: set[int], causal: bool) -> list[Viola
         found.append(_violation(node, "uses `length`, which a causal model does not know (it sees only a prefix)"))
     if any(isinstance(p, Primitive) and p.primitive == "tokens_float" for p in node.parents()):
         found.append(_violation(node, "uses float tokens: RASP-L's tokens are small integers"))
-    if isinstance(node, Primitive):
-        if node.primitive == "indices":
-            indexy.add(id(node))
+    if isinstance(node, Primitive) and node.primitive == "indices":
+        indexy.add(id(node))
     elif isinstance(node, Map):
         found += _index_arithmetic(node, indexy)
-    elif isinstance(node, Aggregate):
-        if isinstance(node.sop, Lazy) and id(node.sop) in indexy:
-            indexy.add(id(node))  # the index of a selected position: still an index
+    elif isinstance(node, Aggregate) and isinstance(node.sop, Lazy) and id(node.sop) in indexy:
+        indexy.add(id(node))  # the index of a selected position: still an index
     if isinstance(node, (Aggregate, SelectorWidth)) and not causal and not is_causal_selector(node.selector):
         what = "aggregate" if isinstance(node, Aggregate) else "selector_width"
         found.append(_violation(
