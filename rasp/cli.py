@@ -101,9 +101,9 @@ class Printer:
         if isinstance(result, Problem) and not result.warning:
             self.failed = True
         if isinstance(result, Compiled) and not result.agrees:
-            self.failed = True
+            self.failed = True  # the model disagrees with the interpreter: the statement failed
         if type(result).__name__ == "RaspLReport" and not result.ok:
-            self.failed = True  # `raspl`: the program is not RASP-L  # the model disagrees with the interpreter: the statement failed
+            self.failed = True  # `raspl`: the program is not RASP-L
         if isinstance(result, ExitRequest):
             return
         if self.as_json:

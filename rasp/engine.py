@@ -54,11 +54,11 @@ import numpy as np
 
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
+    PYTHON_BINARY,
     Aggregate,
     ExtremeAggregate,
     Lazy,
     Map,
-    PYTHON_BINARY,
     Primitive,
     Select,
     SelectorCombination,

@@ -567,6 +567,7 @@ class _Compiler:
             name=self.name, vocab=self.vocab, max_len=self.max_len, token_embedding=token_embedding,
             position_embedding=position_embedding, embedding_mlp=embedding_mlp, layers=layers,
             unembedding=unembedding, output=output, dims=self.dims, tolerance=TOLERANCE,
+            causal=self.sets.causal,
         )
 
     def _embeddings(self, d_model: int) -> tuple[np.ndarray, np.ndarray]:

@@ -73,8 +73,10 @@ class Transformer:
 
     def __init__(self, *, name: str, vocab: list, max_len: int, token_embedding: np.ndarray,
                  position_embedding: np.ndarray, embedding_mlp: MLP | None, layers: list[Layer],
-                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float):
+                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float,
+                 causal: bool = False):
         self.name = name
+        self.causal = causal  # a causal attention mask: no position attends to a later one (docs/raspl.md)
         self.vocab = vocab
         self.max_len = max_len
         self.token_embedding = token_embedding
@@ -204,7 +206,7 @@ class Transformer:
         for layer in self.blocks:
             update = np.zeros_like(x)
             for head in layer.heads:
-                weights = attention_weights(x, head)
+                weights = attention_weights(x, head, self.causal)
                 if attention is not None:
                     attention.append(weights)
                 update += (weights @ (x @ head.W_V)) @ head.W_O
@@ -242,9 +244,13 @@ class Transformer:
         return [members[start:start + size] for start in range(0, len(members), size)]
 
 
-def attention_weights(x: np.ndarray, head: Head) -> np.ndarray:
-    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries."""
+def attention_weights(x: np.ndarray, head: Head, causal: bool = False) -> np.ndarray:
+    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries; causal: each query
+    attends to its own and earlier positions only (BOS, at 0, is always visible)."""
     scores = (x @ head.W_Q) @ np.swapaxes(x @ head.W_K, -1, -2)
+    if causal:
+        length = scores.shape[-1]
+        scores = np.where(np.tri(length, dtype=bool), scores, -np.inf)
     scores -= scores.max(axis=-1, keepdims=True)
     weights = np.exp(scores)
     return weights / weights.sum(axis=-1, keepdims=True)
