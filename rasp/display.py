@@ -72,7 +72,8 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
     if isinstance(result, Compiled):
         return format_compiled(result, options)
     if isinstance(result, Drawn):
-        return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
+        layers = f"{result.layers} layer{'' if result.layers == 1 else 's'}"
+        return f"drew {result.name} on {format_value(result.input)} ({layers}): {result.path}" + (
             f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
         )
     raise TypeError(f"cannot display {result!r}")
@@ -308,7 +309,13 @@ def _model_sizes(compiled: Compiled) -> str:
         same = analysis.layers == model.layers and list(analysis.heads) == list(model.heads)
         heads += " (as analysed)" if same else f" (the analysis says {','.join(map(str, analysis.heads)) or '-'})"
     plural = "" if model.layers == 1 else "s"
-    mlp = ",".join(str(m) for m in model.d_mlp) or "-"
+    if model.layers == 0:
+        mlp = (f"one MLP of {model.mlp0.hidden} hidden units on the embeddings" if model.embedding_mlp
+               else "no MLP")
+        analysed = heads.split(" ", 1)[1].strip("()") if " " in heads else ""
+        return (f"a transformer of 0 layers (no attention{'; ' + analysed if analysed else ''})\n"
+                f"  d_model {model.d_model}, {mlp}, {model.params:,} parameters\n ")
+    mlp = ",".join(str(m) for m in model.d_mlp)
     before = f" and {model.mlp0.hidden} before layer 1" if model.embedding_mlp else ""
     return (f"a transformer of {model.layers} layer{plural}, heads per layer {heads}\n"
             f"  d_model {model.d_model}, MLP hidden sizes {mlp}{before}, {model.params:,} parameters\n ")

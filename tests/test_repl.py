@@ -146,7 +146,7 @@ def test_completer_offers_user_names_library_names_and_keywords():
         return {c.text: c.display_meta_text for c in completer.get_completions(Document(text), None)}
 
     assert complete("x = my_") == {"my_value": "yours"}
-    assert complete("x = sel").items() >= {("select", "keyword"), ("selector_width", "library"),
+    assert complete("x = sel").items() >= {("select", "built-in"), ("selector_width", "built-in"),
                                            ("select_from_first", "library")}
     assert "show example" in complete("sh")
     assert "show example" not in complete("x = sh")
