@@ -96,6 +96,7 @@ class Printer:
         self.color = False  # ANSI colours in text mode
         self.width = 100  # columns for selector matrices
         self.max_rows: int | None = None  # rows of selector matrices (None: all)
+        self.max_values: int | None = None  # values of an s-op or example (None: all)
 
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
@@ -111,7 +112,8 @@ class Printer:
             self.out.flush()
             return
         options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
-                                 color=self.color, width=self.width, max_rows=self.max_rows)
+                                 color=self.color, width=self.width, max_rows=self.max_rows,
+                                 max_values=self.max_values)
         text = format_result(result, options)
         stream = self.err if isinstance(result, Problem) else self.out
         stream.write(text + "\n")
