@@ -17,7 +17,7 @@ import numpy as np
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
 from .compiler import compile_program, compile_vocabulary
-from .engine import Evaluation, Seq, evaluate_batch, input_items, power_too_large
+from .engine import Evaluation, Seq, causal_mode, evaluate_batch, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -54,6 +54,7 @@ from .values import (
     SOp,
     exact_text,
     is_atom,
+    next_serial,
     short_text,
     type_name,
 )
@@ -63,7 +64,7 @@ DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
-_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
+_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.CausalMode, ast.Exit)
 
 # Deep programs recurse (parser, interpreter). Python 3.11+ keeps Python frames off the C
 # stack, so a deep limit is safe there; 3.10 overflows its C stack (a crash, not a
@@ -123,7 +124,8 @@ class _Exit(Exception):
 class Session:
     """A RASP session: the standard library, user bindings, the running example."""
 
-    def __init__(self, stdlib: bool = True):
+    def __init__(self, stdlib: bool = True, causal: bool = False):
+        self.causal = causal  # `causal on` (docs/raspl.md): every selector sees keys at or before its query
         self.base = Env(None, "base")
         self.base.vars.update(base_bindings())
         self.sources: dict[str, str] = {}
@@ -163,7 +165,8 @@ class Session:
         """Run one top-level statement (in `env`, by default the top level); errors become Problem results."""
         self._depth = 0
         try:
-            return self._execute_top(statement, env or self.globals)
+            with causal_mode(self.causal):
+                return self._execute_top(statement, env or self.globals)
         except _Exit:
             return [ExitRequest()]
         except RaspError as error:
@@ -236,8 +239,7 @@ class Session:
         env.vars["out"] = value
         if not top_level:
             return []
-        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
-        return self._show(name, value, stmt.span)
+        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
 
     def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
         bound = self._assign(stmt, env, top_level)
@@ -277,6 +279,10 @@ class Session:
         result = self._compile(stmt, env)  # as analyse: it runs (and saves, if asked) everywhere
         return [result] if top_level else []
 
+    def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
+        result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
+        return [result] if top_level else []
+
     def _run_command(self, stmt: ast.Stmt, env: Env, top_level: bool) -> list[Result]:
         results = self._command(stmt, env)  # settings made in a loaded file hold for the session
         return results if top_level else []
@@ -299,6 +305,9 @@ class Session:
             return []
         if isinstance(stmt, ast.FullSeqDisplay):
             self.full_seq_display = stmt.on
+            return []
+        if isinstance(stmt, ast.CausalMode):
+            self.causal = stmt.on
             return []
         raise _Exit()
 
@@ -344,7 +353,8 @@ class Session:
     def apply(self, node: Lazy, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
         """Evaluate an s-op or selector on an input."""
         items = input_items(example)
-        value = Evaluation(items).value(node)
+        with causal_mode(self.causal):
+            value = Evaluation(items).value(node)
         label = name or node.name
         if isinstance(value, Seq):
             return EvaluatedSOp(label, example, items, value.to_list(), value.type)
@@ -359,7 +369,9 @@ class Session:
         """
         node, label = self._evaluation_target(target)
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
-        for example, (items, value) in zip(inputs, evaluate_batch(node, list(inputs))):
+        with causal_mode(self.causal):
+            evaluated = evaluate_batch(node, list(inputs))
+        for example, (items, value) in zip(inputs, evaluated):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -406,6 +418,16 @@ class Session:
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
+    def _check_raspl(self, stmt: ast.CheckRaspL, env: Env) -> Result:
+        """`raspl EXPR` (docs/raspl.md, 'The checker'): the RASP-L rules EXPR breaks, with their positions."""
+        from .raspl import check_raspl  # imported here: only this statement needs it
+
+        value = self.eval(stmt.expr, env)
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"raspl needs an s-op, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return check_raspl(value, name, causal=self.causal, example=self.sop_example)
+
     def _compile(self, stmt: ast.Compile, env: Env) -> Result:
         """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: a transformer, verified.
 
@@ -423,7 +445,7 @@ class Session:
                 raise error.at(stmt.vocab.span)
         spans = {"expr": stmt.expr.span, **stmt.option_spans}
         return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
-                                  save=stmt.save, spans=spans)
+                                  save=stmt.save, spans=spans, verify_with=stmt.verify)
 
     def _source_text(self, span: Span) -> str | None:
         """The text of a one-line span of a source this session ran (None if it is not at hand)."""
@@ -438,12 +460,15 @@ class Session:
 
     def compile_model(self, node: SOp, name: str | None = None, *, max_len: int | None = None,
                       vocab: list | None = None, check: int | None = None, save: str | None = None,
-                      spans: dict[str, Span] | None = None) -> Result:
+                      spans: dict[str, Span] | None = None, verify_with: str | None = None) -> Result:
         """compile_program with max_len and vocab defaulting to the running s-op example's
-        length and distinct tokens (in order of first appearance)."""
+        length and distinct tokens (in order of first appearance). In causal mode the model has a
+        causal attention mask (docs/raspl.md, 'Causal mode')."""
         example = input_items(self.sop_example)
-        return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans)
+        with causal_mode(self.causal):
+            return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
+                                   verify_with=verify_with)
 
     # -------------------------------------------------------------- statements
 
@@ -602,6 +627,14 @@ class Session:
             pass
         import difflib  # only for this hint: not at start-up
 
+        from .library_index import defining_file
+
+        library_file = defining_file(expr.name)
+        if library_file is not None:
+            raise RaspNameError(
+                f"`{expr.name}` is not defined; the library file {library_file}.rasp defines it",
+                expr.span, hint=f'load "{library_file}"; first',
+            )
         close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)
@@ -783,6 +816,7 @@ class Session:
             )
         scope = Env(func.env, func.name)
         scope.vars.update(zip(func.params, args))
+        first_new = next_serial()
         self._depth += 1
         try:
             for stmt in func.body:
@@ -795,8 +829,8 @@ class Session:
             self._depth -= 1
         result = results[0] if len(results) == 1 else results
         if isinstance(result, Lazy):
-            described = ", ".join(_describe_arg(a) for a in args)
-            result.set_label(f"{func.name}({described})")
+            written = ", ".join(_written_arg(e, a) for e, a in zip(expr.args, args, strict=True))
+            _name_call_result(result, f"{func.name}({written})", first_new)
         return result
 
     def _eval_Select(self, expr: ast.Select, env: Env) -> Selector:
@@ -893,16 +927,43 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
     ast.Analyse: Session._run_analyse_or_draw,
     ast.Draw: Session._run_analyse_or_draw,
     ast.Compile: Session._run_compile,
+    ast.CheckRaspL: Session._run_raspl,
     **dict.fromkeys(_COMMANDS, Session._run_command),
 }
 
 
 # ------------------------------------------------------------------ helpers
 
+def _shown_name(expr: ast.Expr, value: Any) -> str:
+    """The name an expression statement's value is shown under: a variable's name, a call's
+    text (`sort_by_frequency(tokens, "-")`, `is_max_so_far("31425")`), else `out`."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(value, Applied) and isinstance(expr, ast.Call):
+        return value.shown.name
+    if isinstance(value, Lazy) and isinstance(expr, ast.Call):
+        return value.name
+    return "out"
+
+
 def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
         value.set_label(name)
     env.vars[name] = value
+
+
+def _name_call_result(result: Lazy, call: str, first_new: int) -> None:
+    """A node the call made is named after the call as its caller wrote it, not after a local
+    or an inner call of the function's body (docs/reference.md, 'Names of results'); a node
+    that existed before the call (an argument returned unchanged) keeps its name."""
+    if result.serial >= first_new:
+        result.label = None
+    result.set_label(call)
+
+
+def _written_arg(expr: ast.Expr, value: Any) -> str:
+    """An argument as the caller wrote it when it is a name (`tokens`, not `tokens_str`)."""
+    return expr.name if isinstance(expr, ast.Name) else _describe_arg(value)
 
 
 def _describe_arg(value: Any) -> str:
@@ -962,7 +1023,13 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
             raise RaspValueError("repetition too large", span)
         if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
             raise RaspValueError("repetition too large", span)
-        return PYTHON_BINARY[op](left, right)
+        result = PYTHON_BINARY[op](left, right)
+        if isinstance(result, complex):  # Python's negative ** fractional; RASP values are real
+            raise RaspValueError(
+                f"{_describe_operands(op, operands)} has no real value (a negative number to a fractional power)",
+                span,
+            )
+        return result
     except ZeroDivisionError:
         raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
     except (TypeError, ValueError, OverflowError) as error:
@@ -987,6 +1054,8 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
             raise RaspValueError(f"key {short_text(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
     if not isinstance(index, int):
         raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
     if not -len(target) <= index < len(target):

@@ -103,10 +103,13 @@ class Lazy:
     """A node of the computation graph (an s-op or a selector)."""
 
     kind = "lazy"
+    made = 0  # nodes made so far
 
     def __init__(self, origin: Span | None = None, label: str | None = None):
         self.origin = origin
         self.label = label
+        Lazy.made += 1
+        self.serial = Lazy.made  # creation order: tells which nodes a function call made
 
     def parents(self) -> tuple[Lazy, ...]:
         return ()
@@ -128,6 +131,11 @@ class Lazy:
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>"
+
+
+def next_serial() -> int:
+    """The serial the next node will get: nodes with a serial at least this were made later."""
+    return Lazy.made + 1
 
 
 class SOp(Lazy):
@@ -217,6 +225,20 @@ class Aggregate(SOp):
 
     def describe(self) -> str:
         return f"aggregate({self.selector.name}, {describe_value(self.sop)})"
+
+
+class ExtremeAggregate(Aggregate):
+    """aggregate_max / aggregate_min: the largest (smallest) selected value, default where none
+    is selected (RASP-L's kqv reductions; docs/raspl.md, 'max and min aggregation')."""
+
+    def __init__(self, selector: Selector, sop: Any, default: Any = 0, reduction: str = "max",
+                 origin: Span | None = None):
+        super().__init__(selector, sop, default, origin)
+        assert reduction in ("max", "min")
+        self.reduction = reduction
+
+    def describe(self) -> str:
+        return f"aggregate_{self.reduction}({self.selector.name}, {describe_value(self.sop)})"
 
 
 class SelectorWidth(SOp):

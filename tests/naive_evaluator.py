@@ -59,7 +59,7 @@ def typed(values: list) -> tuple[list, str]:
         return list(values), "bools"
     if kinds <= {int, bool}:
         return [int(v) for v in values], "ints"
-    if kinds <= {int, float}:
+    if kinds <= {int, float, bool}:
         return [float(v) for v in values], "floats"  # float(huge int) raises OverflowError: an error
     raise NaiveError(f"mixed sequence types: {sorted(k.__name__ for k in kinds)}")
 
@@ -205,6 +205,8 @@ class NaiveEvaluation:
                 # Python accepts a bool as an index ([10, 20][True] == 20); the engine refuses
                 # it and the reference is silent: an open question, not something to test.
                 raise Unsupported("a bool used as a list or string index (ambiguous in the reference)")
+            if type(key) is float and key.is_integer():
+                key = int(key)  # docs/reference.md, 'Sequence types': a whole-number float indexes like that int
             if type(key) is not int:
                 raise NaiveError(f"index {key!r} is not an int")
             if not -len(container) <= key < len(container):

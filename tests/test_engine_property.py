@@ -174,8 +174,9 @@ def test_engine_agrees_on_edge_cases(case):
 def test_naive_type_rules():
     assert typed([True, 2]) == ([1, 2], "ints")
     assert typed([1, 2.5]) == ([1.0, 2.5], "floats")
+    assert typed([True, 1.5]) == ([1.0, 1.5], "floats")
     assert typed([True, False]) == ([True, False], "bools")
-    for bad in ([1, "a"], [True, 1.5], [[1]]):
+    for bad in ([1, "a"], [True, "a"], [[1]]):
         with pytest.raises(NaiveError):
             typed(bad)
 
@@ -231,8 +232,8 @@ def test_naive_bool_aggregate_and_defaults():
     # tokens_bool: [True, False, True]; row 0 empty -> default 0 turns bools into ints
     assert naive_value(Aggregate(prev, B), items) == ([0, 1, 0], "ints")
     assert naive_value(Aggregate(prev, B, False), items) == ([False, True, False], "bools")
-    with pytest.raises(NaiveError):
-        naive_value(Aggregate(prev, B, 0.5), items)  # floats mixed with bools
+    # a float default beside bools makes floats (a bool counts as a number)
+    assert naive_value(Aggregate(prev, B, 0.5), items) == ([0.5, 1.0, 0.0], "floats")
     everything = Select(1, 1, "==")
     with pytest.raises(NaiveError):
         naive_value(Aggregate(everything, B), items)  # True and False: bools cannot be averaged
