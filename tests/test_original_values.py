@@ -174,12 +174,12 @@ def _oracle(tree: tuple, w: str):
         return "error", error
 
 
-@pytest.fixture(scope="module")
-def session() -> Session:
-    s = Session()
-    s.sop_examples_on = False
-    s.selector_examples_on = False
-    return s
+@pytest.fixture
+def session(session: Session) -> Session:
+    """The conftest session with the running examples off."""
+    session.sop_examples_on = False
+    session.selector_examples_on = False
+    return session
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fuzzing import ProgramWriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 import rasp
 from rasp.interpreter import Session
@@ -143,7 +144,7 @@ def _prefix_values(session: Session, name: str, items: list, extra: list):
     return short, long
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40))
 @given(st.integers(0, 10**6), st.lists(st.integers(0, 9), min_size=1, max_size=8),
        st.lists(st.integers(0, 9), min_size=1, max_size=5))
 def test_a_causal_program_does_not_change_when_tokens_are_appended(seed, items, extra):
