@@ -197,9 +197,9 @@ def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = 
         return f"{head} = {format_sequence(value.values, value.type)}  {type_}"
     tokens = [str(t) for t in value.tokens]
     cells = [format_element(v, value.type) for v in value.values]
-    widths = [max(len(a), len(b)) for a, b in zip(tokens, cells)]
-    row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths))
-    row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths))
+    widths = [max(len(a), len(b)) for a, b in zip(tokens, cells, strict=True)]
+    row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths, strict=True))
+    row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
     return f"{head}  {type_}\n   input: {row_in}\n  output: {row_out}"
 
 
@@ -340,7 +340,8 @@ def _vocabulary_item(value: Any) -> str:
 def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions) -> list[str]:
     """`checked N inputs (...): all agree ...`, or the mismatches in the warning colour."""
     if check.exhaustive_up_to and check.random:
-        how = f"every input up to length {check.exhaustive_up_to}, and {check.random:,} random ones up to length {max_len}"
+        how = (f"every input up to length {check.exhaustive_up_to}, "
+               f"and {check.random:,} random ones up to length {max_len}")
     elif check.exhaustive_up_to:
         how = f"every input up to length {check.exhaustive_up_to}"
     else:

@@ -70,7 +70,7 @@ def batch_outcomes(node, inputs):
 def assert_batch_agrees(node, inputs) -> None:
     together = batch_outcomes(node, inputs)
     assert len(together) == len(inputs)
-    for index, (inp, got) in enumerate(zip(inputs, together)):
+    for index, (inp, got) in enumerate(zip(inputs, together, strict=True)):
         want = single_outcome(node, inp)
         context = f"\nnode: {node.describe()}\ninputs: {inputs!r}\ninput {index}"
         assert got[0] == want[0], f"batch {got!r} != alone {want!r}{context}"
@@ -79,7 +79,9 @@ def assert_batch_agrees(node, inputs) -> None:
         elif isinstance(node, SOp):
             (values, kind), (want_values, want_kind) = got[1], want[1]
             assert kind == want_kind and len(values) == len(want_values), f"{got!r} != {want!r}{context}"
-            assert all(identical(a, b) for a, b in zip(values, want_values)), f"{got!r} != {want!r}{context}"
+            assert all(identical(a, b) for a, b in zip(values, want_values, strict=True)), (
+                f"{got!r} != {want!r}{context}"
+            )
         else:
             assert got[1] == want[1], context
 

@@ -73,7 +73,7 @@ def same(got: list, want: list) -> bool:
     """Equal position by position: numbers within 1e-6, anything else exactly (True is not 1)."""
     if len(got) != len(want):
         return False
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         if isinstance(w, float) or isinstance(g, float):
             if isinstance(w, (bool, str)) or isinstance(g, (bool, str)) or abs(g - w) > 1e-6:
                 return False
@@ -166,7 +166,8 @@ PROGRAMS = [
     Case("reverse", "x = reverse(tokens);", (("abc", ["c", "b", "a"]), ("abca", ["a", "c", "b", "a"]))),
     Case("sort", "x = sort(tokens, tokens);", (("cab", ["a", "b", "c"]), ("bcab", ["a", "b", "b", "c"]))),
     Case("histogram", "x = histogram(tokens);", (("abca", [2, 1, 1, 2]),)),
-    Case("dyck2", "x = dyck2(tokens);", (("({})", ["P", "P", "P", "T"]), ("(}", ["P", "F"]), ("{)}", ["P", "F", "F"])), vocab=("(", ")", "{", "}")),
+    Case("dyck2", "x = dyck2(tokens);", (("({})", ["P", "P", "P", "T"]), ("(}", ["P", "F"]), ("{)}", ["P", "F", "F"])),
+         vocab=("(", ")", "{", "}")),
 ]
 CASES = MAPS + NUMERICAL + SELECTS + AGGREGATES + WIDTHS + PROGRAMS
 BY_ID = {case.id: case for case in CASES}
@@ -190,7 +191,7 @@ def test_compiled_model_agrees_with_the_interpreter(case):
     assert result.attention_error <= model.attention_tolerance
     inputs = [list(items) for items, _ in case.examples]
     interpreted = [value.to_list() for _, value in evaluate_batch(node, inputs)]
-    for (items, want), got, by_interpreter in zip(case.examples, model.run(inputs), interpreted):
+    for (items, want), got, by_interpreter in zip(case.examples, model.run(inputs), interpreted, strict=True):
         assert same(by_interpreter, want), (items, by_interpreter, want)  # the stated values are right
         assert same(got, want), (items, got, want)
 
@@ -325,7 +326,7 @@ def test_every_head_is_hard_attention_up_to_length_4(case_id):
         weights: list[np.ndarray] = []
         model.residual(np.array([model.token_ids(items) for items in inputs]), attention=weights)
         assert len(weights) == len(heads)
-        for head, actual in zip(heads, weights):
+        for head, actual in zip(heads, weights, strict=True):
             assert actual.shape == (len(inputs), n + 1, n + 1)
             assert np.all(actual[:, 0, 0] >= 1 - tolerance)  # BOS attends only to BOS
             assert np.all(actual[:, 0, 1:] <= tolerance)
@@ -341,7 +342,8 @@ def test_every_head_is_hard_attention_up_to_length_4(case_id):
 # ------------------------------------------------------------------ 4. BOS
 
 
-@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_of_two_numbers", "width_data_dependent", "select_or_joint"])
+@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_of_two_numbers", "width_data_dependent",
+                                     "select_or_joint"])
 def test_bos_residual_does_not_depend_on_the_input(case_id):
     case = BY_ID[case_id]
     _, model = compiled(case)
@@ -384,7 +386,7 @@ def test_a_head_shared_by_a_selector_width_and_an_aggregate(source, outputs, inp
     result = verify(model, node, random_inputs=0)
     assert result.mismatches == 0, result.first_mismatch
     assert result.attention_error <= model.attention_tolerance
-    assert all(same(got, want) for got, want in zip(model.run(inputs), outputs)), model.run(inputs)
+    assert all(same(got, want) for got, want in zip(model.run(inputs), outputs, strict=True)), model.run(inputs)
 
 
 def test_select_on_a_mean_with_too_many_values():
@@ -453,7 +455,8 @@ def forward_by_hand(arrays: dict, description: dict, items: list) -> list:
     return [description["output_values"][c] for c in logits.argmax(axis=1)]
 
 
-@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_tokens_and_indices", "aggregate_mean", "map_of_two_numbers"])
+@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_tokens_and_indices", "aggregate_mean",
+                                     "map_of_two_numbers"])
 def test_saved_weights_run_by_hand_give_the_models_outputs(case_id, tmp_path):
     case = BY_ID[case_id]
     _, model = compiled(case)
@@ -472,7 +475,7 @@ def test_saved_weights_run_by_hand_give_the_models_outputs(case_id, tmp_path):
     assert all(d["node"] and d["encoding"] and d["written_by"] for d in description["residual"])
     assert description["params"] == sum(a.size for a in arrays.values())
     inputs = [list(items) for items, _ in case.examples] + [list(case.vocab[:1]) * case.max_len]
-    for items, want in zip(inputs, model.run(inputs)):
+    for items, want in zip(inputs, model.run(inputs), strict=True):
         got = forward_by_hand(arrays, description, items)
         if description["output"] == "numerical":
             assert np.allclose(got, want, atol=1e-9), (items, got, want)

@@ -85,7 +85,7 @@ def check_agreement(node: Lazy, inp) -> None:
     if isinstance(node, SOp):
         (values, type_name), (want, want_type) = got, expected
         assert type_name == want_type and len(values) == len(want) and all(
-            same_atom(a, b) for a, b in zip(values, want)
+            same_atom(a, b) for a, b in zip(values, want, strict=True)
         ), f"engine {values!r} ({type_name}) != naive {want!r} ({want_type}){context}"
     else:
         assert got == expected, f"engine selector {got!r} != naive {expected!r}{context}"

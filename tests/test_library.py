@@ -318,7 +318,7 @@ def test_frac_prevs_and_pair_balance():
     check("frac_prevs(tokens_asis > 0)", lambda w: frac([v > 0 for v in w], True), means_type, numbers())
 
     def balance(w):
-        return [o - c for o, c in zip(frac(w, "("), frac(w, ")"))]
+        return [o - c for o, c in zip(frac(w, "("), frac(w, ")"), strict=True)]
 
     check('pair_balance(tokens, "(", ")")', balance, means_type, bracket_words(["()"], noise="ab", seed=5))
     assert evaluate('pair_balance(tokens, "(", ")")', "a()b(c))")[0] == pytest.approx(

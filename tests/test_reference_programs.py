@@ -506,7 +506,7 @@ def test_skip_bad_assign(session):
     lines = ["a=g;", "b=a;", "g=3;", "g;", "a;", "b;", "a=g;", "a;", "b;", "b=a;", "a;", "b;"]
     expected = ["error", "error", ("g", 3), ("g", 3), "error", "error",
                 ("a", 3), ("a", 3), "error", ("b", 3), ("a", 3), ("b", 3)]
-    for line, want in zip(lines, expected):
+    for line, want in zip(lines, expected, strict=True):
         if want == "error":
             assert_rasp_error(session, line)
         else:
@@ -894,7 +894,8 @@ def test_commands_in_a_loaded_file_apply(session, tmp_path, monkeypatch):
     # statements; the reference ran them while loading (load_rover.txt then
     # shows results in the full-sequence display). docs/reference.md, 'Statements': commands are
     # "valid in files too".
-    write(tmp_path, "settings.rasp", 'example2 = "a<A,a<B?";\nset example example2\nfull seq display on\nx = indices;\n')
+    write(tmp_path, "settings.rasp",
+          'example2 = "a<A,a<B?";\nset example example2\nfull seq display on\nx = indices;\n')
     monkeypatch.chdir(tmp_path)
     results = run(session, 'load "settings";')
     assert not [r for r in results if isinstance(r, Problem)], [str(r.error) for r in results]
@@ -919,7 +920,8 @@ def test_float_mean_is_the_reference_mean(session):
     # The reference averages with Python: sum(selected values, in position
     # order) * 1.0 / count. A program that compares a mean to a constant sees
     # exactly that float.
-    define(session, "tokens = tokens_float; m = aggregate(full_s, tokens); p = aggregate(select(indices,indices,<=), tokens);")
+    define(session, "tokens = tokens_float; m = aggregate(full_s, tokens); "
+                    "p = aggregate(select(indices,indices,<=), tokens);")
     rng = random.Random(RNG_SEED)
     words = [[0.1] * 10, [0.7, 0.3, 3.3, 0.1, 0.3, 0.1, 0.1, 0.3], [0.1, 0.2, 0.3]]
     words += [[rng.choice([0.1, 0.2, 0.3, 0.7, 1.0, 3.3]) for _ in range(rng.randint(2, 30))] for _ in range(30)]

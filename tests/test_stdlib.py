@@ -26,7 +26,7 @@ def python_aggregate(rows, values, default=0):
     """docs/reference.md, '`aggregate(sel, s [, default])`', for numeric values, per row."""
     out = []
     for row in rows:
-        chosen = [v for v, on in zip(values, row) if on]
+        chosen = [v for v, on in zip(values, row, strict=True) if on]
         if not chosen:
             out.append(default)
         elif len(chosen) == 1:
@@ -77,8 +77,8 @@ def test_count_and_contains(word):
 @given(short_numbers)
 def test_max_min(values):
     a, b = values, [2 - i for i in range(len(values))]
-    assert run("max(tokens_asis, 2 - indices)", values) == ([max(x, y) for x, y in zip(a, b)], "ints")
-    assert run("min(tokens_asis, 2 - indices)", values) == ([min(x, y) for x, y in zip(a, b)], "ints")
+    assert run("max(tokens_asis, 2 - indices)", values) == ([max(x, y) for x, y in zip(a, b, strict=True)], "ints")
+    assert run("min(tokens_asis, 2 - indices)", values) == ([min(x, y) for x, y in zip(a, b, strict=True)], "ints")
 
 
 def test_max_min_on_atoms():
