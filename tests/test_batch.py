@@ -88,6 +88,7 @@ def assert_batch_agrees(node, inputs) -> None:
 
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(400))
 @given(node=graphs(), inputs=batches())
 def test_batch_equals_one_at_a_time(node, inputs):
@@ -288,6 +289,7 @@ def test_cli_memory_limit_option(tmp_path, capsys, monkeypatch):
 # ------------------------------------------------------------ the benchmark script
 
 
+@pytest.mark.slow
 def test_bench_quick_runs_and_reports_real_figures():
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json"],
                           check=False, capture_output=True, text=True, timeout=120)

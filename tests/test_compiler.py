@@ -538,6 +538,7 @@ def refusal_category(message: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r"`[^`]*`", "X", message))[:80]
 
 
+@pytest.mark.slow
 def test_random_programs_compile_exactly_or_are_refused(random_programs):
     assert len(random_programs) == RANDOM_PROGRAMS
     crashed = [(o.source, o.crashed) for o in random_programs if o.crashed]
@@ -551,6 +552,7 @@ def test_random_programs_compile_exactly_or_are_refused(random_programs):
     assert max(o.attention_error for o in compiled_ok) <= compiled_ok[0].attention_tolerance
 
 
+@pytest.mark.slow
 def test_random_programs_attention_within_the_stated_tolerance(random_programs):
     over = [(o.name, o.attention_error) for o in random_programs
             if o.refused is None and o.attention_error > o.attention_tolerance]
@@ -581,6 +583,7 @@ def test_means_computed_in_another_order_are_one_value():
     assert model.run([["1"]]) == [[0]]
 
 
+@pytest.mark.slow
 def test_a_whole_mean_indexes_a_string():
     # sort's output is numerical (a mean where several keys tie); "..."[2.0] fails but "..."[2] does not:
     # the model must give the letter wherever the interpreter does

@@ -252,6 +252,7 @@ def test_atom_in_string_is_the_documented_substring_test(session):
     assert (session["y"], session["z"], session["u"]) == (True, True, False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("json_mode", [False, True])
 def test_a_complex_result_is_refused_at_its_position(json_mode):
     import json

@@ -85,6 +85,7 @@ def test_causal_session_batches_and_python_api():
     assert [r.values for r in session.evaluate("w", ["ab", "bbb"])] == [[1, 1], [1, 2, 3]]
 
 
+@pytest.mark.slow
 def test_causal_command_line_flag():
     out = subprocess.run([sys.executable, "-m", "rasp", "--causal", "-c", "w = selector_width(select(1, 1, ==));"],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
@@ -98,6 +99,7 @@ def test_prompt_shows_causal_mode():
     assert causal_prompt(Session(stdlib=False, causal=True)).startswith("causal")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", [
     "selector_width(select(tokens, tokens, ==))",
     "aggregate(select(tokens, tokens, ==), indices)",

@@ -99,6 +99,7 @@ def terminal(tmp_path):
     term.close()
 
 
+@pytest.mark.slow
 def test_a_typed_session(terminal):
     terminal.wait_for("type help")
 
@@ -136,6 +137,7 @@ def test_a_typed_session(terminal):
     assert "Traceback" not in terminal.screen()
 
 
+@pytest.mark.slow
 def test_ctrl_d_leaves_and_history_is_kept(terminal, tmp_path):
     terminal.wait_for("type help")
     terminal.type("tokens;\r")
