@@ -105,6 +105,7 @@ def test_batch_equals_one_at_a_time_on_interpreter_graphs(text, inputs):
     assert_batch_agrees(s["x"], inputs)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(300))
 @given(node=graphs(), inputs=batches())
 def test_reusing_the_arrays_of_unused_selectors_changes_no_value(node, inputs):
@@ -186,6 +187,7 @@ def test_session_evaluate_needs_a_lazy_name(session):
         session.evaluate("k", ["ab"])
 
 
+@pytest.mark.slow
 def test_ten_thousand_inputs_through_sort_are_fast(session):
     inputs = [str(i).zfill(16)[::-1] for i in range(10_000)]
     start = time.perf_counter()

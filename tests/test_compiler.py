@@ -180,6 +180,7 @@ def ids(cases: list[Case]) -> list[str]:
 # ------------------------------------------------------------------ 1. each construction
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_compiled_model_agrees_with_the_interpreter(case):
     node, model = compiled(case)
@@ -605,6 +606,7 @@ def test_a_rounding_error_next_to_zero_is_zero():
     assert result.checked == 120 and result.mismatches == 0, result.first_mismatch
 
 
+@pytest.mark.slow
 def test_a_mean_a_rounding_error_below_a_whole_number_indexes_a_string():
     # the value set keeps 1.9999999999999998 for the key of 2: as an index it must act as 2
     node = node_of("n2 = aggregate(select(tokens_int, tokens_int, <), aggregate(full_s, tokens_int, 2), 2);"

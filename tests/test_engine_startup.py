@@ -27,6 +27,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+@pytest.mark.slow
 def test_startup_imports_only_what_it_uses(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, check=False,

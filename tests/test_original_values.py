@@ -182,6 +182,7 @@ def session(session: Session) -> Session:
     return session
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(40))
 def test_random_mixed_programs_agree_with_the_rules(session, seed):
     rng = random.Random(seed)

@@ -146,6 +146,7 @@ def _prefix_values(session: Session, name: str, items: list, extra: list):
     return short, long
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(40))
 @given(st.integers(0, 10**6), st.lists(st.integers(0, 9), min_size=1, max_size=8),
        st.lists(st.integers(0, 9), min_size=1, max_size=5))
@@ -230,6 +231,7 @@ def test_which_selectors_are_causal(source, causal):
             assert not np.triu(matrix, 1).any()
 
 
+@pytest.mark.slow
 def test_json_output_of_raspl(tmp_path):
     path = tmp_path / "rev.rasp"
     path.write_text(REVERSE + "\n", encoding="utf-8")
@@ -271,6 +273,7 @@ def _documented_calls(name: str) -> list[str]:
     return [m["call"] for m in map(COST_LINE.match, text) if m]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("call", _documented_calls("raspl") + _documented_calls("raspl_tasks"))
 def test_the_checker_accepts_the_library_and_the_programs(call):
     example = "hello" if "tokens_int" not in call else [3, 1, 4, 1, 5]
@@ -289,6 +292,7 @@ def prefix_oracle(function, items):
     return [function(items[: i + 1]) for i in range(len(items))]
 
 
+@pytest.mark.slow
 def test_library_prefix_functions_match_python():
     rng = _rng()
     for _ in range(25):
@@ -408,6 +412,7 @@ def addition(a: int, b: int, m: int, forward: bool) -> list[int]:
     return [*part_a, 10, *part_b, 11, *part_s, 12]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("forward", [False, True], ids=["reversed", "forward"])
 def test_addition_with_index_hints(forward):
     program = "add_forward_task(tokens_int)" if forward else "add_reversed_task(tokens_int)"

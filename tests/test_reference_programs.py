@@ -231,6 +231,7 @@ def test_paper_examples_private_names_stay_private(paper, statement):
     assert_rasp_error(paper, statement)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("statement, expected, type_", PAPER_TRANSCRIPT,
                          ids=[t[0].split("(")[0] for t in PAPER_TRANSCRIPT])
 def test_paper_examples_transcript(paper, statement, expected, type_):
@@ -276,6 +277,7 @@ def _paper_cases():
         random_parens(rng, three, 30, 16) + random_words(rng, "(){}[]", 20, 12) + ["[", "]", "[)", "([]{})"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, oracle, type_, words", list(_paper_cases()),
                          ids=[c[0] for c in _paper_cases()])
 def test_paper_examples_against_oracles(paper, name, oracle, type_, words):
@@ -335,6 +337,7 @@ def long_sum(w: str) -> list[int]:
     return [int(d) for d in str(int(a) + int(b)).zfill(len(w))]
 
 
+@pytest.mark.slow
 def test_long_addition(session):
     define(session, LONG_ADDITION)
     rng = random.Random(RNG_SEED)
@@ -445,6 +448,7 @@ SOME_ERRORS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("statement", SOME_ERRORS)
 def test_some_errors(session, statement):
     # some_errors.txt: every line the reference rejected is a RASP error here.
@@ -513,6 +517,7 @@ def test_skip_bad_assign(session):
             assert show(session, line) == want, line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["exit\nfodfd\n", "exit()\ntokens;\n", "quit\n6;\n", "quit()\n3+4;\n"])
 def test_exit_and_quit(session, source):
     # exit.txt, exit_fun.txt, quit.txt, quit_fun.txt: nothing runs after exit/quit

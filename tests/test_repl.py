@@ -154,6 +154,7 @@ def test_completer_offers_user_names_library_names_and_keywords():
     assert complete('x = "sel') == {}
 
 
+@pytest.mark.slow
 def test_history_persists_between_sessions(tmp_path, monkeypatch):
     path = tmp_path / "hist"
     monkeypatch.setenv("RASP_HISTORY", str(path))
@@ -175,6 +176,7 @@ def test_history_location_and_opt_out(tmp_path, monkeypatch):
     assert where is None
 
 
+@pytest.mark.slow
 def test_help_vars_and_clear():
     keys = "x = indices;\rdef f(a, b) { return a; }\rvars\rhelp sort\rhelp srot\rclear\rvars\rx;\r\x04"
     out, err, session = drive(keys)
