@@ -10,8 +10,9 @@ from test_analysis import DOCUMENTED_COSTS
 
 from rasp.analysis import analyse, cost_line
 from rasp.api import Session
-from rasp.compiler.construct import compile_sop
+from rasp.compiler.construct import CompileError, compile_sop
 from rasp.compiler.verify import verify
+from rasp.values import ExtremeAggregate, ancestry
 
 EXHAUSTIVE_UP_TO_5 = 4 + 4**2 + 4**3 + 4**4 + 4**5  # every input of length 1..5 over 4 tokens
 RANDOM_INPUTS = 1000
@@ -30,8 +31,12 @@ MAX_LEN = {"add": 6, "shuffle_dyck": 6}  # their one-hot tables grow fast with t
 DEFAULT_MAX_LEN = 8
 
 
+INT_VOCABULARY = [0, 1, 2, 3]  # for programs of tokens_int (stdlib/raspl.rasp and raspl_tasks.rasp)
+
+
 def _settings(call: str) -> tuple[list, int]:
-    vocab = next((v for prefix, v in VOCABULARIES.items() if call.startswith(prefix)), DEFAULT_VOCABULARY)
+    default = INT_VOCABULARY if "tokens_int" in call else DEFAULT_VOCABULARY
+    vocab = next((v for prefix, v in VOCABULARIES.items() if call.startswith(prefix)), default)
     max_len = next((n for prefix, n in MAX_LEN.items() if call.startswith(prefix)), DEFAULT_MAX_LEN)
     return vocab, max_len
 
@@ -44,6 +49,10 @@ def test_library_program_compiles_and_agrees_with_the_interpreter(path, call, co
     session.run(f"compiled_program = {call};")
     node = session["compiled_program"].node
     vocab, max_len = _settings(call)
+    if any(isinstance(n, ExtremeAggregate) for n in ancestry(node)):  # no construction yet (docs/raspl.md)
+        with pytest.raises(CompileError, match="aggregate_m(ax|in) has no transformer construction"):
+            compile_sop(node, max_len=max_len, vocab=vocab, name=call)
+        return
     model = compile_sop(node, max_len=max_len, vocab=vocab, name=call)
     analysis = analyse(node)
     assert (model.layers, model.heads) == (analysis.layers, analysis.heads)
