@@ -22,6 +22,14 @@ its array is written over by the next one. Python-only cases (mixed-type
 arithmetic, big ints) use NumPy's object arrays, which apply the Python operator
 element by element in C loops.
 
+The walk of a graph is worked out once per root and kept (a _Plan: the nodes in
+dependency order, when each selector array can be dropped, the memory estimate's
+figures). Short inputs (n <= SMALL_LENGTH, where the fixed cost of each operation
+dominates) take lean paths (aggregate_one, direct select comparisons), and the nodes
+computed from indices and constants alone keep their values between evaluations of
+the same length, as read-only arrays: `length` and select(indices, length - 1 - indices, ==)
+are computed once for all inputs of length 16.
+
 A batch is evaluated as one: when the inputs of a batch disagree on something
 that decides a result's type (an aggregate that averages on one input and picks
 on another, tokens_asis of ints beside floats) the batch splits into groups that
@@ -66,6 +74,7 @@ MAX_POWER_BITS = 1_000_000  # refuse integer powers whose result would be enormo
 BLOCK_ELEMENTS = 1 << 18  # matrix elements per block of an aggregate's temporaries (cache-sized)
 REUSE_BYTES = 1 << 20  # a selector array this big is written over by a later one once unused
 SMALL_ELEMENTS = 64  # arrays up to this size take the paths with the fewest NumPy calls (fixed costs dominate)
+KNOWN_LENGTHS = 8  # lengths for which a plan keeps the values of its input-free nodes
 SMALL_LENGTH = 32  # one input up to this length: aggregates and selects skip the steps that pay off on long ones
 BATCH_SELECTOR_ELEMENTS = 1 << 22  # inputs per batch chunk: one selector of the chunk has about this many elements
 
@@ -424,20 +433,39 @@ class _Batch:
         self.check_memory(plan)
         self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
         memo = self.memo
+        # short inputs: nodes computed from indices and constants alone keep their values between
+        # evaluations of the same length (read-only arrays, never written over)
+        known = plan.known_values(self.n, self.causal) if self.n <= SMALL_LENGTH and any(plan.input_free) else None
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                for current, is_selector, released in zip(plan.order, plan.selectors, plan.releases, strict=True):
-                    self._compute_into_memo(current)
+                for current, is_selector, released, free in zip(
+                        plan.order, plan.selectors, plan.releases, plan.input_free, strict=True):
+                    if free and known is not None:
+                        self._known_into_memo(current, known)
+                    else:
+                        self._compute_into_memo(current)
+                        if is_selector:
+                            self.owned.add(id(current))
                     for key in released:
                         array = memo.pop(key, None)
                         if key in self.owned and array is not None and _worth_reusing(array):
                             self.spare.append(array)
                         self.owned.discard(key)
-                    if is_selector:
-                        self.owned.add(id(current))
         finally:
             self.spare.clear()
         return memo[id(root)]
+
+    def _known_into_memo(self, node: Lazy, known: dict[int, Any]) -> None:
+        """An input-free node's value: the one computed before at this length, else computed now and kept."""
+        key = id(node)
+        value = known.get(key)
+        if value is None:
+            self._compute_into_memo(node)
+            value = known[key] = self.memo[key]
+            (value.values if isinstance(value, Seq) else value).flags.writeable = False
+        else:
+            self.memo[key] = value
+            self.alive[key] = node
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
@@ -483,27 +511,39 @@ class _Batch:
         return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
-        if isinstance(node, Primitive):
-            return primitive_value(node.primitive, self.rows, self.n)
-        if isinstance(node, Map):
-            return _full_length(map_value(node, self._map_operands(node)), self.n)
-        if isinstance(node, Select):
-            key, query = self._operand(node.key), self._operand(node.query)
+        compute = _COMPUTE_BY_TYPE.get(type(node))  # one look-up instead of a chain of isinstance
+        if compute is None:
+            compute = next((f for kind, f in _COMPUTE_BY_TYPE.items() if isinstance(node, kind)), None)
+            if compute is None:
+                raise TypeError(f"unknown node {node!r}")
+        return compute(self, node)
+
+    def _primitive(self, node: Primitive) -> Seq:
+        return primitive_value(node.primitive, self.rows, self.n)
+
+    def _map(self, node: Map) -> Seq:
+        return _full_length(map_value(node, self._map_operands(node)), self.n)
+
+    def _select(self, node: Select) -> np.ndarray:
+        key, query = self._operand(node.key), self._operand(node.query)
+        out = None
+        if self.spare:
             shape = (max(key.values.shape[0], query.values.shape[0]), query.values.shape[-1], key.values.shape[-1])
-            return select_matrix(key, query, node.op, out=self._spare_array(shape))
-        if isinstance(node, SelectorCombination):
-            return self._combine(node)
-        if isinstance(node, ExtremeAggregate):
-            return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
-                                 node.reduction)
-        if isinstance(node, Aggregate):
-            matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
-            if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
-                return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
-            return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
-        if isinstance(node, SelectorWidth):
-            return selector_width(self.memo[id(node.selector)], self.n)
-        raise TypeError(f"unknown node {node!r}")
+            out = self._spare_array(shape)
+        return select_matrix(key, query, node.op, out=out)
+
+    def _aggregate(self, node: Aggregate) -> Seq:
+        matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
+        if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
+            return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+        return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+
+    def _extreme_aggregate(self, node: ExtremeAggregate) -> Seq:
+        return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                             node.reduction)
+
+    def _selector_width(self, node: SelectorWidth) -> Seq:
+        return selector_width(self.memo[id(node.selector)], self.n)
 
     def _combine(self, node: SelectorCombination) -> np.ndarray:
         """and / or / not of selectors, written over an operand that nothing else needs."""
@@ -519,7 +559,8 @@ class _Batch:
         """A parent's array of this shape that this batch computed and only `node` uses, if any."""
         for parent in node.args:
             array = self.memo[id(parent)]
-            if id(parent) in self.reusable and array.shape == shape and sum(a is parent for a in node.args) == 1:
+            if id(parent) in self.reusable and id(parent) in self.owned and array.shape == shape \
+                    and sum(a is parent for a in node.args) == 1:
                 self.reusable.discard(id(parent))
                 self.owned.discard(id(parent))  # the array now holds `node`'s value
                 return array
@@ -531,6 +572,13 @@ class _Batch:
         if node.op == "in":  # (s-op, tuple of atoms)
             return [self._operand(node.args[0]), node.args[1]]
         return [self._operand(a) for a in node.args]
+
+
+_COMPUTE_BY_TYPE: dict[type, Any] = {
+    Primitive: _Batch._primitive, Map: _Batch._map, Select: _Batch._select,
+    SelectorCombination: _Batch._combine, Aggregate: _Batch._aggregate, SelectorWidth: _Batch._selector_width,
+    ExtremeAggregate: _Batch._extreme_aggregate,
+}
 
 
 def _prefix_of(selector: Lazy) -> str | None:
@@ -565,7 +613,7 @@ class _Plan:
     unused (their arrays are dropped or written over), the selectors only one node uses,
     and the figures of the memory estimate."""
 
-    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops")
+    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops", "input_free", "known")
 
     def __init__(self, order: list[Lazy], root: Lazy):
         self.order = order
@@ -591,6 +639,25 @@ class _Plan:
             self.releases.append(tuple(released))
         self.selector_peak = peak
         self.sops = len(order) - sum(self.selectors)
+        # nodes computed from indices and constants alone: their values depend on the length only
+        free: set[int] = set()
+        for node in order:
+            if (isinstance(node, Primitive) and node.primitive == "indices") or (
+                    not isinstance(node, Primitive) and all(id(p) in free for p in node.parents())):
+                free.add(id(node))
+        self.input_free = [id(node) in free for node in order]
+        # (length, causal) -> node id -> value of the input-free nodes
+        self.known: dict[tuple[int, bool], dict[int, Any]] = {}
+
+    def known_values(self, n: int, causal: bool) -> dict[int, Any]:
+        """The input-free nodes' values at length n (in causal mode or not) computed so far,
+        kept for a few lengths: a causal selector is another value than the full one."""
+        values = self.known.get((n, causal))
+        if values is None:
+            if len(self.known) >= KNOWN_LENGTHS:
+                del self.known[next(iter(self.known))]
+            values = self.known[n, causal] = {}
+        return values
 
 
 _PLANS: weakref.WeakKeyDictionary[Lazy, _Plan] = weakref.WeakKeyDictionary()

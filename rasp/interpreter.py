@@ -627,6 +627,14 @@ class Session:
             pass
         import difflib  # only for this hint: not at start-up
 
+        from .library_index import defining_file
+
+        library_file = defining_file(expr.name)
+        if library_file is not None:
+            raise RaspNameError(
+                f"`{expr.name}` is not defined; the library file {library_file}.rasp defines it",
+                expr.span, hint=f'load "{library_file}"; first',
+            )
         close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)

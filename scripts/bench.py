@@ -10,7 +10,8 @@ For reverse, histogram, sort, sort by most frequent token and Dyck-2 (from
 tests/programs/paper_examples.rasp, the reference's paper style) at
 n = 16, 64, 256, 1024, 4096 it reports the median evaluation time (the engine
 only: a fresh evaluation of the program's graph on one input, no memo shared
-between runs; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
+between runs, except that at n <= 32 the engine keeps the values of the nodes computed
+from indices and constants alone between evaluations of a length; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
 tracemalloc sees it (NumPy reports its array allocations to tracemalloc; Python
 objects are counted too). Then the throughput of a batch of 10,000 inputs of
 length 16 through sort (`Session.evaluate`, result objects included), and the
@@ -222,10 +223,23 @@ def small_in_turns(session: Session, before: Path, runs: int, rounds: int = 3) -
     return _median_rows(ours), _median_rows(theirs)
 
 
+def table_in_turns(session: Session, before: Path, lengths, quick: bool, rounds: int = 2) -> tuple[list, list]:
+    """The table of growing lengths for this checkout and for `before`, measured in turns."""
+    flags = ["--table-only", *(["--quick"] if quick else [])]
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(program_table(session, lengths, quick))
+        theirs.append(_measure_in(before, flags)["programs"])
+    return _median_rows(ours), _median_rows(theirs)
+
+
 def _median_rows(rounds: list[list[dict]]) -> list[dict]:
+    """Each row's figures: the median over the rounds."""
     rows = [dict(row) for row in rounds[0]]
     for i, row in enumerate(rows):
-        row["median_s"] = statistics.median(r[i]["median_s"] for r in rounds)
+        for key in ("median_s", "cpu_median_s", "first_s"):
+            if key in row:
+                row[key] = statistics.median(r[i][key] for r in rounds)
     return rows
 
 
@@ -261,12 +275,13 @@ def format_report(report: dict) -> str:
         old = report["before"]
         lines.append(f"start-up of {old['root']}: median {old['startup']['median_s']:.3f} s "
                      f"(min {old['startup']['min_s']:.3f} s), runs alternating with this checkout's")
-        lines.append(f"\ntable of {old['root']} (the before):")
+        lines.append(f"\ntable of {old['root']} (the before), measured in turns with the table above; "
+                     "after/before: ratio of the CPU medians (what a loaded machine disturbs least)")
         lines.append("program              n     median   CPU median      first   peak memory   after/before")
         for row, now in zip(old["programs"], report["programs"], strict=True):
             lines.append(f"{row['program']:<18} {row['n']:>5} {row['median_s'] * 1000:>8.2f} ms "
                          f"{row['cpu_median_s'] * 1000:>9.2f} ms {row['first_s'] * 1000:>8.2f} ms "
-                         f"{_size(row['peak_bytes']):>13} {now['median_s'] / row['median_s']:>13.2f}")
+                         f"{_size(row['peak_bytes']):>13} {now['cpu_median_s'] / row['cpu_median_s']:>13.2f}")
     m = report["machine"]
     lines.append(f"\nPython {m['python']}, NumPy {m['numpy']}, {m['cpus']} CPUs, load average {m['load_average']} "
                  f"at the start, {m.get('load_average_end')} at the end; {m.get('date', '')}"
@@ -281,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", metavar="PATH", help="also measure the checkout at PATH, in the same run")
     parser.add_argument("--rasp", metavar="PATH", help="measure the rasp package of the checkout at PATH")
     parser.add_argument("--small-only", action="store_true", help="only the small-input figures")
+    parser.add_argument("--table-only", action="store_true", help="only the table of growing lengths")
     parser.add_argument("--runs", type=int, help="calls per program for the small-input figures (default 501)")
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
@@ -290,8 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         raise SystemExit(f"the benchmark programs failed: {problems[0].error}")
     small_runs = args.runs or (51 if args.quick else 501)
+    lengths = QUICK_LENGTHS if args.quick else LENGTHS
     if args.small_only:
         print(json.dumps({"small": small_inputs(session, small_runs)}))
+        return 0
+    if args.table_only:
+        print(json.dumps({"programs": program_table(session, lengths, args.quick)}))
         return 0
     report: dict = {}
     if args.before:
@@ -299,14 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         report["small"], before_small = small_in_turns(session, before, small_runs, 1 if args.quick else 3)
     else:
         report["small"] = small_inputs(session, small_runs)
-    report["programs"] = program_table(session, QUICK_LENGTHS if args.quick else LENGTHS, args.quick)
+    if args.before:
+        report["programs"], before_table = table_in_turns(session, before, lengths, args.quick)
+    else:
+        report["programs"] = program_table(session, lengths, args.quick)
     report["batch"] = batch_throughput(session, 1000 if args.quick else 10_000)
     startup_runs = 3 if args.quick else 21
     if args.before:
         report["startup"], before_startup = startup_times([RASP_ROOT, before], startup_runs)
-        old = _measure_in(before, ["--quick"] if args.quick else [])  # its table (and its own start-up, unused)
         report["before"] = {"root": str(before), "small": before_small, "startup": before_startup,
-                            "programs": old["programs"], "batch": old["batch"]}
+                            "programs": before_table}
     else:
         report["startup"] = startup_time(startup_runs)
     report["machine"] = machine()

@@ -92,3 +92,57 @@ def test_short_selects_match_the_coded_comparison(seed, monkeypatch):
     short = outcomes()
     monkeypatch.setattr(engine, "SMALL_LENGTH", 0)  # every select takes the path of long inputs
     assert short == outcomes()
+
+
+def _index_graphs():
+    from rasp.values import Aggregate, Map, Primitive, Select, SelectorCombination, SelectorWidth
+
+    indices, tokens = Primitive("indices"), Primitive("tokens_int")
+    before = Select(indices, indices, "<")  # input-free
+    same = Select(tokens, tokens, "==")
+    length = SelectorWidth(Select(1, 1, "=="))
+    flip = Select(indices, Map("-", (Map("-", (length, 1)), indices)), "==")
+    return [
+        Aggregate(flip, tokens),  # reverse: only the last node sees the tokens
+        SelectorWidth(SelectorCombination("and", (before, same))),  # a combination with an input-free operand
+        SelectorWidth(SelectorCombination("or", (SelectorCombination("not", (before,)), same))),
+        SelectorCombination("and", (SelectorCombination("not", (before,)), before)),  # input-free, combined
+        Aggregate(before, Map("*", (tokens, indices)), -1),
+        Map("+", (Aggregate(Select(indices, 0, "=="), indices), tokens)),
+    ]
+
+
+def _value(node, items):
+    value = engine.Evaluation(items).value(node)
+    return value.to_list() if isinstance(value, Seq) else value.tolist()
+
+
+def test_input_free_values_kept_between_evaluations_match_fresh_ones(monkeypatch):
+    # Nodes computed from indices and constants alone keep their values between evaluations of a
+    # length (rasp/engine.py, _Plan.known_values): later inputs must see exactly what a fresh plan gives.
+    rng = random.Random(5)
+    graphs = _index_graphs()
+    inputs = [[rng.randint(0, 3) for _ in range(n)] for n in (1, 2, 5, 5, 9, 5, 2, 9, 9) for _ in range(3)]
+    kept = [[_value(node, items) for node in graphs] for items in inputs]
+    fresh = []
+    for items in inputs:
+        monkeypatch.setattr(engine, "_PLANS", engine.weakref.WeakKeyDictionary())  # no values kept
+        fresh.append([_value(node, items) for node in graphs])
+    assert kept == fresh
+    long_items = [rng.randint(0, 3) for _ in range(engine.SMALL_LENGTH + 1)]  # beyond: nothing kept
+    assert [_value(node, long_items) for node in graphs]
+    assert all(len(engine.plan_of(node).known) <= engine.KNOWN_LENGTHS for node in graphs)
+
+
+def test_input_free_values_kept_per_length_are_kept_apart_for_causal_mode():
+    """A selector of indices alone is kept between evaluations at one length; its causal
+    value is another value, so switching the mode must not reuse the other one."""
+    import rasp
+
+    session = rasp.Session()
+    session.run("x = aggregate(select(indices, indices, >=), indices);")
+    full = session["x"]("abcd").values
+    session.run("causal on")
+    assert session["x"]("abcd").values == [0, 1, 2, 3]
+    session.run("causal off")
+    assert session["x"]("abcd").values == full == [1.5, 2.0, 2.5, 3.0]

@@ -321,7 +321,7 @@ def test_mean_of_bools_suggests_indicator():
 def test_mean_of_equal_strings_is_that_string():
     results = run('a = aggregate(full_s, tokens);\na("aaa");')
     assert errors(results) == []
-    assert shown(results)["out"] == ["a", "a", "a"]
+    assert shown(results)["a"] == ["a", "a", "a"]
 
 
 def test_string_aggregate_with_empty_rows_suggests_a_default():

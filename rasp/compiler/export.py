@@ -143,7 +143,7 @@ def from_description(arrays: dict[str, np.ndarray], description: dict) -> Transf
         dims=description["residual"], tolerance=description.get("attention_tolerance", 1e-12),
     )
     if description.get("causal"):
-        model.causal = True
+        model.causal = True  # type: ignore[attr-defined]  # an attribute of causal models (docs/raspl.md)
     return model
 
 
@@ -195,7 +195,7 @@ def transformer_lens_config(model: Transformer) -> dict:
 
 def _blocks(model: Transformer) -> list[tuple[int, list[Head], MLP]]:
     """(rasp layer, heads, MLP) per TransformerLens block: the embedding MLP (layer 0) is a block of its own."""
-    blocks = [(0, [], model.mlp0)] if model.mlp0 is not None else []
+    blocks: list[tuple[int, list[Head], MLP]] = [(0, [], model.mlp0)] if model.mlp0 is not None else []
     return blocks + [(number, layer.heads, layer.mlp) for number, layer in enumerate(model.blocks, start=1)]
 
 
@@ -263,11 +263,11 @@ def safetensors_metadata(model: Transformer) -> dict[str, str]:
 
 def save_safetensors(model: Transformer, path: str) -> list[str]:
     numpy_api = _require("safetensors.numpy")
+    from safetensors import SafetensorError
+
     try:
         numpy_api.save_file(transformer_lens_state_dict(model), path, metadata=safetensors_metadata(model))
-    except OSError:
-        raise
-    except Exception as error:  # safetensors' SafetensorError wraps the I/O error (a directory, no permission)
+    except SafetensorError as error:  # it wraps the I/O error (a directory, no permission)
         raise OSError(str(error).removeprefix("Error while serializing: ")) from None
     return [path]
 
@@ -278,7 +278,7 @@ def load_safetensors(path: str) -> Transformer:
         metadata = file.metadata() or {}
         if "description" not in metadata or "blocks" not in metadata:
             raise ExportError(f"{path} is a safetensors file, but not a rasp model (its metadata has no description)")
-        tensors = {name: file.get_tensor(name) for name in file.keys()}
+        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118 - not a dict
     description, blocks = json.loads(metadata["description"]), json.loads(metadata["blocks"])
     arrays = {"token_embedding": tensors["embed.W_E"], "position_embedding": tensors["pos_embed.W_pos"],
               "unembedding": tensors["unembed.W_U"]}
@@ -317,7 +317,7 @@ def onnx_model(model: Transformer) -> Any:
         x = graph.node("Add", [x, _mlp(graph, x, "embedding_mlp", model.mlp0.hidden)])
     causal = getattr(model, "causal", False)
     mask = None
-    if causal:  # scores of keys after the query are -inf (rasp/compiler/transformer.py, the causal flag)
+    if causal:  # a model with a true `causal` attribute: scores of keys after the query are -inf
         graph.initializers["causal_mask"] = np.triu(np.full((model.max_len + 1,) * 2, -np.inf), 1)
         both = graph.const("both_axes", [0, 1])
         ends = graph.node("Concat", [length, length], axis=0)
@@ -339,7 +339,10 @@ def onnx_model(model: Transformer) -> Any:
             x = graph.node("Add", [x, update])
         x = graph.node("Add", [x, _mlp(graph, x, f"layer{number}_mlp", layer.mlp.hidden)])
     graph.node("MatMul", [x, "unembedding"], output="output")
-    graph.initializers.update(model.arrays())
+    # an empty MLP's arrays hold no numbers and no node reads them (ONNX Runtime would warn); load_onnx remakes them
+    unread = {f"layer{n}_mlp_{part}" for n, layer in enumerate(model.blocks, start=1) if layer.mlp.hidden == 0
+              for part in ("W1", "b1", "W2")}
+    graph.initializers.update({name: array for name, array in model.arrays().items() if name not in unread})
     initializers = [numpy_helper.from_array(np.asarray(array), name) for name, array in graph.initializers.items()]
     inputs = [helper.make_tensor_value_info("token_ids", TensorProto.INT64, ["batch", "positions"])]
     outputs = [helper.make_tensor_value_info("output", TensorProto.DOUBLE,
@@ -401,14 +404,25 @@ def _weight_bytes(model: Transformer) -> int:
 
 def load_onnx(path: str) -> Transformer:
     onnx = _require("onnx")
+    from google.protobuf.message import DecodeError  # onnx's own dependency
     from onnx import numpy_helper
 
-    proto = onnx.load(path)
+    try:
+        proto = onnx.load(path)
+    except DecodeError:
+        raise ExportError(f"{path} is not an ONNX model (it does not decode)") from None
     properties = {p.key: p.value for p in proto.metadata_props}
     if ONNX_DESCRIPTION_KEY not in properties:
         raise ExportError(f"{path} is an ONNX model, but not a rasp model (no {ONNX_DESCRIPTION_KEY} metadata)")
     arrays = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
-    return from_description(arrays, json.loads(properties[ONNX_DESCRIPTION_KEY]))
+    description = json.loads(properties[ONNX_DESCRIPTION_KEY])
+    d_model = arrays["token_embedding"].shape[1]
+    for detail in description["layer_detail"]:
+        if detail["mlp"]["hidden"] == 0:  # left out of the graph (onnx_model)
+            prefix = f"layer{detail['layer']}_mlp"
+            arrays.update({prefix + "_W1": np.zeros((d_model, 0)), prefix + "_b1": np.zeros(0),
+                           prefix + "_W2": np.zeros((0, d_model))})
+    return from_description(arrays, description)
 
 
 def onnx_session(source: Any) -> Any:

@@ -89,6 +89,33 @@ class Transformer:
         self.attention_tolerance = tolerance
         self._token_ids = {value_key(v): i for i, v in enumerate(vocab)}
 
+    # ------------------------------------------------------------- shown in Python and notebooks
+
+    def __repr__(self) -> str:
+        """`<Transformer NAME: L layers, heads per layer ..., d_model ..., ...; verified: ...>`."""
+        mlp = ",".join(str(m) for m in self.d_mlp) or "-"
+        sizes = (f"{self.layers} layer{'' if self.layers == 1 else 's'}, heads per layer "
+                 f"{','.join(map(str, self.heads)) or '-'}, d_model {self.d_model}, MLP hidden sizes {mlp}"
+                 f"{f' and {self.mlp0.hidden} before layer 1' if self.embedding_mlp else ''}, "
+                 f"{self.params:,} parameters; vocabulary of {len(self.vocab)}, max_len {self.max_len}")
+        return f"<Transformer {self.name}: {sizes}; {self._verification_text()}>"
+
+    def _verification_text(self) -> str:
+        check = getattr(self, "verification", None)  # set by rasp.compiler.compile_program
+        if check is None:
+            return "not verified"
+        verdict = "all agree" if check.mismatches == 0 else f"{check.mismatches:,} disagree"
+        return f"verified on {check.checked:,} inputs: {verdict} with the interpreter"
+
+    def _repr_html_(self) -> str:
+        """The table of `compile` in a notebook (rasp.html.compiled_html): sizes and verification."""
+        from ..html import compiled_html, escape
+        from ..results import Compiled
+
+        if getattr(self, "verification", None) is None:
+            return f"<pre>{escape(repr(self))}</pre>"
+        return compiled_html(Compiled(self.name, self, self.verification, list(getattr(self, "files", []))))
+
     # ------------------------------------------------------------- sizes
 
     @property
