@@ -583,7 +583,7 @@ class _Compiler:
     def _plan_extreme_head(self, analysed: AnalysedHead, groups: list[Group], node: ExtremeAggregate,
                            layer: int) -> HeadPlan:
         """A head for aggregate_max / aggregate_min: every key's score gets a bonus that grows with
-        its value's rank (docs/design.md, 'How compile builds a transformer'), so that among the
+        its value's rank (docs/design.md, 'How `compile` builds a transformer'), so that among the
         selected keys those holding the largest (smallest) value win; it writes that value one-hot."""
         if len(analysed.users) > 1:
             others = ", ".join(f"`{u.name}`" for u in analysed.users if u is not node)
