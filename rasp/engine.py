@@ -40,11 +40,13 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
-import operator
 import os
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +54,9 @@ import numpy as np
 
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
+    PYTHON_BINARY,
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -240,7 +244,7 @@ _CATEGORY = {bool: "bools", np.bool_: "bools", int: "ints", np.int64: "ints", fl
 
 
 def make_seq(array: np.ndarray) -> Seq:
-    """Give an array its RASP type by SPEC §1.1, converting where the rule says so."""
+    """Give an array its RASP type by docs/reference.md, 'Sequence types', converting where the rule says so."""
     kind = array.dtype.kind
     if kind == "b":
         return Seq(array, "bools")
@@ -254,14 +258,14 @@ def make_seq(array: np.ndarray) -> Seq:
 
 
 def _row_type(items: list) -> str | None:
-    """The §1.1 type of one sequence of Python atoms; None when it breaks the rule."""
+    """The type (docs/reference.md, 'Sequence types') of one sequence of Python atoms; None when it breaks the rule."""
     categories = {_CATEGORY.get(type(v)) or _category_of(v) for v in items}
     if len(categories) == 1:
         only = next(iter(categories))
         return None if only == "other" else only
     if categories <= {"ints", "bools"}:
         return "ints"
-    if categories <= {"ints", "floats"}:
+    if categories <= {"ints", "floats", "bools"}:  # a bool counts as a number (docs/reference.md, 'Sequence types')
         return "floats"
     return None
 
@@ -302,13 +306,16 @@ def _category_of(value: Any) -> str:
 
 
 def _mixed_types_message(items: list) -> str:
+    """Name a pair of values that cannot share a sequence: a string beside a number (bools,
+    ints and floats all mix with each other)."""
     first: dict[str, int] = {}
     for i, v in enumerate(items):
         first.setdefault(_category_of(v), i)
     if "other" in first:
         i = first["other"]
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
-    (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+    numbers = sorted((i, kind) for kind, i in first.items() if kind != "strings")
+    (i, a), (j, b) = sorted([(first["strings"], "strings"), numbers[0]])
     return (
         f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
         f"{exact_text(items[j])} at position {j}"
@@ -368,6 +375,34 @@ def _first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(_flat(mask))[0])
 
 
+# ---------------------------------------------------------------- causal mode
+
+# `causal on` (docs/raspl.md, 'Causal mode'): every selector is restricted to the keys at or
+# before its query, as in a decoder-only transformer's attention mask.
+_CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
+
+
+@contextlib.contextmanager
+def causal_mode(on: bool = True) -> Iterator[None]:
+    """Evaluations started inside this block are causal (on) or not (off)."""
+    token = _CAUSAL.set(on)
+    try:
+        yield
+    finally:
+        _CAUSAL.reset(token)
+
+
+def is_causal() -> bool:
+    """Are evaluations started now causal?"""
+    return _CAUSAL.get()
+
+
+def causal_mask(matrix: np.ndarray, n: int) -> np.ndarray:
+    """A selector's M[b, q, k] on inputs of length n with every key after its query (k > q) unselected."""
+    full = np.broadcast_to(matrix, (matrix.shape[0], n, n))
+    return np.logical_and(full, np.tri(n, dtype=bool))
+
+
 # ---------------------------------------------------------------- evaluator
 
 
@@ -387,6 +422,7 @@ class _Batch:
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+        self.causal = is_causal()
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
@@ -399,7 +435,9 @@ class _Batch:
         memo = self.memo
         # short inputs: nodes computed from indices and constants alone keep their values between
         # evaluations of the same length (read-only arrays, never written over)
-        known = plan.known_values(self.n) if self.n <= SMALL_LENGTH and any(plan.input_free) else None
+        known = None
+        if self.n <= SMALL_LENGTH and any(plan.input_free):
+            known = plan.known_values(self.n, self.causal)
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
                 for current, is_selector, released, free in zip(
@@ -433,7 +471,10 @@ class _Batch:
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            self.memo[id(node)] = self._compute(node)
+            value = self._compute(node)
+            if self.causal and isinstance(node, (Select, SelectorCombination)):
+                value = causal_mask(value, self.n)
+            self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -502,6 +543,10 @@ class _Batch:
     def _selector_width(self, node: SelectorWidth) -> Seq:
         return selector_width(self.memo[id(node.selector)], self.n)
 
+    def _extreme_aggregate(self, node: ExtremeAggregate) -> Seq:
+        return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                             node.reduction)
+
     def _combine(self, node: SelectorCombination) -> np.ndarray:
         """and / or / not of selectors, written over an operand that nothing else needs."""
         matrices = [self.memo[id(a)] for a in node.args]
@@ -531,7 +576,8 @@ class _Batch:
         return [self._operand(a) for a in node.args]
 
 
-_COMPUTE_BY_TYPE: dict[type, Any] = {
+_COMPUTE_BY_TYPE: dict[type, Any] = {  # subclasses first: a node of another type takes the first kind it is
+    ExtremeAggregate: _Batch._extreme_aggregate,
     Primitive: _Batch._primitive, Map: _Batch._map, Select: _Batch._select,
     SelectorCombination: _Batch._combine, Aggregate: _Batch._aggregate, SelectorWidth: _Batch._selector_width,
 }
@@ -602,15 +648,15 @@ class _Plan:
                     not isinstance(node, Primitive) and all(id(p) in free for p in node.parents())):
                 free.add(id(node))
         self.input_free = [id(node) in free for node in order]
-        self.known: dict[int, dict[int, Any]] = {}  # length -> node id -> value of the input-free nodes
+        self.known: dict[tuple[int, bool], dict[int, Any]] = {}  # (length, causal) -> node id -> value
 
-    def known_values(self, n: int) -> dict[int, Any]:
-        """The input-free nodes' values at length n computed so far (kept for a few lengths)."""
-        values = self.known.get(n)
+    def known_values(self, n: int, causal: bool) -> dict[int, Any]:
+        """The input-free nodes' values at length n (causal or not) computed so far, kept for a few lengths."""
+        values = self.known.get((n, causal))
         if values is None:
             if len(self.known) >= KNOWN_LENGTHS:
                 del self.known[next(iter(self.known))]
-            values = self.known[n] = {}
+            values = self.known[(n, causal)] = {}
         return values
 
 
@@ -711,6 +757,18 @@ def _chunk_size(node: Lazy, n: int) -> int:
     return size
 
 
+def evaluate_given(node: Lazy, given: dict[Lazy, Seq], batch: int, n: int = 1) -> list[tuple[np.ndarray, Any]]:
+    """Evaluate `node` where the nodes in `given` already have values, on `batch` rows of length n.
+
+    Each given Seq has shape (batch, n) (or (1, n): the same for every row); nodes between
+    them and `node` are computed from them, and no primitive may be needed. Returns
+    [(row positions, Seq or RaspError)]: rows that fail apart from the others come apart.
+    The compiler's value-set inference evaluates a map on points of its sources' values so.
+    """
+    memo: dict[int, Any] = {id(source): value for source, value in given.items()}
+    return _evaluate_rows(node, [[None] * n for _ in range(batch)], n, memo)
+
+
 def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
     """[(row positions, value or RaspError)] for a batch of rows, splitting it where needed.
 
@@ -795,11 +853,6 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
 
 # ----------------------------------------------------------- elementwise ops
 
-_PY_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
 _NP_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, ">": np.greater,
                "<=": np.less_equal, ">=": np.greater_equal}
 _NUMERIC = ("ints", "floats", "bools")
@@ -807,7 +860,7 @@ _NUMERIC = ("ints", "floats", "bools")
 
 def map_value(node: Map, args: list) -> Seq:
     op = node.op
-    if op in _PY_BINARY:
+    if op in PYTHON_BINARY:
         return binary_op(op, args[0], args[1])
     if op in ("neg", "pos"):
         return unary_sign(op, args[0])
@@ -963,7 +1016,7 @@ def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     """Python's own operator per element (exotic cases: mixed types, big ints)."""
-    function = _PY_BINARY[op]
+    function = PYTHON_BINARY[op]
     a, b = np.broadcast_arrays(a.astype(object), b.astype(object))
     if op == "^":
         _check_power_size(a, b)
@@ -1067,6 +1120,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
             raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
         if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {exact_text(key)} (position {position})"
@@ -1145,19 +1200,20 @@ _TYPE_OF_DEFAULT = {bool: "bools", int: "ints", float: "floats", str: "strings"}
 
 
 def _combined_type(a: str, b: str) -> str | None:
-    """SPEC §1.1 for a sequence holding values of two types; None if they cannot mix."""
+    """docs/reference.md, 'Sequence types', for a sequence holding values of two types; None if they cannot mix."""
     if a == b:
         return a
     pair = {a, b}
     if pair == {"ints", "bools"}:
         return "ints"
-    if pair == {"ints", "floats"}:
+    if pair in ({"ints", "floats"}, {"bools", "floats"}):
         return "floats"
     return None
 
 
 def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
-    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value.
+    """docs/reference.md, '`aggregate(sel, s [, default])`':
+    none selected -> default; one -> that value; several -> mean or the shared value.
 
     prefix "<" or "<=": the selector is select(indices, indices, prefix), whose row sums
     are running sums.
@@ -1393,3 +1449,34 @@ def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndar
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
         return np.where(none, filler, picked)
     return np.where(none, filler.astype(object), picked.astype(object))
+
+
+def extreme_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, reduction: str) -> Seq:
+    """aggregate_max / aggregate_min (docs/raspl.md, 'max and min aggregation'): per query, the
+    largest (smallest) value among the selected keys; default where none is selected."""
+    if seq.type not in _NUMERIC or seq.values.dtype == object:
+        what = "strings" if seq.type == "strings" else "these values"
+        raise RaspTypeError(f"aggregate_{reduction} needs numbers (ints, floats or bools), not {what}")
+    values = seq.values.astype(np.float64 if seq.type == "floats" else np.int64)
+    batch = max(matrix.shape[0], values.shape[0])
+    mask = np.broadcast_to(matrix, (batch, n, n))
+    keys = np.broadcast_to(values[:, None, :] if values.shape[-1] == n else values[:, None, :1], (batch, n, n))
+    if values.dtype == np.float64:
+        fill = -np.inf if reduction == "max" else np.inf
+    else:
+        limits = np.iinfo(np.int64)
+        fill = limits.min if reduction == "max" else limits.max
+    masked = np.where(mask, keys, fill)
+    picked = masked.max(axis=2) if reduction == "max" else masked.min(axis=2)
+    none = ~mask.any(axis=2)
+    floats = seq.type == "floats" or isinstance(default, float)
+    if not none.any():
+        out_type = "floats" if seq.type == "floats" else "bools" if seq.type == "bools" else "ints"
+    elif seq.type == "bools" and isinstance(default, bool):
+        out_type = "bools"
+    else:
+        out_type = "floats" if floats else "ints"
+    if out_type == "bools":
+        return Seq(np.where(none, default, picked.astype(bool)), "bools")
+    result = np.where(none, default, picked).astype(np.float64 if out_type == "floats" else np.int64)
+    return Seq(result, out_type)

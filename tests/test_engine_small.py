@@ -132,3 +132,17 @@ def test_input_free_values_kept_between_evaluations_match_fresh_ones(monkeypatch
     long_items = [rng.randint(0, 3) for _ in range(engine.SMALL_LENGTH + 1)]  # beyond: nothing kept
     assert [_value(node, long_items) for node in graphs]
     assert all(len(engine.plan_of(node).known) <= engine.KNOWN_LENGTHS for node in graphs)
+
+
+def test_kept_values_of_causal_evaluations_stay_apart():
+    from rasp.values import Aggregate, Primitive, Select
+
+    indices = Primitive("indices")
+    everything = Select(indices, indices, ">=")  # input-free; causal mode cuts the keys after each query
+    mean = Aggregate(everything, indices)
+    items = list("abcd")
+    plain = _value(mean, items)
+    with engine.causal_mode(True):
+        causal = _value(mean, items)
+    assert plain == [1.5, 2.0, 2.5, 3.0] and causal == [0, 1, 2, 3]
+    assert _value(mean, items) == plain

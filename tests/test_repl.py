@@ -77,7 +77,7 @@ def test_selector_matrix_is_shown():
 def test_multi_line_def_waits_for_the_closing_brace():
     out, err, _session = drive("def f(a) {\rreturn a + 1;\r}\rf(indices);\r\x04")
     assert "f = function f(a)" in out
-    assert 'out("hello") = [1, 2, 3, 4, 5]  ints' in out
+    assert 'f(indices)("hello") = [1, 2, 3, 4, 5]  ints' in out  # named after the call
     assert err == ""
 
 

@@ -84,12 +84,26 @@ def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None
                            hint="value sets and one-hot tables grow with the square of max_len")
     if not vocab:
         raise CompileError("the vocabulary is empty")
+    _refuse_extreme_aggregates(node)
     try:
         return _Compiler(node, list(vocab), max_len, name or node.name).compile()
     except CompileError:
         raise
     except RaspError as error:
         raise CompileError(f"cannot compile {name or node.name} for this vocabulary: {error.message}") from None
+
+
+def _refuse_extreme_aggregates(node: SOp) -> None:
+    """aggregate_max / aggregate_min have no construction yet (docs/raspl.md, 'max and min aggregation')."""
+    from ..values import ExtremeAggregate, ancestry
+
+    for current in ancestry(node):
+        if isinstance(current, ExtremeAggregate):
+            raise CompileError(
+                f"cannot compile `{current.name}`: aggregate_{current.reduction} has no transformer construction yet",
+                current.origin,
+                hint="write it with aggregate over a selector that picks one key (stdlib/raspl.rasp shows how)",
+            )
 
 
 class Joint:

@@ -149,7 +149,7 @@ class Transformer:
             layers.append({
                 "layer": number,
                 "heads": [{"selector": h.selector, "computes": h.computes, "d_head": h.W_Q.shape[1],
-                           "d_value": h.W_V.shape[1]} for h in layer.heads],
+                           "d_value": h.W_V.shape[1], "with_bos": h.with_bos} for h in layer.heads],
                 "mlp": {"hidden": layer.mlp.hidden, "computes": layer.mlp.computes},
             })
         return {
@@ -159,10 +159,19 @@ class Transformer:
             "mlp": "relu(x W1 + b1) W2 + b2, added to the residual",
             "output_values": [_text(v) for v in self.output.values],
             "embedding_mlp_computes": self.mlp0.computes if self.mlp0 is not None else [],
-            "layer_detail": layers, "residual": self.dims(),
+            "layer_detail": layers, "residual": self.dims(), "attention_tolerance": self.attention_tolerance,
+            "causal": bool(getattr(self, "causal", False)),
         }
 
     def save(self, path: str) -> list[str]:
+        """Write the model in the format PATH's extension names (rasp/compiler/export.py, docs/export.md):
+        .safetensors, .onnx, or PATH.npz with PATH.json (no extension, .npz or .json). Returns the paths
+        written; raises export.ExportError for an unknown extension, OSError for a path that cannot be written."""
+        from .export import save_model  # onnx and safetensors are imported only when asked for
+
+        return save_model(self, path)
+
+    def save_npz(self, path: str) -> list[str]:
         """Write PATH.npz (the weights) and PATH.json (what every dimension and array means);
         a .npz or .json extension given on PATH is dropped. Returns the paths written."""
         stem = path.removesuffix(".npz").removesuffix(".json")

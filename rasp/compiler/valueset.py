@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
+from ..engine import Seq, evaluate_given, make_seq, primitive_value
 from ..values import (
     COMPARISONS,
+    PYTHON_BINARY,
     Aggregate,
     Lazy,
     Map,
@@ -42,7 +43,7 @@ MAX_POINTS = 200_000  # argument combinations evaluated for one map at most
 ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
-COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: _PY_BINARY[op] for op in COMPARISONS}  # the engine's
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: PYTHON_BINARY[op] for op in COMPARISONS}  # the engine's
 
 
 def value_key(value: Any) -> tuple:
@@ -110,12 +111,12 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
     for index, point in enumerate(points):
         groups.setdefault(tuple(type(_whole(python_value(v))).__name__ for v in point), []).append(index)
     for members in groups.values():
-        memo: dict[int, Any] = {}
+        given: dict[Lazy, Seq] = {}
         for column, source in enumerate(sources):
             array = np.empty((len(members), 1), dtype=object)
             array[:, 0] = [_whole(points[m][column]) for m in members]
-            memo[id(source)] = make_seq(array)
-        for rows, outcome in _evaluate_rows(target, [[None]] * len(members), 1, memo):
+            given[source] = make_seq(array)
+        for rows, outcome in evaluate_given(target, given, len(members)):
             if isinstance(outcome, Seq):
                 single = outcome.values.shape[0] == 1
                 for r, row in enumerate(rows.tolist()):
