@@ -15,6 +15,11 @@ __version__ = "0.1.0"
 __all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model"]
 
 
+def __dir__() -> list[str]:
+    """The lazily imported API too (`dir(rasp)` lists Session, analyse, compile, RaspError)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str):
     # Imported on first use, so that `rasp --version` does not load NumPy.
     if name == "Session":

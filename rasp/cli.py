@@ -67,7 +67,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inputs", metavar="FILE.jsonl",
                         help="inputs for --eval: one JSON string or list per line ('-' reads stdin)")
     parser.add_argument("--memory-limit", metavar="SIZE",
-                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, else 2 GiB)")
+                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, "
+                        "else the smaller of 2 GiB and half the available memory)")
     parser.add_argument("--analyse", "--analyze", metavar="NAME",
                         help="after running the files, analyse NAME: layers and heads (like the `analyse` command)")
     parser.add_argument("--compile", metavar="NAME",
@@ -95,14 +96,15 @@ class Printer:
         self.color = False  # ANSI colours in text mode
         self.width = 100  # columns for selector matrices
         self.max_rows: int | None = None  # rows of selector matrices (None: all)
+        self.max_values: int | None = None  # values of an s-op or example (None: all)
 
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
             self.failed = True
         if isinstance(result, Compiled) and not result.agrees:
-            self.failed = True
+            self.failed = True  # the model disagrees with the interpreter: the statement failed
         if type(result).__name__ == "RaspLReport" and not result.ok:
-            self.failed = True  # `raspl`: the program is not RASP-L  # the model disagrees with the interpreter: the statement failed
+            self.failed = True  # `raspl`: the program is not RASP-L
         if isinstance(result, ExitRequest):
             return
         if self.as_json:
@@ -110,7 +112,8 @@ class Printer:
             self.out.flush()
             return
         options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
-                                 color=self.color, width=self.width, max_rows=self.max_rows)
+                                 color=self.color, width=self.width, max_rows=self.max_rows,
+                                 max_values=self.max_values)
         text = format_result(result, options)
         stream = self.err if isinstance(result, Problem) else self.out
         stream.write(text + "\n")

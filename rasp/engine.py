@@ -435,9 +435,7 @@ class _Batch:
         memo = self.memo
         # short inputs: nodes computed from indices and constants alone keep their values between
         # evaluations of the same length (read-only arrays, never written over)
-        known = None
-        if self.n <= SMALL_LENGTH and any(plan.input_free):
-            known = plan.known_values(self.n, self.causal)
+        known = plan.known_values(self.n, self.causal) if self.n <= SMALL_LENGTH and any(plan.input_free) else None
         try:
             with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
                 for current, is_selector, released, free in zip(
@@ -540,12 +538,12 @@ class _Batch:
             return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
         return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
 
-    def _selector_width(self, node: SelectorWidth) -> Seq:
-        return selector_width(self.memo[id(node.selector)], self.n)
-
     def _extreme_aggregate(self, node: ExtremeAggregate) -> Seq:
         return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
                              node.reduction)
+
+    def _selector_width(self, node: SelectorWidth) -> Seq:
+        return selector_width(self.memo[id(node.selector)], self.n)
 
     def _combine(self, node: SelectorCombination) -> np.ndarray:
         """and / or / not of selectors, written over an operand that nothing else needs."""
@@ -576,10 +574,10 @@ class _Batch:
         return [self._operand(a) for a in node.args]
 
 
-_COMPUTE_BY_TYPE: dict[type, Any] = {  # subclasses first: a node of another type takes the first kind it is
-    ExtremeAggregate: _Batch._extreme_aggregate,
+_COMPUTE_BY_TYPE: dict[type, Any] = {
     Primitive: _Batch._primitive, Map: _Batch._map, Select: _Batch._select,
     SelectorCombination: _Batch._combine, Aggregate: _Batch._aggregate, SelectorWidth: _Batch._selector_width,
+    ExtremeAggregate: _Batch._extreme_aggregate,
 }
 
 
@@ -648,15 +646,17 @@ class _Plan:
                     not isinstance(node, Primitive) and all(id(p) in free for p in node.parents())):
                 free.add(id(node))
         self.input_free = [id(node) in free for node in order]
-        self.known: dict[tuple[int, bool], dict[int, Any]] = {}  # (length, causal) -> node id -> value
+        # (length, causal) -> node id -> value of the input-free nodes
+        self.known: dict[tuple[int, bool], dict[int, Any]] = {}
 
     def known_values(self, n: int, causal: bool) -> dict[int, Any]:
-        """The input-free nodes' values at length n (causal or not) computed so far, kept for a few lengths."""
+        """The input-free nodes' values at length n (in causal mode or not) computed so far,
+        kept for a few lengths: a causal selector is another value than the full one."""
         values = self.known.get((n, causal))
         if values is None:
             if len(self.known) >= KNOWN_LENGTHS:
                 del self.known[next(iter(self.known))]
-            values = self.known[(n, causal)] = {}
+            values = self.known[n, causal] = {}
         return values
 
 

@@ -41,7 +41,8 @@ Built-ins
                                (one selected key or equal values for non-numbers)
   selector_width(sel)          per query, how many keys it selects
   tokens, indices, length      the input, its positions, its length (tokens_int,
-                               tokens_float, tokens_bool, tokens_str: typed views)
+                               tokens_float, tokens_bool, tokens_str: typed views;
+                               tokens_asis: the tokens as given)
   range zip len round indicator  as in Python; indicator(b) is 1 for True, else 0
 """
 
@@ -97,7 +98,9 @@ BUILTIN_HELP = {
 def help_text(session, topic: str | None = None) -> str:
     """The `help` command: an overview, or what `topic` is."""
     if topic is None:
-        return COMMANDS_HELP + "\n" + _library_overview(session)
+        from .library_index import loadable_files_text
+
+        return COMMANDS_HELP + "\n" + _library_overview(session) + "\n\n" + loadable_files_text()
     if topic in BUILTIN_HELP:
         return BUILTIN_HELP[topic]
     try:
@@ -123,6 +126,11 @@ def _library_overview(session) -> str:
 def _unknown(session, topic: str) -> str:
     candidates = session.globals.visible_names() | set(BUILTIN_HELP)
     close = difflib.get_close_matches(topic, sorted(candidates), n=1)
+    from .library_index import defining_file
+
+    library_file = defining_file(topic)
+    if library_file is not None:
+        return f'`{topic}` is defined in the library file {library_file}.rasp: load "{library_file}"; to use it'
     text = f"nothing is called `{topic}`"
     return text + (f"; did you mean `{close[0]}`?" if close else "")
 

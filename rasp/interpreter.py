@@ -436,12 +436,6 @@ class Session:
         value = self.eval(stmt.expr, env)
         if not isinstance(value, SOp):
             raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)
-        if self.causal:
-            raise RaspValueError(
-                "compile does not support causal mode yet: its models attend to every position", stmt.span,
-                hint="write the causal restriction into the program (`and select(indices, indices, <=)`, "
-                     "as stdlib/raspl.rasp does) and compile it after `causal off`",
-            )
         name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
         vocab = None
         if stmt.vocab is not None:
@@ -468,11 +462,13 @@ class Session:
                       vocab: list | None = None, check: int | None = None, save: str | None = None,
                       spans: dict[str, Span] | None = None, verify_with: str | None = None) -> Result:
         """compile_program with max_len and vocab defaulting to the running s-op example's
-        length and distinct tokens (in order of first appearance)."""
+        length and distinct tokens (in order of first appearance). In causal mode the model has a
+        causal attention mask (docs/raspl.md, 'Causal mode')."""
         example = input_items(self.sop_example)
-        return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
-                               verify_with=verify_with)
+        with causal_mode(self.causal):
+            return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
+                                   verify_with=verify_with)
 
     # -------------------------------------------------------------- statements
 
@@ -631,6 +627,14 @@ class Session:
             pass
         import difflib  # only for this hint: not at start-up
 
+        from .library_index import defining_file
+
+        library_file = defining_file(expr.name)
+        if library_file is not None:
+            raise RaspNameError(
+                f"`{expr.name}` is not defined; the library file {library_file}.rasp defines it",
+                expr.span, hint=f'load "{library_file}"; first',
+            )
         close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)

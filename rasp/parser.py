@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import syntax as ast
-from .errors import RaspError, RaspInternalError, RaspSyntaxError
+from .errors import RaspError, RaspInternalError, RaspNameError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
 
@@ -427,7 +427,7 @@ def _describe_expected(expected: set[str]) -> str:
     return "this does not continue the statement"
 
 
-def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError:
+def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError | RaspNameError:
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         span = origin.span(error.line, error.column, error.line, error.column + 1)
@@ -462,7 +462,44 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
                 origin.span(line, column, line, column + 1),
             )
         return RaspSyntaxError(f"expected `;` before {shown}", span)
+    misspelt = _misspelt_select(text, token.start_pos, token.value, origin)
+    if misspelt is not None:
+        return misspelt
     return RaspSyntaxError(f"unexpected {shown}; {_describe_expected(set(error.expected))}", span)
+
+
+_SELECT_OPS = ("==", "!=", "<", ">", "<=", ">=")
+
+
+def _misspelt_select(text: str, offset: int, value: str, origin: _Origin) -> RaspError | None:
+    """A bare comparison operator as an argument of a call that is not `select`: most often
+    a misspelt `select` (`selct(tokens, tokens, ==)`), said so at the name."""
+    if value not in _SELECT_OPS:
+        return None
+    import difflib  # only for this message: not at start-up
+
+    opened: list[tuple[str, int, int] | None] = []
+    previous: tuple[str, str, int, int] | None = None
+    for kind, word, start, stop in _tokens(text):
+        if start >= offset:
+            break
+        if word == "(":
+            is_call = previous is not None and previous[0] == "word"
+            opened.append((previous[1], previous[2], previous[3]) if is_call and previous else None)
+        elif word == ")" and opened:
+            opened.pop()
+        previous = (kind, word, start, stop)
+    if not opened or opened[-1] is None or opened[-1][0] == "select":
+        return None
+    name, start, stop = opened[-1]
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    span = origin.span(line, column, line, column + stop - start)
+    if difflib.get_close_matches(name, ["select"], n=1, cutoff=0.6):
+        return RaspNameError(f"`{name}` is not defined; did you mean `select`?", span,
+                               hint=f"select(keys, queries, {value}) is the call that takes a comparison")
+    return RaspSyntaxError(f"`{value}` alone is an argument of `select` only, not of `{name}`", span,
+                           hint=f"select(keys, queries, {value})")
 
 
 def _end_of_previous_token(text: str, offset: int) -> tuple[int, int] | None:

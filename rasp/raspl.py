@@ -135,16 +135,14 @@ def _static_violations(node: Lazy, indexy: set[int], causal: bool) -> list[Viola
     found = []
     if any(_is_length(parent) for parent in node.parents()):  # reported where it is used
         found.append(_violation(node, "uses `length`, which a causal model does not know (it sees only a prefix)"))
-    if isinstance(node, Primitive):
-        if node.primitive == "indices":
-            indexy.add(id(node))
-        if node.primitive == "tokens_float":
-            found.append(_violation(node, "float tokens: RASP-L's tokens are small integers"))
+    if any(isinstance(p, Primitive) and p.primitive == "tokens_float" for p in node.parents()):
+        found.append(_violation(node, "uses float tokens: RASP-L's tokens are small integers"))
+    if isinstance(node, Primitive) and node.primitive == "indices":
+        indexy.add(id(node))
     elif isinstance(node, Map):
         found += _index_arithmetic(node, indexy)
-    elif isinstance(node, Aggregate):
-        if isinstance(node.sop, Lazy) and id(node.sop) in indexy:
-            indexy.add(id(node))  # the index of a selected position: still an index
+    elif isinstance(node, Aggregate) and isinstance(node.sop, Lazy) and id(node.sop) in indexy:
+        indexy.add(id(node))  # the index of a selected position: still an index
     if isinstance(node, (Aggregate, SelectorWidth)) and not causal and not is_causal_selector(node.selector):
         what = "aggregate" if isinstance(node, Aggregate) else "selector_width"
         found.append(_violation(
@@ -259,7 +257,7 @@ def prefix_consistency(node: Lazy, inputs: list, causal: bool = False) -> tuple[
         whole = evaluate_batch(node, inputs)
         parts = iter(evaluate_batch(node, prefixes))
     tested = False
-    for value, (_, full) in zip(inputs, whole):
+    for value, (_, full) in zip(inputs, whole, strict=True):
         shorter = [next(parts)[1] for _ in range(1, len(value))]
         if isinstance(full, RaspError):
             continue

@@ -130,9 +130,9 @@ def test_file_in_text_mode(capsys, tmp_path):
     # the selector: a header naming it, then one row per query position
     head = next(i for i, line in enumerate(lines) if line.startswith('m("hello")'))
     assert "selector" in lines[head]
-    rows = lines[head + 2 : head + 7]
-    assert [row.split()[0] for row in rows] == list("hello")
-    assert [row.split()[1:].count("1") for row in rows] == [0, 1, 2, 3, 4]
+    rows = lines[head + 3 : head + 8]
+    assert [row.split()[1] for row in rows] == list("hello")
+    assert [row.split()[2:].count("1") for row in rows] == [0, 1, 2, 3, 4]
     # results come in program order
     assert out.index('x("hello")') < out.index('m("hello")') < out.index("a = 3") < out.index("f = function")
 

@@ -73,8 +73,10 @@ class Transformer:
 
     def __init__(self, *, name: str, vocab: list, max_len: int, token_embedding: np.ndarray,
                  position_embedding: np.ndarray, embedding_mlp: MLP | None, layers: list[Layer],
-                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float):
+                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float,
+                 causal: bool = False):
         self.name = name
+        self.causal = causal  # a causal attention mask: no position attends to a later one (docs/raspl.md)
         self.vocab = vocab
         self.max_len = max_len
         self.token_embedding = token_embedding
@@ -86,6 +88,33 @@ class Transformer:
         self.dim_info = dims
         self.attention_tolerance = tolerance
         self._token_ids = {value_key(v): i for i, v in enumerate(vocab)}
+
+    # ------------------------------------------------------------- shown in Python and notebooks
+
+    def __repr__(self) -> str:
+        """`<Transformer NAME: L layers, heads per layer ..., d_model ..., ...; verified: ...>`."""
+        mlp = ",".join(str(m) for m in self.d_mlp) or "-"
+        sizes = (f"{self.layers} layer{'' if self.layers == 1 else 's'}, heads per layer "
+                 f"{','.join(map(str, self.heads)) or '-'}, d_model {self.d_model}, MLP hidden sizes {mlp}"
+                 f"{f' and {self.mlp0.hidden} before layer 1' if self.embedding_mlp else ''}, "
+                 f"{self.params:,} parameters; vocabulary of {len(self.vocab)}, max_len {self.max_len}")
+        return f"<Transformer {self.name}: {sizes}; {self._verification_text()}>"
+
+    def _verification_text(self) -> str:
+        check = getattr(self, "verification", None)  # set by rasp.compiler.compile_program
+        if check is None:
+            return "not verified"
+        verdict = "all agree" if check.mismatches == 0 else f"{check.mismatches:,} disagree"
+        return f"verified on {check.checked:,} inputs: {verdict} with the interpreter"
+
+    def _repr_html_(self) -> str:
+        """The table of `compile` in a notebook (rasp.html.compiled_html): sizes and verification."""
+        from ..html import compiled_html, escape
+        from ..results import Compiled
+
+        if getattr(self, "verification", None) is None:
+            return f"<pre>{escape(repr(self))}</pre>"
+        return compiled_html(Compiled(self.name, self, self.verification, list(getattr(self, "files", []))))
 
     # ------------------------------------------------------------- sizes
 
@@ -204,7 +233,7 @@ class Transformer:
         for layer in self.blocks:
             update = np.zeros_like(x)
             for head in layer.heads:
-                weights = attention_weights(x, head)
+                weights = attention_weights(x, head, self.causal)
                 if attention is not None:
                     attention.append(weights)
                 update += (weights @ (x @ head.W_V)) @ head.W_O
@@ -242,9 +271,13 @@ class Transformer:
         return [members[start:start + size] for start in range(0, len(members), size)]
 
 
-def attention_weights(x: np.ndarray, head: Head) -> np.ndarray:
-    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries."""
+def attention_weights(x: np.ndarray, head: Head, causal: bool = False) -> np.ndarray:
+    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries; causal: each query
+    attends to its own and earlier positions only (BOS, at 0, is always visible)."""
     scores = (x @ head.W_Q) @ np.swapaxes(x @ head.W_K, -1, -2)
+    if causal:
+        length = scores.shape[-1]
+        scores = np.where(np.tri(length, dtype=bool), scores, -np.inf)
     scores -= scores.max(axis=-1, keepdims=True)
     weights = np.exp(scores)
     return weights / weights.sum(axis=-1, keepdims=True)

@@ -68,6 +68,8 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
            exhaustive_limit: int = EXHAUSTIVE_LIMIT) -> Verification:
     """Run the model and the interpreter on the same inputs and compare."""
     inputs, full, randoms = test_inputs(model.vocab, model.max_len, random_inputs, seed, exhaustive_limit)
+    if getattr(model, "causal", False):
+        inputs += causal_prefixes(inputs[len(inputs) - randoms:], full, seed)
     expected = evaluate_batch(node, inputs)
     heads = [head for layer in model.blocks for head in layer.heads]
     # a model loaded from a file (rasp.load_model) has no selector nodes: its attention is not checked
@@ -104,6 +106,17 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
         skipped=len(inputs) - len(good), first_mismatch=first, attention_error=attention_error,
         attention_tolerance=model.attention_tolerance, numeric_error=numeric_error,
     )
+
+
+def causal_prefixes(inputs: list[list], shortest: int, seed: int = 0) -> list[list]:
+    """For a causal model: a random prefix (longer than `shortest`, shorter than the input) of each
+    input, so that verification also sees the model on the prefixes a decoder reads."""
+    rng = np.random.default_rng(seed + 1)
+    prefixes = []
+    for items in inputs:
+        if len(items) - 1 > shortest:
+            prefixes.append(items[: int(rng.integers(shortest + 1, len(items)))])
+    return prefixes
 
 
 def hard_attention(selected: np.ndarray, with_bos: bool) -> np.ndarray:
