@@ -7,16 +7,16 @@
     python scripts/bench.py --before /tmp/before   # also the figures of another checkout (e.g. main), same run
 
 For reverse, histogram, sort, sort by most frequent token and Dyck-2 (from
-tests/programs/paper_examples.rasp, the reference's paper style) at
-n = 16, 64, 256, 1024, 4096 it reports the median evaluation time (the engine
-only: a fresh evaluation of the program's graph on one input, no memo shared
-between runs, except that at n <= 32 the engine keeps the values of the nodes computed
-from indices and constants alone between evaluations of a length; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
-tracemalloc sees it (NumPy reports its array allocations to tracemalloc; Python
-objects are counted too). Then the throughput of a batch of 10,000 inputs of
-length 16 through sort (`Session.evaluate`, result objects included), and the
-start-up time of `rasp -c 'tokens;'` (wall clock of a subprocess, median, with
-bytecode caching on as in an installed package).
+tests/programs/paper_examples.rasp, the reference's paper style) at n = 16, 64, 256,
+1024, 4096 it reports the median evaluation time (the engine only: a fresh evaluation of
+the program's graph on one input, no memo shared between runs, except that at n <= 32
+the engine keeps the values of the nodes computed from indices and constants alone
+between evaluations of a length; wall clock and CPU time), the first (cold) run, and the
+peak memory of one evaluation as tracemalloc sees it (NumPy reports its array
+allocations to tracemalloc; Python objects are counted too). Then the throughput of a
+batch of 10,000 inputs of length 16 through sort (`Session.evaluate`, result objects
+included), and the start-up time of `rasp -c 'tokens;'` (wall clock of a subprocess,
+median, with bytecode caching on as in an installed package).
 
 Small inputs: the median time of one call `session[name](tokens)` at n = 16 for the
 five programs, as a Python user or the REPL's live preview pays it (input checks,
