@@ -750,7 +750,8 @@ class _Compiler:
         s = self.scale * (2 * (max(ranks.values()) + 1) if ranks else 1)
         widths = sum(len(g.query_values) for g in plan.groups)
         c_col, b_col = widths, widths + 1
-        W_Q, W_K = np.zeros((d_model, widths + 3)), np.zeros((d_model, widths + 3))
+        columns = widths + (3 if ranks else 2)  # the query's table columns, `one`, `bos` (and the rank bonus)
+        W_Q, W_K = np.zeros((d_model, columns)), np.zeros((d_model, columns))
         if ranks:
             W_Q[self.one, widths + 2] = 1.0
             for dim, rank in ranks.items():
@@ -766,9 +767,9 @@ class _Compiler:
         count = len(plan.groups)
         W_Q[self.one, c_col] = 1.0
         W_Q[self.bos, b_col] = 1.0
-        q_bos = np.zeros(widths + 3)
+        q_bos = np.zeros(columns)
         q_bos[b_col] = 1.0
-        k_bos = np.zeros(widths + 3)
+        k_bos = np.zeros(columns)
         k_bos[c_col] = s * (count if plan.with_bos else count - 0.5)
         k_bos[b_col] = s * (count + 1)
         W_Q[self.bos] += q_bos - x_bos @ W_Q
