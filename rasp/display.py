@@ -296,9 +296,27 @@ def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -
     model, check = compiled.model, compiled.verification
     lines = [f"{styled(compiled.name, 'name', options)}: {_model_sizes(compiled)} {_model_inputs(model)}"]
     lines += _verification_lines(check, model.max_len, sum(model.heads), options)
+    if compiled.from_example:
+        lines.append(styled(_defaults_note(compiled), "warning", options))
     if compiled.files:
         lines.append("saved " + ", ".join(compiled.files))
     return "\n".join(lines)
+
+
+def _defaults_note(compiled: Compiled) -> str:
+    """Which options came from the running example: the model reads no other tokens (or lengths)."""
+    model, options = compiled.model, compiled.from_example
+    taken = " and ".join("the vocabulary" if o == "vocab" else "max_len" for o in options)
+    verb = "were" if len(options) > 1 else "was"
+    reads = []
+    if "vocab" in options:
+        reads.append("the tokens " + " ".join(_vocabulary_item(v) for v in model.vocab[:MAX_VOCABULARY_SHOWN]))
+    if "max_len" in options:
+        reads.append(f"inputs up to length {model.max_len}")
+    give = " and ".join(f"{o} ..." for o in options)
+    word = "warning" if "vocab" in options else "note"
+    return (f"{word}: {taken} {verb} taken from the running example {format_value(compiled.example)}: "
+            f"the model reads only {' and '.join(reads)} (give {give} to choose)")
 
 
 def _model_sizes(compiled: Compiled) -> str:

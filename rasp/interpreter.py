@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,7 @@ class Session:
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
         self.selector_example: Any = DEFAULT_EXAMPLE
+        self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
         self.selector_examples_on = True
         self.full_seq_display = False
@@ -399,8 +400,12 @@ class Session:
         """compile_program with max_len and vocab defaulting to the running s-op example's
         length and distinct tokens (in order of first appearance)."""
         example = input_items(self.sop_example)
-        return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans)
+        compiled = compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
+                                   progress=self.progress)
+        compiled.from_example = [option for option, given in (("vocab", vocab), ("max_len", max_len)) if given is None]
+        compiled.example = self.sop_example
+        return compiled
 
     # -------------------------------------------------------------- statements
 

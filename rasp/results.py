@@ -155,6 +155,8 @@ class Compiled:
     verification: Any
     files: list[str] = field(default_factory=list)
     analysis: Any = None
+    from_example: list[str] = field(default_factory=list)  # "vocab", "max_len": defaulted from the example
+    example: Any = None  # that running example
 
     @property
     def agrees(self) -> bool:

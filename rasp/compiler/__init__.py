@@ -14,6 +14,7 @@ on first use, so that a session that never compiles does not load them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import RaspError, RaspTypeError, RaspValueError
@@ -23,15 +24,24 @@ from ..values import SOp, is_atom, short_text, type_name
 
 DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 
+Progress = Callable[[str, int, int], None]  # (what is being done, how much is done, of how much; 0: unknown)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
 
 def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
-                    save: str | None = None, spans: dict[str, Span] | None = None) -> Result:
+                    save: str | None = None, spans: dict[str, Span] | None = None,
+                    progress: Progress | None = None) -> Result:
     """Compile `node` into a transformer (rasp.compiler.construct), verify it against the interpreter, save it if asked.
 
     vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
     inputs to verify on (default 1000); save is a path without extension (PATH.npz and
     PATH.json are written). spans (optional) place errors: "expr" for a refusal of the
-    compiler, "save" for a file that cannot be written. Returns a results.Compiled.
+    compiler, "save" for a file that cannot be written. progress (optional) is told what is
+    being done: progress(stage, done, total), total 0 when unknown, stage "done" at the end
+    (the faces draw it; nothing here prints). Returns a results.Compiled.
     """
     from ..analysis import analyse  # imported here: only `compile` needs these
     from ..results import Compiled
@@ -44,11 +54,16 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
         raise RaspValueError(f"max_len must be a whole number of at least 1, not {short_text(max_len)}")
     if check is not None and (isinstance(check, bool) or not isinstance(check, int) or check < 0):
         raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {short_text(check)}")
+    report = progress or _no_progress
     try:
+        report(f"compiling {name} (max_len {max_len}): building the weights", 0, 0)
         model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+        verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check,
+                              progress=report)
     except RaspError as error:
         raise error.at(spans.get("expr"))
-    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+    finally:
+        report("done", 0, 0)
     model.verification = verification
     files = _save_model(model, save, spans.get("save")) if save is not None else []
     return Compiled(name, model, verification, files, analyse(node, name))
