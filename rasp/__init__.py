@@ -12,7 +12,7 @@ See rasp/api.py and the README's "Use from Python".
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse", "compile"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model"]
 
 
 def __dir__() -> list[str]:
@@ -30,10 +30,18 @@ def __getattr__(name: str):
         from .api import analyse
 
         return analyse
+    if name == "check_raspl":
+        from .api import check_raspl
+
+        return check_raspl
     if name == "compile":
         from .api import compile
 
         return compile
+    if name == "load_model":
+        from .api import load_model  # .npz, .safetensors, .onnx (rasp/compiler/export.py)
+
+        return load_model
     if name == "RaspError":
         from .errors import RaspError
 

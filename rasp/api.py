@@ -35,7 +35,9 @@ from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
 from .values import PRIMITIVES, Lazy, SOp, type_name
 
-__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "compile"]
+__all__ = [
+    "Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "check_raspl", "compile", "load_model",
+]
 
 _CALL_FILE = "<python>"
 
@@ -236,6 +238,9 @@ def to_python(value: Any, session: Session, name: str | None = None) -> Any:
     return value
 
 
+_PLAIN_ATOMS = frozenset((str, int, float, bool))
+
+
 def to_rasp(value: Any) -> Any:
     """A Python value as RASP holds it: Bound values unwrapped, tuples and NumPy arrays as lists."""
     if isinstance(value, Bound):
@@ -243,6 +248,8 @@ def to_rasp(value: Any) -> Any:
     if isinstance(value, BoundFunction):
         return value.function
     if isinstance(value, (list, tuple)):
+        if all(type(v) in _PLAIN_ATOMS for v in value):  # the common input: a list of atoms, nothing to unwrap
+            return list(value)
         return [to_rasp(v) for v in value]
     if isinstance(value, dict):
         return {to_rasp(k): to_rasp(v) for k, v in value.items()}
@@ -266,7 +273,7 @@ class ShownAnalysis(Analysis):
 
 
 def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
-    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse, SPEC §6).
+    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse).
 
     `value` is a Bound value (`session["hist"]`) or a graph node. The result is a
     rasp.analysis.Analysis (`.layers`, `.heads`, `.mlps`, `.detail`, `.to_json()`)
@@ -281,9 +288,23 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
     return ShownAnalysis(**{f.name: getattr(analysis, f.name) for f in fields(analysis) if f.init})
 
 
+def check_raspl(value: Any, name: str | None = None, causal: bool | None = None) -> Any:
+    """Is an s-op's computation RASP-L (docs/raspl.md)? A rasp.raspl.RaspLReport: `.ok`, `.violations`
+    (each with `.message` and `.span`), `.prefix_consistent`. causal defaults to the session's mode."""
+    from .raspl import check_raspl as check
+
+    node = value.node if isinstance(value, Bound) else value
+    if not isinstance(node, SOp):
+        raise RaspTypeError(f"check_raspl needs an s-op, got {type_name(node)}")
+    if isinstance(value, Bound):
+        mode = value.session.causal if causal is None else causal
+        return check(node, name or value.name, causal=mode, example=value.session.sop_example)
+    return check(node, name, causal=bool(causal))
+
+
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
-            save: str | None = None) -> Any:
-    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it (issue 9).
+            save: str | None = None, verify: str | None = None) -> Any:
+    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it.
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
     (a list of atoms, or a string: its characters) default, for a Bound value, to
@@ -291,20 +312,35 @@ def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: in
     node they are required. The model is verified against the interpreter on every
     input up to a small length and on `check` random inputs; the outcome is its
     `.verification` (rasp.compiler.verify.Verification: `.checked`, `.mismatches`, ...).
-    save="PATH" writes PATH.npz and PATH.json. A program the compiler cannot handle
-    raises a rasp.compiler.construct.CompileError (a RaspError) naming the node and the reason.
+    save="PATH" writes the model in the format of its extension (none or .npz: PATH.npz and
+    PATH.json; .safetensors; .onnx -- docs/export.md); verify="onnx" also runs the ONNX graph in
+    ONNX Runtime against the interpreter (the outcome is the model's `.onnx_verification`).
+    A program the compiler cannot handle raises a rasp.compiler.construct.CompileError (a
+    RaspError) naming the node and the reason.
     """
     node = value.node if isinstance(value, Bound) else value
     if not isinstance(node, SOp):
         raise RaspTypeError(f"compile needs an s-op, got {type_name(node)}")
     vocab = None if vocab is None else to_rasp(vocab)
     if isinstance(value, Bound):
-        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save,
+                                               verify_with=verify)
     elif max_len is None or vocab is None:
         raise RaspTypeError("compile needs max_len and vocab for a graph node (a Bound value has defaults)",
                             hint='e.g. rasp.compile(node, max_len=5, vocab="abc"), or pass session["name"]')
     else:
-        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save, verify_with=verify)
     model = compiled.model
     model.files = compiled.files
+    model.onnx_verification = compiled.onnx_verification
     return model
+
+
+def load_model(path: str) -> Any:
+    """A compiled transformer (rasp.compiler.transformer.Transformer) read back from a file `save` wrote:
+    .npz (with its .json), .safetensors or .onnx (docs/export.md). It runs (`model.run([...])`) and
+    verifies against a program (`rasp.compiler.verify.verify(model, node)`: outputs only, since the
+    file holds no selectors). Raises rasp.compiler.export.ExportError (a RaspError) for a file it cannot read."""
+    from .compiler.export import load_model as load  # onnx and safetensors only when asked for
+
+    return load(str(path))

@@ -71,6 +71,8 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         return format_analysis(result.analysis)
     if isinstance(result, Compiled):
         return format_compiled(result, options)
+    if type(result).__name__ == "RaspLReport":  # rasp.raspl, imported only by `raspl`
+        return format_raspl(result)
     if isinstance(result, Drawn):
         layers = f"{result.layers} layer{'' if result.layers == 1 else 's'}"
         return f"drew {result.name} on {format_value(result.input)} ({layers}): {result.path}" + (
@@ -296,6 +298,8 @@ def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -
     model, check = compiled.model, compiled.verification
     lines = [f"{styled(compiled.name, 'name', options)}: {_model_sizes(compiled)} {_model_inputs(model)}"]
     lines += _verification_lines(check, model.max_len, sum(model.heads), options)
+    if compiled.onnx_verification is not None:
+        lines += _onnx_lines(compiled.onnx_verification, options)
     if compiled.from_example:
         lines.append(styled(_defaults_note(compiled), "warning", options))
     if compiled.files:
@@ -381,6 +385,22 @@ def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions
     return lines
 
 
+def _onnx_lines(check, options: DisplayOptions) -> list[str]:
+    """`ONNX Runtime (m.onnx): the same N inputs: all agree ...` (docs/export.md, 'Verifying the ONNX file')."""
+    graph = check.file or "the exported graph"
+    head = f"ONNX Runtime ({graph}): the same {check.checked:,} inputs"
+    if check.mismatches:
+        lines = [styled(f"{head}: {check.mismatches:,} disagree with the interpreter", "warning", options)]
+        first = check.first_mismatch
+        if first:
+            lines.append(styled(f"  first: input {format_value(first.get('input'))}, position {first.get('position')}:"
+                                f" expected {first.get('expected')}, got {first.get('got')}", "warning", options))
+    else:
+        lines = [f"{head}: all agree with the interpreter"]
+    lines.append(f"  ONNX Runtime's outputs within {check.numpy_difference:.2g} of the NumPy forward pass's")
+    return lines
+
+
 # ------------------------------------------------------------------ errors
 
 
@@ -419,3 +439,21 @@ def _caret_lines(span, sources: dict[str, str], options: DisplayOptions) -> list
     end = span.end_column - 1 if span.end_line == span.line else len(text)
     width = max(1, min(end, len(text)) - start)
     return [f"    {text}", "    " + " " * start + styled("^" * width, "caret", options)]
+
+
+def format_raspl(report: Any) -> str:
+    """A rasp.raspl.RaspLReport: the verdict, then each violation at its position (docs/raspl.md)."""
+    mode = " (causal mode)" if report.causal else ""
+    if report.ok:
+        return f"{report.name} is RASP-L{mode}"
+    count = len(report.violations)
+    lines = [f"{report.name} is not RASP-L{mode}: {count} violation{'s' if count != 1 else ''}"]
+    for violation in report.violations:
+        where = str(violation.span) if violation.span is not None else "(no position)"
+        lines.append(f"  {where}: {violation.message}")
+    if report.prefix_consistent is True:
+        lines.append("  it is prefix-consistent on random inputs (each position's value depends only on the prefix)")
+    elif report.prefix_consistent is False:
+        lines.append(f"  it is not prefix-consistent: on {format_value(report.prefix_counterexample)} a prefix "
+                     "gives other values at its positions")
+    return "\n".join(lines)

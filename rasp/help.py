@@ -47,7 +47,7 @@ Built-ins
 """
 
 COMPILE_HELP = """\
-compile EXPR [max_len N] [vocab LIST] [random N] [save "FILE"]
+compile EXPR [max_len N] [vocab LIST] [random N] [save "FILE"] [verify onnx]
   compiles the s-op EXPR into a transformer with NumPy weights: token and position
   embeddings with a BOS position, attention heads and MLPs per layer (the layers and
   heads of `analyse`), an unembedding. Then it runs the model and the interpreter on
@@ -57,8 +57,12 @@ options (in any order, after EXPR)
   vocab LIST      the input tokens, a list or a string: vocab ["a", "b"], vocab "ab"
                   (default: the running example's distinct tokens)
   random N        random inputs to verify on (default 1000)
-  save "FILE"     write the weights to FILE.npz and a description of every
-                  residual dimension to FILE.json
+  save "FILE"     write the model; the extension picks the format: none or .npz
+                  (FILE.npz and FILE.json, a description of every residual
+                  dimension), .safetensors (TransformerLens names), .onnx (ONNX
+                  Runtime); the last two need pip install "rasp[export]"
+  verify onnx     also run the ONNX graph (the saved .onnx file, if any) in ONNX
+                  Runtime against the interpreter (docs/export.md)
 it prints the layers, heads per layer, d_model, MLP sizes and parameters, how many
 inputs were checked and whether all agree (the first mismatch if not), and how close
 attention is to hard attention. A program the compiler cannot handle is an error that

@@ -293,11 +293,16 @@ STYLE = Style.from_dict({
 })
 
 
+def causal_prompt(session) -> str:
+    """The prompt: `causal>> ` while `causal on` holds (docs/raspl.md, 'Causal mode'), else PROMPT."""
+    return "causal" + PROMPT if getattr(session, "causal", False) else PROMPT
+
+
 def build_prompt_session(get_session: Callable, preview: LivePreview, history: History,
                          input=None, output=None) -> PromptSession:
     """The PromptSession of the REPL (input/output may be given for tests)."""
     session: PromptSession = PromptSession(
-        PROMPT,
+        lambda: causal_prompt(get_session()),
         multiline=True,
         key_bindings=key_bindings(),
         prompt_continuation=lambda width, line_number, wrap_count: [("class:continuation", CONTINUATION)],

@@ -1,4 +1,4 @@
-"""End-to-end tests of the `rasp` command (issue 2): text and --json output,
+"""End-to-end tests of the `rasp` command (docs/reference.md, 'The command line'): text and --json output,
 several files in one session, -c, --example, --no-stdlib, -i and piped stdin,
 exit statuses, `exit`, `load`, and never a Python traceback.
 

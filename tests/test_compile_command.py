@@ -1,4 +1,4 @@
-"""The `compile` command (issue 9): parsing, running, display, JSON, `--compile` and rasp.compile.
+"""The `compile` command: parsing, running, display, JSON, `--compile` and rasp.compile.
 
 The compiler core (rasp.compiler, rasp.verify) is the real one, on small programs: reverse
 over two or three letters up to length 3 or 4 compiles and verifies in a fraction of a second.

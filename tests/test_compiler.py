@@ -1,4 +1,4 @@
-"""The compiler's constructions (issue 9), each on its own, against the interpreter.
+"""The compiler's constructions (docs/reference.md, 'compile'), each on its own, against the interpreter.
 
 Every case binds `x`, is compiled over a small vocabulary, verified on every input up to
 its max_len (rasp.verify) and run on hand-picked inputs whose outputs are stated here.

@@ -428,20 +428,21 @@ def test_interpreter_graphs_agree_with_naive_evaluator(text, inp):
 
 # ------------------------------------------------------------ edge cases found by the properties
 # Each is a (node, input) pair the random search reaches only rarely; the expected
-# behaviour is Python's per-element operation (SPEC §3.1) or the §1.1 type rule.
+# behaviour is Python's per-element operation (docs/reference.md, 'Elementwise (MLP) operations')
+# or the type rule (docs/reference.md, 'Sequence types').
 
 BIG_INT = 2**53 + 1  # not representable as a float: Python compares it with floats exactly
 ASIS = Primitive("tokens_asis")
 
 EDGE_CASES = {
-    # §1.1: an aggregate whose rows all fall back to the default is all defaults.
+    # 'Sequence types': an aggregate whose rows all fall back to the default is all defaults.
     "string aggregate, every row empty": (
         Aggregate(Select(I, Map("-", (I, 1)), "=="), Aggregate(Select(I, I, "=="), T)), "0"
     ),
-    # §3.1: Python: (-inf) ** 0.5 == inf, (-2.0) ** nan is nan (no error).
+    # 'Elementwise (MLP) operations': Python: (-inf) ** 0.5 == inf, (-2.0) ** nan is nan (no error).
     "negative infinity to a fractional power": (Map("^", (ASIS, 0.5)), [-math.inf, 4.0]),
     "negative number to the power nan": (Map("^", (-2.0, ASIS)), [math.nan, 2.0]),
-    # §3.1: Python compares ints with floats exactly: 2**53 + 1 != 2.0**53.
+    # 'Elementwise (MLP) operations': Python compares ints with floats exactly: 2**53 + 1 != 2.0**53.
     "int vs float ==": (Map("==", (ASIS, float(2**53))), [BIG_INT, 1]),
     "int vs float select": (Select(ASIS, float(2**53), "=="), [BIG_INT, 1]),
     "int vs float in": (Map("in", (ASIS, (float(2**53),))), [BIG_INT, 1]),

@@ -65,6 +65,9 @@ CATEGORICAL_LIMIT = 1024  # a node with more values than this is kept as a numbe
 TOLERANCE = 1e-12  # stated and verified: no attention weight is further than this from hard attention
 LEAKAGE = 1e-15  # what the scale allows outside the ideal pattern for exact inputs; the margin up to
 # TOLERANCE absorbs the rounding in inputs computed by earlier layers (it shifts scores by scale * error)
+FUSED_MARGIN = 4  # the fused construction is tried too when it has at most this many times the points
+SAFE_GAP = 1e-8  # a direction is chosen for fewest steps among those whose outputs are this far apart (relatively)
+STRICT_GAP = 1e-4  # the same for a node attention reads: steps this steep round to about 1e-14 in its one-hots
 DIRECTIONS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772, 0.2360679774997898,
               0.3166247903554, 0.8708286933869707, 0.5497004779019703, 0.1826334464143441)
 
@@ -84,12 +87,26 @@ def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None
                            hint="value sets and one-hot tables grow with the square of max_len")
     if not vocab:
         raise CompileError("the vocabulary is empty")
+    _refuse_extreme_aggregates(node)
     try:
         return _Compiler(node, list(vocab), max_len, name or node.name).compile()
     except CompileError:
         raise
     except RaspError as error:
         raise CompileError(f"cannot compile {name or node.name} for this vocabulary: {error.message}") from None
+
+
+def _refuse_extreme_aggregates(node: SOp) -> None:
+    """aggregate_max / aggregate_min have no construction yet (docs/raspl.md, 'max and min aggregation')."""
+    from ..values import ExtremeAggregate, ancestry
+
+    for current in ancestry(node):
+        if isinstance(current, ExtremeAggregate):
+            raise CompileError(
+                f"cannot compile `{current.name}`: aggregate_{current.reduction} has no transformer construction yet",
+                current.origin,
+                hint="write it with aggregate over a selector that picks one key (stdlib/raspl.rasp shows how)",
+            )
 
 
 class Joint:
@@ -128,9 +145,17 @@ class Encoding:
     values: list  # categorical: the value of each dimension
     stage: float  # written by: 0 tables, 0.5 embedding MLP, d layer d's attention, d + 0.5 layer d's MLP
     index: dict = field(default_factory=dict)  # value_key -> position in dims
+    weights: dict[int, float] = field(default_factory=dict)  # "affine": the number is weights . x + bias
+    bias: float = 0.0
 
     def scalar(self, value: Any) -> float:
         return 1.0 / (value + 1) if self.kind == "width" else float(value)
+
+    def reading(self) -> tuple[dict[int, float], float]:
+        """How an MLP reads this number from the residual: (weights by dimension, bias)."""
+        if self.kind == "affine":
+            return self.weights, self.bias
+        return {self.dims[0]: 1.0}, 0.0
 
     def vector(self, value: Any) -> dict[int, float]:
         """The residual entries of a value of this node."""
@@ -224,6 +249,7 @@ class _Compiler:
         self.whole: dict[int, bool] = {}  # id(scaled sum) -> its aggregate's values are all ints
         self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
         self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
+        self.strict = _read_by_attention(root)
 
     # ================================================================ plan
 
@@ -317,8 +343,57 @@ class _Compiler:
         return encoding
 
     def _target(self, node: Any, stage: float, categorical: bool) -> Encoding:
-        """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there."""
-        sources, derived = self._sources(node, stage)
+        """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there.
+
+        Two constructions are tried when they differ: the maps between the node and the residual
+        fused into one function of the residual nodes, and the same with the affine maps among them
+        (sums, differences, multiples of numbers) read as numbers directly by the MLP's first layer
+        (they cost no hidden units and enumerate one value set, not the product of their inputs').
+        The one with fewer hidden units is kept.
+        """
+        plans = []
+        first_error: CompileError | None = None
+        affine_sources = self._sources(node, stage, affine=True)
+        if any(e.kind == "affine" for _, e in affine_sources[0]):
+            try:
+                plans.append(self._plan_target(node, stage, categorical, affine_sources))
+            except CompileError as error:
+                first_error = error
+        fused_sources = self._sources(node, stage)
+        if not plans or self._point_count(fused_sources[0]) <= FUSED_MARGIN * len(plans[0][1]):
+            try:
+                plans.append(self._plan_target(node, stage, categorical, fused_sources))
+            except CompileError as error:
+                first_error = first_error or error
+        if not plans:
+            assert first_error is not None
+            raise first_error
+        best = min(plans, key=lambda plan: self._hidden_units(node, plan, categorical))
+        sources, points, outputs, values = best
+        encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
+        if encoding.kind == "numerical":
+            encoding.values = []
+        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
+        return encoding
+
+    def _point_count(self, sources: list[tuple[Lazy, Encoding]]) -> float:
+        """An upper bound on the number of points of a function of `sources` (inf: not enumerable)."""
+        per_source = [self.sets.at(s) for s, _ in sources]
+        total, done = 0, set()
+        for position in self.sets.positions:
+            sets = [s[position] for s in per_source]
+            signature = tuple(map(id, sets))
+            if signature in done:
+                continue
+            done.add(signature)
+            if any(values is None for values in sets):
+                return math.inf
+            total += math.prod(len(values) for values in sets)
+        return total
+
+    def _plan_target(self, node: Any, stage: float, categorical: bool, found: tuple) -> tuple:
+        """(sources, points, outputs, values) of `node` computed from `found` (from _sources)."""
+        sources, derived = found
         points = self._points(node, sources)
         nodes = [s for s, _ in sources]
         given = self._with_derived(nodes, derived, points)
@@ -331,11 +406,21 @@ class _Compiler:
         found = self._values(node) or {}
         found.update((value_key(v), v) for v in outputs if v is not None)
         values = sort_values(list(found.values()))
-        encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
-        if encoding.kind == "numerical":
-            encoding.values = []
-        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
-        return encoding
+        self._kind_for(node, values, categorical)  # refuses what cannot be encoded
+        return sources, points, outputs, values
+
+    def _hidden_units(self, node: Any, plan: tuple, categorical: bool) -> float:
+        """How many hidden units the MLP construction of a plan takes (inf: it cannot be built)."""
+        sources, points, outputs, values = plan
+        kind = self._kind_for(node, values, categorical)
+        dims = list(range(len(values))) if kind == "categorical" else [0]
+        trial = Encoding(node, kind, dims, values, 0, {value_key(v): i for i, v in enumerate(values)})
+        units = _Units()
+        try:
+            self._target_units(Target(node, trial, sources, points, outputs), units)
+        except CompileError:
+            return math.inf
+        return len(units.inputs)
 
     def _with_derived(self, nodes: list[Lazy], derived: list[ScaledSum], points: list[tuple]) -> list[tuple]:
         """The points with the values of the aggregates computed from scaled sums and widths appended."""
@@ -345,9 +430,11 @@ class _Compiler:
         return [point + tuple(scaled.value(point[a], point[w], whole)
                               for scaled, (a, w, whole) in zip(derived, columns)) for point in points]
 
-    def _sources(self, node: Any, stage: float) -> tuple[list[tuple[Lazy, Encoding]], list[ScaledSum]]:
+    def _sources(self, node: Any, stage: float,
+                 affine: bool = False) -> tuple[list[tuple[Lazy, Encoding]], list[ScaledSum]]:
         """The nodes in the residual before `stage` that `node` is a function of (maps in between fused),
-        and the scaled sums among them that stand for aggregates (whose values are computed from them)."""
+        and the scaled sums among them that stand for aggregates (whose values are computed from them).
+        With `affine`, an affine map of numbers in the residual is a source of its own (read linearly)."""
         found: list[tuple[Lazy, Encoding]] = []
         derived: list[ScaledSum] = []
         seen: set[int] = set()
@@ -371,7 +458,11 @@ class _Compiler:
                 derived.append(scaled)
                 stack.extend([scaled.width, scaled])
             elif isinstance(current, Map):
-                stack.extend(reversed(current.parents()))
+                reading = self._affine(current, stage) if affine else None
+                if reading is not None and self._enumerable(current):
+                    found.append((current, self._affine_encoding(current, reading)))
+                else:
+                    stack.extend(reversed(current.parents()))
             elif isinstance(current, Primitive):
                 found.append((current, self.require(current, categorical=True)))
             else:
@@ -394,6 +485,54 @@ class _Compiler:
             return self.require(node, categorical=True)  # numbers would make this MLP's steps harder
         except CompileError:
             return None
+
+    def _affine(self, node: Any, stage: float) -> tuple[dict[int, float], float] | None:
+        """(weights, bias) when `node` is an affine function of numbers in the residual before `stage`
+        (numerical dimensions, one-hots of numbers, maps of them by + - * / with constants), else None."""
+        if not isinstance(node, Lazy):
+            return ({}, float(node)) if is_number(node) else None
+        encoding = self._available(node, stage)
+        if encoding is None and isinstance(node, Primitive) and node.primitive == "indices":
+            encoding = self.require(node, categorical=True)
+        if encoding is not None:
+            if encoding.kind == "numerical":
+                return {encoding.dims[0]: 1.0}, 0.0
+            if encoding.kind == "categorical" and encoding.values and all(is_number(v) for v in encoding.values):
+                return {dim: float(v) for dim, v in zip(encoding.dims, encoding.values, strict=True)}, 0.0
+            return None
+        if not isinstance(node, Map) or id(node) in self.scaled:
+            return None
+        if node.op in ("neg", "pos"):
+            inner = self._affine(node.args[0], stage)
+            sign = -1.0 if node.op == "neg" else 1.0
+            return None if inner is None else _scaled(inner, sign)
+        if node.op not in ("+", "-", "*", "/"):
+            return None
+        left, right = (self._affine(a, stage) for a in node.args)
+        if left is None or right is None:
+            return None
+        if node.op in ("+", "-"):
+            sign = 1.0 if node.op == "+" else -1.0
+            weights = dict(left[0])
+            for dim, w in right[0].items():
+                weights[dim] = weights.get(dim, 0.0) + sign * w
+            return weights, left[1] + sign * right[1]
+        if node.op == "*" and not left[0]:
+            return _scaled(right, left[1])
+        if node.op == "*" and not right[0]:
+            return _scaled(left, right[1])
+        if node.op == "/" and not right[0] and right[1] != 0:
+            return _scaled(left, 1.0 / right[1])
+        return None
+
+    def _enumerable(self, node: Lazy) -> bool:
+        """Are the node's numbers known at every position (so that it can stand for its inputs)?"""
+        values = self.sets.union(node)
+        return values is not None and all(is_number(v) for v in values.values())
+
+    def _affine_encoding(self, node: Lazy, reading: tuple[dict[int, float], float]) -> Encoding:
+        weights, bias = reading
+        return Encoding(node, "affine", sorted(weights), [], -1.0, {}, dict(weights), bias)
 
     def _available(self, node: Lazy, stage: float) -> Encoding | None:
         ready = [e for e in self.encodings.get(id(node), []) if e.stage < stage]
@@ -553,6 +692,7 @@ class _Compiler:
             name=self.name, vocab=self.vocab, max_len=self.max_len, token_embedding=token_embedding,
             position_embedding=position_embedding, embedding_mlp=embedding_mlp, layers=layers,
             unembedding=unembedding, output=output, dims=self.dims, tolerance=TOLERANCE,
+            causal=self.sets.causal,
         )
 
     def _embeddings(self, d_model: int) -> tuple[np.ndarray, np.ndarray]:
@@ -672,12 +812,14 @@ class _Compiler:
                 continue  # a value its source's one-hot never holds (value sets over-approximate)
             gate = tuple(e.dims[e.index[value_key(point[i])]] for i, e in categorical)
             gates.setdefault(gate, []).append((tuple(e.scalar(point[i]) for i, e in numbers), output))
-        direction = self._direction(target, gates, len(numbers))
-        everywhere = [float(np.dot(direction, t)) for pts in gates.values() for t, _ in pts] or [0.0]
-        low, high = min(everywhere), max(everywhere)
-        number_dims = [e.dims[0] for _, e in numbers]
+        directions = self._directions(target, gates, len(numbers))
+        everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
+        readings = [e.reading() for _, e in numbers]
         encode = target.encoding.vector
         for gate, pts in gates.items():
+            direction = directions[gate]
+            along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
+            low, high = float(along.min()), float(along.max())
             line = _along(direction, pts)
             _gate_units(units, gate, encode(line[0][1]))
             for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
@@ -686,17 +828,19 @@ class _Compiler:
                 delta = dict(encode(out_b))
                 for dim, weight in encode(out_a).items():
                     delta[dim] = delta.get(dim, 0.0) - weight
-                _step_units(units, gate, number_dims, direction, (t_a, t_b), (low, high), delta)
+                _step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
 
-    def _direction(self, target: Target, gates: dict, count: int) -> list[float]:
-        """A direction along which distinct outputs of every gate have distinct, well separated positions."""
+    def _directions(self, target: Target, gates: dict, count: int) -> dict[tuple, list[float]]:
+        """For each gate, a direction along which its distinct outputs have distinct, well separated
+        positions: of those separated by SAFE_GAP (STRICT_GAP for a node that attention reads, whose
+        one-hots must be exact to about 1e-14), the one with the fewest steps; else the best separated."""
         if count == 0:
-            return []
+            return {gate: [] for gate in gates}
         if count == 1:
             if _smallest_gap([1.0], gates) <= 1e-9:
                 raise CompileError(f"`{target.node.name}` needs to tell apart values of "
                                    f"`{_numbers(target)}` closer than one part in 10^9")
-            return [1.0]
+            return {gate: [1.0] for gate in gates}
         spans = []
         for j in range(count):
             column = [t[j] for pts in gates.values() for t, _ in pts] or [0.0]
@@ -704,19 +848,30 @@ class _Compiler:
         rng = np.random.default_rng(0)
         candidates = [[phi ** j / spans[j] for j in range(count)] for phi in DIRECTIONS]
         candidates += [list(rng.uniform(0.2, 1.0, count) / np.array(spans)) for _ in range(8)]
-        best, best_gap = candidates[0], -1.0
-        for direction in candidates:
-            gap = _smallest_gap(direction, gates)
-            if gap > best_gap:
-                best, best_gap = direction, gap
-        if best_gap <= 1e-9:
-            raise CompileError(
-                f"`{target.node.name}` combines the numbers `{_numbers(target)}` in a way one MLP layer cannot separate"
-            )
-        return best
+        candidates += _signed(spans) + _lexicographic(gates, count)
+        strict = isinstance(target.node, Joint) or id(target.node) in self.strict
+        safe_gap = STRICT_GAP if strict else SAFE_GAP
+        chosen = {}
+        for gate, prepared in zip(gates, _prepared(gates), strict=True):
+            scored = [(direction, *_gap_and_steps(direction, [prepared])) for direction in candidates]
+            safe = [(steps, index) for index, (_, gap, steps) in enumerate(scored) if gap > safe_gap]
+            if safe:
+                chosen[gate] = scored[min(safe)[1]][0]  # the fewest steps (units) among well separated ones
+                continue
+            best, best_gap, _ = max(scored, key=lambda item: item[1])
+            if best_gap <= 1e-9:
+                raise CompileError(f"`{target.node.name}` combines the numbers `{_numbers(target)}` "
+                                   "in a way one MLP layer cannot separate")
+            chosen[gate] = best
+        return chosen
 
 
 # ------------------------------------------------------------ MLP pieces
+
+
+def _scaled(reading: tuple[dict[int, float], float], factor: float) -> tuple[dict[int, float], float]:
+    weights, bias = reading
+    return {dim: w * factor for dim, w in weights.items()}, bias * factor
 
 
 def _numbers(target: Target) -> str:
@@ -735,14 +890,68 @@ def _along(direction: list[float], pts: list[tuple[tuple, Any]]) -> list[tuple[f
 
 
 def _smallest_gap(direction: list[float], gates: dict) -> float:
-    smallest = math.inf
+    return _gap_and_steps(direction, _prepared(gates))[0]
+
+
+def _prepared(gates: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each gate's points as a matrix (one row per point) and its outputs as integer codes."""
+    codes: dict = {}
+    prepared = []
     for pts in gates.values():
-        line = sorted((float(np.dot(direction, t)), value_key(out)) for t, out in pts)
-        total = (line[-1][0] - line[0][0]) or 1.0
-        for (t_a, k_a), (t_b, k_b) in itertools.pairwise(line):
-            if k_a != k_b:
-                smallest = min(smallest, (t_b - t_a) / total)
-    return smallest
+        matrix = np.array([t for t, _ in pts], dtype=float).reshape(len(pts), -1)
+        outputs = np.array([codes.setdefault(value_key(out), len(codes)) for _, out in pts])
+        prepared.append((matrix, outputs))
+    return prepared
+
+
+def _gap_and_steps(direction: list[float], prepared: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, int]:
+    """The smallest gap (relative to its gate's span) between neighbours along `direction` whose
+    outputs differ, and how many such neighbours (steps, two hidden units each) there are."""
+    smallest, steps = math.inf, 0
+    for matrix, outputs in prepared:
+        if len(outputs) < 2:
+            continue
+        t = matrix @ np.asarray(direction, dtype=float)
+        order = np.lexsort((outputs, t))
+        t, codes = t[order], outputs[order]
+        total = (t[-1] - t[0]) or 1.0
+        changes = codes[1:] != codes[:-1]
+        if changes.any():
+            steps += int(changes.sum())
+            smallest = min(smallest, float((np.diff(t)[changes]).min()) / total)
+    return smallest, steps
+
+
+def _signed(spans: list[float]) -> list[list[float]]:
+    """Sums and differences of the numbers (up to three): along a - b, a function of the
+    difference (`round(3 * a) - round(3 * b)`) has one step per value of the difference."""
+    if len(spans) > 3:
+        return []
+    signs = itertools.product((-1.0, 0.0, 1.0), repeat=len(spans))
+    return [list(s) for s in signs if next((x for x in s if x), 0.0) > 0]
+
+
+def _lexicographic(gates: dict, count: int) -> list[list[float]]:
+    """Directions that order points by one number first, the next within it, and so on: along them
+    a function that changes with the last numbers only near a few values of the first (a threshold
+    of each, as `a < 0 or b < 0`) has few steps. Only for two or three numbers, every order."""
+    if count > 3:
+        return []
+    columns = []
+    for j in range(count):
+        values = sorted({round(t[j], 12) for pts in gates.values() for t, _ in pts})
+        gaps = [b - a for a, b in itertools.pairwise(values) if b - a > 1e-12]
+        columns.append((min(gaps) if gaps else 1.0, (values[-1] - values[0]) if values else 0.0))
+    directions = []
+    for order in itertools.permutations(range(count)):
+        weights = [0.0] * count
+        span = 0.0
+        for j in reversed(order):  # the last of the order moves fastest
+            gap, width = columns[j]
+            weights[j] = 1.0 if span == 0.0 else 2.0 * span / gap
+            span += weights[j] * width
+        directions.append(weights)
+    return directions
 
 
 def _gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
@@ -756,14 +965,18 @@ def _gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
     units.add(inputs, offset + 0.5, {dim: -w for dim, w in output.items()})
 
 
-def _step_units(units: _Units, gate: tuple, number_dims: list[int], direction: list[float],
+def _step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float], float]], direction: list[float],
                 between: tuple[float, float], span: tuple[float, float], delta: dict[int, float]) -> None:
     """Add `delta` where t (the numbers along `direction`) has passed halfway from between[0] to between[1]."""
     t_a, t_b = between
     half = (t_b - t_a) / 2.0
     middle = (t_a + t_b) / 2.0
-    inputs = {dim: w / half for dim, w in zip(number_dims, direction)}
+    inputs: dict[int, float] = {}
     bias = -middle / half
+    for (weights, offset), w in zip(readings, direction, strict=True):
+        for dim, weight in weights.items():
+            inputs[dim] = inputs.get(dim, 0.0) + weight * w / half
+        bias += offset * w / half
     if gate:
         reach = max(abs(span[0] - middle), abs(span[1] - middle)) / half + 1.0
         switch = reach / 0.75 + 1.0
@@ -787,6 +1000,25 @@ def _bos_residual(tokens: np.ndarray, positions: np.ndarray, embedding_mlp: MLP 
 
 
 # -------------------------------------------------------------- selectors
+
+
+def _read_by_attention(root: Lazy) -> set[int]:
+    """Ids of the nodes whose one-hots a head's query or key reads, directly or through a categorical
+    aggregate (which copies its values' rounding errors): their MLPs must be exact to about 1e-14."""
+    nodes = ancestry(root)
+    found: set[int] = set()
+    for node in nodes:
+        if isinstance(node, Select):
+            found.update(id(side) for side in (node.key, node.query) if isinstance(side, Lazy))
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            if isinstance(node, Aggregate) and id(node) in found and isinstance(node.sop, Lazy):
+                if id(node.sop) not in found:
+                    found.add(id(node.sop))
+                    changed = True
+    return found
 
 
 def _negation_normal_form(selector: Lazy, negated: bool) -> tuple:

@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
+from ..engine import Seq, evaluate_given, is_causal, make_seq, primitive_value
 from ..values import (
     COMPARISONS,
+    PYTHON_BINARY,
     Aggregate,
     Lazy,
     Map,
@@ -42,7 +43,7 @@ MAX_POINTS = 200_000  # argument combinations evaluated for one map at most
 ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
-COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: _PY_BINARY[op] for op in COMPARISONS}  # the engine's
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: PYTHON_BINARY[op] for op in COMPARISONS}  # the engine's
 
 
 def value_key(value: Any) -> tuple:
@@ -110,12 +111,12 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
     for index, point in enumerate(points):
         groups.setdefault(tuple(type(_whole(python_value(v))).__name__ for v in point), []).append(index)
     for members in groups.values():
-        memo: dict[int, Any] = {}
+        given: dict[Lazy, Seq] = {}
         for column, source in enumerate(sources):
             array = np.empty((len(members), 1), dtype=object)
             array[:, 0] = [_whole(points[m][column]) for m in members]
-            memo[id(source)] = make_seq(array)
-        for rows, outcome in _evaluate_rows(target, [[None]] * len(members), 1, memo):
+            given[source] = make_seq(array)
+        for rows, outcome in evaluate_given(target, given, len(members)):
             if isinstance(outcome, Seq):
                 single = outcome.values.shape[0] == 1
                 for r, row in enumerate(rows.tolist()):
@@ -138,9 +139,11 @@ def _whole(value: Any) -> Any:
 class ValueSets:
     """Per-position value sets of the nodes of one program, for inputs over `vocab` of length <= max_len."""
 
-    def __init__(self, vocab: list, max_len: int):
+    def __init__(self, vocab: list, max_len: int, causal: bool | None = None):
         self.vocab = vocab
         self.max_len = max_len
+        # causal mode (docs/raspl.md, 'Causal mode'): no selector selects a key after its query
+        self.causal = is_causal() if causal is None else causal
         self.positions = positions(max_len)
         self._sets: dict[int, dict[Position, ValueSet | None]] = {}
         self._patterns: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
@@ -188,7 +191,9 @@ class ValueSets:
     def _compute(self, node: Lazy) -> None:
         self._alive.append(node)
         if isinstance(node, (Select, SelectorCombination)):
-            self._patterns[id(node)] = {n: self._selector_pattern(node, n) for n in range(1, self.max_len + 1)}
+            self._patterns[id(node)] = {
+                n: self._masked(self._selector_pattern(node, n)) for n in range(1, self.max_len + 1)
+            }
         elif isinstance(node, Primitive):
             self._sets[id(node)] = self._primitive(node)
         elif isinstance(node, Map):
@@ -246,6 +251,13 @@ class ValueSets:
                     values[value_key(value)] = value
             outcomes[signature] = values if len(values) <= MAX_VALUES else None
         return {p: outcomes[signature] for p, signature in per_position.items()}
+
+    def _masked(self, pattern: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """A selector's (possible, certain) pattern without the keys after each query, in causal mode."""
+        if not self.causal:
+            return pattern
+        below = np.tri(pattern[0].shape[0], dtype=bool)
+        return pattern[0] & below, pattern[1] & below
 
     def _selector_pattern(self, node: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(node, SelectorCombination):
