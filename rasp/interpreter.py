@@ -334,9 +334,7 @@ class Session:
             try:
                 return self.apply(value, example, label)
             except RaspError as error:
-                error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
-                if error.hint is None:
-                    error.hint = "set example ... to an input it accepts; the definition stands"
+                _word_evaluation_warning(error, label, example)
                 warnings.append(Problem(error.at(span), warning=True))
                 return Unevaluated(value.kind, label)
         if isinstance(value, Applied):
@@ -937,6 +935,19 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
 
 
 # ------------------------------------------------------------------ helpers
+
+def _word_evaluation_warning(error: RaspError, label: str, example: Any) -> None:
+    """A definition that fails on the running example: say whether any input could work."""
+    if getattr(error, "every_input", False):  # rasp.engine.no_input_works: `tokens + 1`
+        error.message = f"{label} fails on every input: {error.message}"
+        if error.hint is None:
+            error.hint = ("its operands have these types whatever the input (tokens are strings); convert one, "
+                          "e.g. tokens_int for number tokens; the definition stands")
+        return
+    error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
+    if error.hint is None:
+        error.hint = "set example ... to an input it accepts; the definition stands"
+
 
 def _shown_name(expr: ast.Expr, value: Any) -> str:
     """The name an expression statement's value is shown under: a variable's name, a call's
