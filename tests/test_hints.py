@@ -1,5 +1,5 @@
 """Warnings tell a program that fails on every input from one that fails on this example,
-in RASP's type words and double quotes (docs/reference.md, 'Errors and warnings')."""
+in RASP's type words and double quotes (docs/reference.md, 'Errors')."""
 
 from __future__ import annotations
 

@@ -443,3 +443,14 @@ def test_aggregate_max_and_min_builtins():
     (refused,) = session.run(compile_max)
     assert isinstance(refused, Problem) and "aggregate_max" in refused.error.message
 
+
+
+def test_draw_follows_causal_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("RASP_DRAW_DIR", str(tmp_path))
+    pages = []
+    for causal in (False, True):
+        session = Session(causal=causal)
+        session.set_example("abc")
+        (drawn,) = session.run("w = selector_width(select(1, 1, ==));\ndraw(w);", "t.rasp")[-1:]
+        pages.append(Path(drawn.path).read_text(encoding="utf-8"))
+    assert pages[0] != pages[1]  # the causal widths are 1, 2, 3; the full ones 3, 3, 3
