@@ -240,7 +240,10 @@ class Session:
         env.vars["out"] = value
         if not top_level:
             return []
-        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
+        name = _shown_name(stmt.expr, value)
+        if isinstance(value, Lazy) and isinstance(stmt.expr, ast.Call):
+            name = self._source_text(stmt.expr.span) or name  # the call as written
+        return self._show(name, value, stmt.span)
 
     def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
         bound = self._assign(stmt, env, top_level)
