@@ -245,7 +245,8 @@ def error_to_json(error: RaspError, kind: str = "error") -> dict:
     if error.hint:
         shown["hint"] = error.hint
     if error.context:
-        shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note} for s, note in error.context]
+        shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note}
+                            for s, note in error.context]
     if error.omitted_context:
         shown["context_omitted"] = error.omitted_context
     return shown
@@ -349,7 +350,7 @@ def evaluate_inputs(session, name: str, path: str, failed: bool = False, chunk: 
         parsed = [_parse_input_line(line) for _, line in block]
         good = [i for i, value in enumerate(parsed) if not isinstance(value, RaspError)]
         try:
-            evaluated = dict(zip(good, session.evaluate(name, [parsed[i] for i in good])))
+            evaluated = dict(zip(good, session.evaluate(name, [parsed[i] for i in good]), strict=True))
         except RaspError as error:
             return _usage_error(f"--eval {name}: {error.message}")
         for i, (number, line) in enumerate(block):

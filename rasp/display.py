@@ -375,7 +375,8 @@ def _vocabulary_item(value: Any) -> str:
 def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions) -> list[str]:
     """`checked N inputs (...): all agree ...`, or the mismatches in the warning colour."""
     if check.exhaustive_up_to and check.random:
-        how = f"every input up to length {check.exhaustive_up_to}, and {check.random:,} random ones up to length {max_len}"
+        how = (f"every input up to length {check.exhaustive_up_to}, "
+               f"and {check.random:,} random ones up to length {max_len}")
     elif check.exhaustive_up_to:
         how = f"every input up to length {check.exhaustive_up_to}"
     else:

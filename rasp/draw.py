@@ -134,7 +134,7 @@ def cell_colours(values: list, type_: str, strings: StringColours | None = None)
 def _heat(t: float) -> str:
     """White-ish (t=0) to orange (t=1)."""
     start, end = (0xF8, 0xFA, 0xFC), (0xFB, 0x92, 0x3C)
-    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end))
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end, strict=True))
 
 
 _PALETTE = (
@@ -364,7 +364,8 @@ class HeadBox(Box):
                 f'patternUnits="userSpaceOnUse"><rect class="off" width="{self.cell - 1:.1f}" height="{ROW - 1}"/>'
                 "</pattern>"
             ),
-            f'<rect x="{left:.1f}" y="{top:.1f}" width="{n * self.cell:.1f}" height="{n * ROW}" fill="url(#{pattern})"/>',
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{n * self.cell:.1f}" height="{n * ROW}" '
+            f'fill="url(#{pattern})"/>',
         ]
         labels = self._query_labels()
         for q in range(n):

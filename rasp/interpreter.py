@@ -297,7 +297,8 @@ class Session:
             try:
                 self.set_example(value, stmt.subset)
             except RaspError as error:
-                raise error.at(stmt.expr.span)
+                error.at(stmt.expr.span)
+                raise
             return []
         if isinstance(stmt, ast.ShowExample):
             return [ExampleShown(self.sop_example, self.selector_example, stmt.subset)]
@@ -373,7 +374,7 @@ class Session:
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
         with causal_mode(self.causal):
             evaluated = evaluate_batch(node, list(inputs))
-        for example, (items, value) in zip(inputs, evaluated):
+        for example, (items, value) in zip(inputs, evaluated, strict=True):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -390,7 +391,9 @@ class Session:
         except KeyError:
             raise RaspNameError(f"`{target}` is not defined") from None
         if not isinstance(value, Lazy):
-            raise RaspTypeError(f"`{target}` is {type_name(value)}, not an s-op or selector: there is nothing to evaluate")
+            raise RaspTypeError(
+                f"`{target}` is {type_name(value)}, not an s-op or selector: there is nothing to evaluate"
+            )
         return value, target
 
     def _analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env) -> Result:
@@ -416,7 +419,8 @@ class Session:
         try:
             input_items(example)
         except RaspError as error:
-            raise error.at(stmt.input.span if stmt.input is not None else stmt.span)
+            error.at(stmt.input.span if stmt.input is not None else stmt.span)
+            raise
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
@@ -444,7 +448,8 @@ class Session:
             try:
                 vocab = compile_vocabulary(self.eval(stmt.vocab, env))
             except RaspError as error:
-                raise error.at(stmt.vocab.span)
+                error.at(stmt.vocab.span)
+                raise
         spans = {"expr": stmt.expr.span, **stmt.option_spans}
         return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
                                   save=stmt.save, spans=spans, verify_with=stmt.verify)
@@ -505,9 +510,9 @@ class Session:
             )
         for name in names:
             self._check_bindable(name, stmt.span, top_level)
-        for name, value in zip(names, values):
+        for name, value in zip(names, values, strict=True):
             _bind(env, name, value)
-        return list(zip(names, values))
+        return list(zip(names, values, strict=True))
 
     def _destructure(self, value: Any, count: int, span: Span) -> list:
         if isinstance(value, (list, str)):
@@ -546,7 +551,7 @@ class Session:
         if len(names) == 1:
             env.vars[names[0]] = item
             return
-        for name, value in zip(names, self._destructure(item, len(names), span)):
+        for name, value in zip(names, self._destructure(item, len(names), span), strict=True):
             env.vars[name] = value
 
     # ------------------------------------------------------------------- load
@@ -620,7 +625,8 @@ class Session:
         try:
             return method(expr, env)
         except RaspError as error:
-            raise error.at(expr.span)
+            error.at(expr.span)
+            raise
 
     def _eval_Literal(self, expr: ast.Literal, env: Env) -> Any:
         return expr.value
@@ -802,7 +808,8 @@ class Session:
             try:
                 return Applied(self.apply(func, args[0], name))
             except RaspError as error:
-                raise error.at(expr.span)
+                error.at(expr.span)
+                raise
         if isinstance(func, Function):
             return self._call(func, args, expr)
         if isinstance(func, BuiltinFunction):
@@ -820,7 +827,7 @@ class Session:
                 expr.span,
             )
         scope = Env(func.env, func.name)
-        scope.vars.update(zip(func.params, args))
+        scope.vars.update(zip(func.params, args, strict=True))
         first_new = next_serial()
         self._depth += 1
         try:
@@ -842,7 +849,9 @@ class Session:
         key, query = self.eval(expr.key, env), self.eval(expr.query, env)
         for value, part in ((key, expr.key), (query, expr.query)):
             if not (isinstance(value, SOp) or is_atom(value)):
-                raise RaspTypeError(f"select needs s-ops or atoms as keys and queries, got {type_name(value)}", part.span)
+                raise RaspTypeError(
+                    f"select needs s-ops or atoms as keys and queries, got {type_name(value)}", part.span
+                )
         return Select(key, query, expr.op, origin=expr.span)
 
     def _eval_Aggregate(self, expr: ast.Aggregate, env: Env) -> SOp:
@@ -854,7 +863,9 @@ class Session:
         if not (isinstance(sop, SOp) or is_atom(sop)):
             raise RaspTypeError(f"aggregate needs an s-op (or atom) second, got {type_name(sop)}", expr.sop.span)
         if not is_atom(default):
-            raise RaspTypeError(f"the default of aggregate must be an atom, got {type_name(default)}", expr.default.span)
+            raise RaspTypeError(
+                f"the default of aggregate must be an atom, got {type_name(default)}", expr.default.span
+            )
         return Aggregate(selector, sop, default, origin=expr.span)
 
     def _eval_Builtin(self, expr: ast.Builtin, env: Env) -> Any:
@@ -883,7 +894,7 @@ class Session:
         if len({len(a) for a in args}) > 1:
             lengths = ", ".join(str(len(a)) for a in args)
             raise RaspValueError(f"zip needs lists of equal length, got lengths {lengths}", expr.span)
-        return [list(t) for t in zip(*args)]
+        return [list(t) for t in zip(*args, strict=True)]
 
     def _builtin_len(self, args: list, expr: ast.Builtin) -> int:
         _expect_one("len", args, expr)

@@ -193,7 +193,7 @@ class Map(SOp):
         if self.op == "lookup":
             return f"{a[0]}[{a[1]}]"
         level = _LEVELS.get(self.op, 0)
-        b = [_bracketed(text, x, level, right=i > 0) for i, (text, x) in enumerate(zip(a, self.args))]
+        b = [_bracketed(text, x, level, right=i > 0) for i, (text, x) in enumerate(zip(a, self.args, strict=True))]
         if self.op in BINARY_OPS or self.op in ("and", "or"):
             return f"{b[0]} {self.op} {b[1]}"
         if self.op in ("neg", "pos", "not"):

@@ -46,11 +46,6 @@ def paper() -> Session:
     return session
 
 
-@pytest.fixture
-def session() -> Session:
-    return Session()
-
-
 def analysis_of(session: Session, source: str, name: str = "x"):
     """Run source (which binds `name`) and analyse the node bound to `name`."""
     shown(session, source)

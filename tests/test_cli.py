@@ -633,6 +633,7 @@ def test_console_script_dash_i_with_piped_stdin(workdir):
     assert "name error: `nope` is not defined" in done.stderr
 
 
+@pytest.mark.slow
 def test_console_script_usage_errors_and_version(workdir):
     done = run_process([rasp_script(), "--bogus"], workdir)
     assert done.returncode == 2

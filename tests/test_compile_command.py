@@ -97,8 +97,8 @@ REVERSE = 'load "reverse";\nrev = reverse(tokens);\n'
 
 
 @pytest.fixture
-def session():
-    session = fresh_session()
+def session(session):
+    """The conftest session with reverse bound."""
     assert not [r for r in session.run(REVERSE, "setup.rasp") if isinstance(r, Problem)]
     return session
 

@@ -48,6 +48,7 @@ def _settings(call: str) -> tuple[list, int]:
     return vocab, max_len
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path, call, cost", DOCUMENTED_COSTS, ids=[f"{p.stem}:{c}" for p, c, _ in DOCUMENTED_COSTS])
 def test_library_program_compiles_and_agrees_with_the_interpreter(path, call, cost):
     session = Session()

@@ -25,10 +25,11 @@ REVERSE = "flip = select(indices, length - indices - 1, ==);\nrev = aggregate(fl
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch) -> Session:
+def session(session: Session, tmp_path, monkeypatch) -> Session:
+    """The conftest session, run where drawings go as a user has it (./rasp_draw, in tmp_path)."""
     monkeypatch.chdir(tmp_path)  # drawings go to tmp_path/rasp_draw, never into the checkout
     monkeypatch.delenv("RASP_DRAW_DIR", raising=False)  # as a user has it: ./rasp_draw
-    return Session()
+    return session
 
 
 class _PageParser(HTMLParser):

@@ -34,7 +34,8 @@ def test_startup_imports_only_what_it_uses(tmp_path):
     assert done.returncode == 0, done.stderr
     shown, modules = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
     assert shown.startswith('tokens("hello")')
-    loaded = [name for name in modules if name.split(".")[0] in {"prompt_toolkit", "pygments"} or name in NOT_AT_STARTUP]
+    loaded = [name for name in modules
+              if name.split(".")[0] in {"prompt_toolkit", "pygments"} or name in NOT_AT_STARTUP]
     assert loaded == [], f"imported at start-up: {loaded}"
 
 

@@ -683,6 +683,7 @@ def test_literal_with_too_many_digits_is_a_syntax_error():
     assert where(error) == (1, 5)
 
 
+@pytest.mark.slow
 def test_statement_too_long_to_parse():
     error = the_error("a = 1;\n  x = " + " + ".join(["indices"] * 30_000) + ";")
     assert error.category == "syntax error"
@@ -809,6 +810,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", [False, True])
 def test_real_process_traceback_only_with_debug(tmp_path, debug):
     args = ["--debug"] if debug else []

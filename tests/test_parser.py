@@ -9,11 +9,6 @@ from rasp.errors import RaspSyntaxError
 from rasp.parser import is_complete, parse_expression, parse_program, split_statements
 
 
-@pytest.fixture(scope="module")
-def session():
-    return fresh_session(stdlib=False)
-
-
 @pytest.mark.parametrize(
     "source, expected",
     [

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fuzzing import ProgramWriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 import rasp
 from rasp.interpreter import Session
@@ -84,6 +85,7 @@ def test_causal_session_batches_and_python_api():
     assert [r.values for r in session.evaluate("w", ["ab", "bbb"])] == [[1, 1], [1, 2, 3]]
 
 
+@pytest.mark.slow
 def test_causal_command_line_flag():
     out = subprocess.run([sys.executable, "-m", "rasp", "--causal", "-c", "w = selector_width(select(1, 1, ==));"],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
@@ -97,6 +99,7 @@ def test_prompt_shows_causal_mode():
     assert causal_prompt(Session(stdlib=False, causal=True)).startswith("causal")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", [
     "selector_width(select(tokens, tokens, ==))",
     "aggregate(select(tokens, tokens, ==), indices)",
@@ -143,7 +146,7 @@ def _prefix_values(session: Session, name: str, items: list, extra: list):
     return short, long
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40))
 @given(st.integers(0, 10**6), st.lists(st.integers(0, 9), min_size=1, max_size=8),
        st.lists(st.integers(0, 9), min_size=1, max_size=5))
 def test_a_causal_program_does_not_change_when_tokens_are_appended(seed, items, extra):

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import plain
+from strategies import dyck_words
+from support import dyck_prefixes, plain
 
 from rasp.errors import RaspInternalError
 from rasp.interpreter import Session
@@ -109,11 +110,6 @@ def write(directory: Path, relative: str, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def session() -> Session:
-    return Session()
-
-
 # ------------------------------------------------------------ plain-Python oracles
 
 
@@ -152,45 +148,13 @@ def bos_sort_by_most_freq(w, non_token="§", max_len=300) -> list:
     return bos_sort(tokens, keys)
 
 
-def dyck_ptf(w, pairs) -> list[str]:
-    """Per prefix: T balanced, P could still be balanced, F can never be."""
-    closer_of = {p[0]: p[1] for p in pairs}
-    closers = {p[1] for p in pairs}
-    stack: list[str] = []
-    failed = False
-    out = []
-    for c in w:
-        if not failed:
-            if c in closer_of:
-                stack.append(c)
-            elif c in closers:
-                if stack and closer_of[stack[-1]] == c:
-                    stack.pop()
-                else:
-                    failed = True
-        out.append("F" if failed else ("T" if not stack else "P"))
-    return out
-
-
 def random_words(rng: random.Random, alphabet: str, count: int, max_len: int, prefix: str = "") -> list[str]:
     return [prefix + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, max_len))) for _ in range(count)]
 
 
 def random_parens(rng: random.Random, pairs: list[str], count: int, max_len: int) -> list[str]:
     """Mostly well-nested strings (so T and P occur), some broken ones."""
-    words = []
-    for _ in range(count):
-        stack: list[str] = []
-        w = ""
-        for _ in range(rng.randint(1, max_len)):
-            if stack and rng.random() < 0.45:
-                w += stack.pop() if rng.random() < 0.9 else rng.choice(pairs)[1]
-            else:
-                pair = rng.choice(pairs)
-                w += pair[0]
-                stack.append(pair[1])
-        words.append(w)
-    return words
+    return dyck_words(rng, pairs, count, lambda r: r.randint(1, max_len))
 
 
 RNG_SEED = 20210611
@@ -282,9 +246,9 @@ def test_paper_transcript_agrees_with_the_oracles():
         "sort_bos": bos_sort,
         "hist2_bos": bos_hist2,
         "sort_by_most_freq": bos_sort_by_most_freq,
-        "dyck1_ptf": lambda w: dyck_ptf(w, ["()"]),
-        "dyck2_ptf": lambda w: dyck_ptf(w, ["()", "{}"]),
-        "dyck3_ptf": lambda w: dyck_ptf(w, ["()", "{}", "[]"]),
+        "dyck1_ptf": lambda w: dyck_prefixes(w, ["()"]),
+        "dyck2_ptf": lambda w: dyck_prefixes(w, ["()", "{}"]),
+        "dyck3_ptf": lambda w: dyck_prefixes(w, ["()", "{}", "[]"]),
     }
     for name, oracle in oracles.items():
         statement, expected, _ = by_name[name]
@@ -302,13 +266,13 @@ def _paper_cases():
     yield "sort_bos", bos_sort, "strings", random_words(rng, "aAbBzZ09 ,", 25, 14, prefix="§") + ["§"]
     yield "hist2_bos", bos_hist2, "ints", bos_words
     yield "sort_by_most_freq", bos_sort_by_most_freq, "strings", bos_words
-    yield "dyck1_ptf", lambda w: dyck_ptf(w, ["()"]), "strings", (
+    yield "dyck1_ptf", lambda w: dyck_prefixes(w, ["()"]), "strings", (
         random_parens(rng, ["()"], 30, 16) + random_words(rng, "()", 20, 12) + ["(", ")", "()", ")("])
     two = ["()", "{}"]
-    yield "dyck2_ptf", lambda w: dyck_ptf(w, two), "strings", (
+    yield "dyck2_ptf", lambda w: dyck_prefixes(w, two), "strings", (
         random_parens(rng, two, 30, 16) + random_words(rng, "(){}", 20, 12) + ["{", "}", "(}", "{()}"])
     three = ["()", "{}", "[]"]
-    yield "dyck3_ptf", lambda w: dyck_ptf(w, three), "strings", (
+    yield "dyck3_ptf", lambda w: dyck_prefixes(w, three), "strings", (
         random_parens(rng, three, 30, 16) + random_words(rng, "(){}[]", 20, 12) + ["[", "]", "[)", "([]{})"])
 
 
@@ -322,7 +286,7 @@ def test_paper_examples_against_oracles(paper, name, oracle, type_, words):
 def test_dyckk_on_lists_of_tokens(paper):
     """Inputs may be lists: tokens_str of each element."""
     w = ["(", "{", "}", ")", "}"]
-    assert apply(paper, "dyck2_ptf", w) == (dyck_ptf(w, ["()", "{}"]), "strings")
+    assert apply(paper, "dyck2_ptf", w) == (dyck_prefixes(w, ["()", "{}"]), "strings")
 
 
 # =============================================================================
@@ -542,7 +506,7 @@ def test_skip_bad_assign(session):
     lines = ["a=g;", "b=a;", "g=3;", "g;", "a;", "b;", "a=g;", "a;", "b;", "b=a;", "a;", "b;"]
     expected = ["error", "error", ("g", 3), ("g", 3), "error", "error",
                 ("a", 3), ("a", 3), "error", ("b", 3), ("a", 3), ("b", 3)]
-    for line, want in zip(lines, expected):
+    for line, want in zip(lines, expected, strict=True):
         if want == "error":
             assert_rasp_error(session, line)
         else:
@@ -930,7 +894,8 @@ def test_commands_in_a_loaded_file_apply(session, tmp_path, monkeypatch):
     # statements; the reference ran them while loading (load_rover.txt then
     # shows results in the full-sequence display). docs/reference.md, 'Statements': commands are
     # "valid in files too".
-    write(tmp_path, "settings.rasp", 'example2 = "a<A,a<B?";\nset example example2\nfull seq display on\nx = indices;\n')
+    write(tmp_path, "settings.rasp",
+          'example2 = "a<A,a<B?";\nset example example2\nfull seq display on\nx = indices;\n')
     monkeypatch.chdir(tmp_path)
     results = run(session, 'load "settings";')
     assert not [r for r in results if isinstance(r, Problem)], [str(r.error) for r in results]
@@ -955,7 +920,8 @@ def test_float_mean_is_the_reference_mean(session):
     # The reference averages with Python: sum(selected values, in position
     # order) * 1.0 / count. A program that compares a mean to a constant sees
     # exactly that float.
-    define(session, "tokens = tokens_float; m = aggregate(full_s, tokens); p = aggregate(select(indices,indices,<=), tokens);")
+    define(session, "tokens = tokens_float; m = aggregate(full_s, tokens); "
+                    "p = aggregate(select(indices,indices,<=), tokens);")
     rng = random.Random(RNG_SEED)
     words = [[0.1] * 10, [0.7, 0.3, 3.3, 0.1, 0.3, 0.1, 0.1, 0.3], [0.1, 0.2, 0.3]]
     words += [[rng.choice([0.1, 0.2, 0.3, 0.7, 1.0, 3.3]) for _ in range(rng.randint(2, 30))] for _ in range(30)]

@@ -131,6 +131,7 @@ def test_exit_command_ends_the_session():
     assert "x" not in session.globals.vars
 
 
+@pytest.mark.slow
 def test_tab_completes_a_library_name():
     out, err, _session = drive(["y = select_from_fi", "\t", '(tokens, "l");\r', "\x04"])
     assert err == ""
@@ -244,6 +245,7 @@ def _live_repl(keys_then_wait: list[tuple[str, float]], rows: int = 30):
     return snapshots, printer
 
 
+@pytest.mark.slow
 def test_live_preview_shows_the_value_while_typing_and_binds_nothing():
     snapshots, printer = _live_repl([("x = indices * 3", 1.0), ("\x03", 0.3)])
     assert 'x("hello") = [0, 3, 6, 9, 12]  ints' in snapshots[0]
@@ -251,12 +253,14 @@ def test_live_preview_shows_the_value_while_typing_and_binds_nothing():
     assert printer.out.getvalue().count("[0, 3, 6, 9, 12]") == 0
 
 
+@pytest.mark.slow
 def test_live_preview_is_silent_on_incomplete_input_and_shows_errors():
     snapshots, _ = _live_repl([("x = select(indices, ", 1.0), ("\x03y = nope", 1.0), ("\x03", 0.2)])
     assert "error" not in snapshots[0]
     assert "name error: `nope` is not defined" in snapshots[1][len(snapshots[0]):]
 
 
+@pytest.mark.slow
 def test_preview_off_command():
     snapshots, _ = _live_repl([("preview off\r", 0.3), ("x = indices * 7", 1.0), ("\x03", 0.2)])
     assert "[0, 7, 14, 21, 28]" not in snapshots[1]

@@ -66,7 +66,8 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
         verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check,
                               progress=report)
     except RaspError as error:
-        raise error.at(spans.get("expr"))
+        error.at(spans.get("expr"))
+        raise
     finally:
         report("done", 0, 0)
     model.verification = verification
@@ -80,7 +81,8 @@ def compile_vocabulary(value: Any) -> list:
     items = list(value) if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(is_atom(item) for item in items):
         raise RaspTypeError(
-            f"vocab must be a non-empty list of atoms or a non-empty string, not {type_name(value)} {short_text(value)}",
+            "vocab must be a non-empty list of atoms or a non-empty string, "
+            f"not {type_name(value)} {short_text(value)}",
             hint='e.g. vocab "abc" or vocab [1, 2, 3]',
         )
     seen: set = set()
@@ -98,7 +100,8 @@ def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
     try:
         return [str(written) for written in model.save(path)]
     except RaspError as error:  # an unknown extension, a missing optional package (rasp/compiler/export.py)
-        raise error.at(span)
+        error.at(span)
+        raise
     except OSError as error:
         raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
 
@@ -110,7 +113,8 @@ def _check_format(path: str, span: Span | None) -> None:
     try:
         format_of(path)
     except RaspError as error:
-        raise error.at(span)
+        error.at(span)
+        raise
 
 
 def _verify_onnx(model: Any, node: SOp, files: list[str], check: int | None, span: Span | None) -> Any:
@@ -122,4 +126,5 @@ def _verify_onnx(model: Any, node: SOp, files: list[str], check: int | None, spa
         return verify_onnx(model, node, file=saved[0] if saved else None,
                            random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
     except RaspError as error:
-        raise error.at(span)
+        error.at(span)
+        raise

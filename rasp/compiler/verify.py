@@ -99,7 +99,7 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
                 if first is None:
                     first = {"input": [exact_text(v) for v in inputs[m]], "position": position,
                              "expected": exact_text(wanted[position]), "got": exact_text(got[row][position])}
-            for head, pattern, actual in zip(heads, patterns, weights):
+            for head, pattern, actual in zip(heads, patterns, weights, strict=True):
                 if pattern is None:
                     continue
                 selected = pattern[m][1]
@@ -142,7 +142,7 @@ def hard_attention(selected: np.ndarray, with_bos: bool) -> np.ndarray:
 def _compare(expected: list, got: list, kind: str) -> tuple[int | None, float]:
     """The first position that differs (None: all agree) and the largest numeric difference."""
     worst, first = 0.0, None
-    for position, (e, g) in enumerate(zip(expected, got)):
+    for position, (e, g) in enumerate(zip(expected, got, strict=True)):
         if kind == "numerical":
             difference = abs(float(e) - float(g))
             worst = max(worst, difference)
