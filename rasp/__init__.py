@@ -12,7 +12,12 @@ See rasp/api.py and the README's "Use from Python".
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse", "compile"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model"]
+
+
+def __dir__() -> list[str]:
+    """The lazily imported API too (`dir(rasp)` lists Session, analyse, compile, RaspError)."""
+    return sorted(set(globals()) | set(__all__))
 
 
 def __getattr__(name: str):
@@ -25,10 +30,18 @@ def __getattr__(name: str):
         from .api import analyse
 
         return analyse
+    if name == "check_raspl":
+        from .api import check_raspl
+
+        return check_raspl
     if name == "compile":
         from .api import compile
 
         return compile
+    if name == "load_model":
+        from .api import load_model  # .npz, .safetensors, .onnx (rasp/compiler/export.py)
+
+        return load_model
     if name == "RaspError":
         from .errors import RaspError
 

@@ -1,6 +1,6 @@
 """How big a transformer a RASP program needs: layers, attention heads, MLP nodes.
 
-The rules are SPEC §6 (the paper's and the reference's analysis):
+The rules are docs/reference.md, 'Analysis: layers and heads' (the paper's and the reference's analysis):
 
 * primitives and constants have depth 0;
 * an elementwise (MLP) node has the depth of its deepest parent;
@@ -91,7 +91,7 @@ class Analysis:
 
 
 def node_depth(node: Lazy, depth: dict[int, int]) -> int:
-    """The depth of `node` by SPEC §6, given the depths of its parents."""
+    """The depth of `node` by docs/reference.md, 'Analysis: layers and heads', given the depths of its parents."""
 
     def of(value: Any) -> int:
         return depth[id(value)] if isinstance(value, Lazy) else 0
@@ -122,7 +122,10 @@ def is_attention(node: Lazy) -> bool:
 
 
 def analyse(node: Lazy, name: str | None = None) -> Analysis:
-    """Layers, heads and MLP nodes per layer of an s-op or selector (SPEC §6)."""
+    """Layers, heads and MLP nodes per layer of an s-op or selector.
+
+    The rules: docs/reference.md, 'Analysis: layers and heads'.
+    """
     order, depth = depths(node)
     layers = depth[id(node)]
     detail = [Layer(d, [], []) for d in range(1, layers + 1)]

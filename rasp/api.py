@@ -19,6 +19,7 @@ Results render as text (`repr`) and as HTML in notebooks (`_repr_html_`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
@@ -32,9 +33,11 @@ from .display import DisplayOptions, format_result
 from .errors import RaspError, RaspRecursionError, RaspTypeError
 from .parser import parse_expression
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Result
-from .values import Lazy, SOp, type_name
+from .values import PRIMITIVES, Lazy, SOp, type_name
 
-__all__ = ["Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "compile"]
+__all__ = [
+    "Bound", "BoundFunction", "Results", "Session", "ShownAnalysis", "analyse", "check_raspl", "compile", "load_model",
+]
 
 _CALL_FILE = "<python>"
 
@@ -183,8 +186,8 @@ class BoundFunction:
         return list(self.function.params)
 
     def __call__(self, *args: Any) -> Any:
-        names = [f"_arg{i}" for i in range(len(args))]
-        source = f"_function({', '.join(names)})"
+        names = [_argument_name(a, i) for i, a in enumerate(args)]
+        source = f"_function({', '.join(_literal(a) or n for n, a in zip(names, args, strict=True))})"
         scope = interpreter.Env(self.session.globals, f"the Python call of {self.name}")
         scope.vars["_function"] = self.function
         scope.vars.update(zip(names, (to_rasp(a) for a in args)))
@@ -197,6 +200,27 @@ class BoundFunction:
 
     def __repr__(self) -> str:
         return f"<function {self.name}({', '.join(self.params)})>"
+
+
+def _argument_name(arg: Any, position: int) -> str:
+    """The name an argument has in the call's source: a session value's own name where it is
+    a plain name (`sort_by_frequency(tokens, "-")` names its result so), else `_arg0`, ..."""
+    name = getattr(arg, "name", None) if isinstance(arg, Bound) else None
+    if name and name.isidentifier() and (name not in interpreter.RESERVED or name in PRIMITIVES):
+        return name
+    return f"_arg{position}"
+
+
+def _literal(arg: Any) -> str | None:
+    """A number, bool or plain string argument as RASP source text (None for other values)."""
+    if isinstance(arg, bool):
+        return str(arg)
+    if isinstance(arg, int) and abs(arg) < 10**18 or isinstance(arg, float) and math.isfinite(arg):
+        text = repr(arg)
+        return None if "e" in text else text if arg >= 0 else f"({text})"
+    if isinstance(arg, str) and arg.isprintable() and '"' not in arg and "\\" not in arg:
+        return f'"{arg}"'
+    return None
 
 
 def to_python(value: Any, session: Session, name: str | None = None) -> Any:
@@ -214,6 +238,9 @@ def to_python(value: Any, session: Session, name: str | None = None) -> Any:
     return value
 
 
+_PLAIN_ATOMS = frozenset((str, int, float, bool))
+
+
 def to_rasp(value: Any) -> Any:
     """A Python value as RASP holds it: Bound values unwrapped, tuples and NumPy arrays as lists."""
     if isinstance(value, Bound):
@@ -221,6 +248,8 @@ def to_rasp(value: Any) -> Any:
     if isinstance(value, BoundFunction):
         return value.function
     if isinstance(value, (list, tuple)):
+        if all(type(v) in _PLAIN_ATOMS for v in value):  # the common input: a list of atoms, nothing to unwrap
+            return list(value)
         return [to_rasp(v) for v in value]
     if isinstance(value, dict):
         return {to_rasp(k): to_rasp(v) for k, v in value.items()}
@@ -244,7 +273,7 @@ class ShownAnalysis(Analysis):
 
 
 def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
-    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse, SPEC §6).
+    """Layers, attention heads and MLP nodes of an s-op or selector (rasp.analysis.analyse).
 
     `value` is a Bound value (`session["hist"]`) or a graph node. The result is a
     rasp.analysis.Analysis (`.layers`, `.heads`, `.mlps`, `.detail`, `.to_json()`)
@@ -259,9 +288,23 @@ def analyse(value: Any, name: str | None = None) -> ShownAnalysis:
     return ShownAnalysis(**{f.name: getattr(analysis, f.name) for f in fields(analysis) if f.init})
 
 
+def check_raspl(value: Any, name: str | None = None, causal: bool | None = None) -> Any:
+    """Is an s-op's computation RASP-L (docs/raspl.md)? A rasp.raspl.RaspLReport: `.ok`, `.violations`
+    (each with `.message` and `.span`), `.prefix_consistent`. causal defaults to the session's mode."""
+    from .raspl import check_raspl as check
+
+    node = value.node if isinstance(value, Bound) else value
+    if not isinstance(node, SOp):
+        raise RaspTypeError(f"check_raspl needs an s-op, got {type_name(node)}")
+    if isinstance(value, Bound):
+        mode = value.session.causal if causal is None else causal
+        return check(node, name or value.name, causal=mode, example=value.session.sop_example)
+    return check(node, name, causal=bool(causal))
+
+
 def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: int = 1000,
-            save: str | None = None) -> Any:
-    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it (issue 9).
+            save: str | None = None, verify: str | None = None) -> Any:
+    """Compile an s-op into a transformer (rasp.compiler.transformer.Transformer) and verify it.
 
     `value` is a Bound s-op (`session["sort"]`) or a graph node. max_len and vocab
     (a list of atoms, or a string: its characters) default, for a Bound value, to
@@ -269,20 +312,35 @@ def compile(value: Any, max_len: int | None = None, vocab: Any = None, check: in
     node they are required. The model is verified against the interpreter on every
     input up to a small length and on `check` random inputs; the outcome is its
     `.verification` (rasp.compiler.verify.Verification: `.checked`, `.mismatches`, ...).
-    save="PATH" writes PATH.npz and PATH.json. A program the compiler cannot handle
-    raises a rasp.compiler.construct.CompileError (a RaspError) naming the node and the reason.
+    save="PATH" writes the model in the format of its extension (none or .npz: PATH.npz and
+    PATH.json; .safetensors; .onnx -- docs/export.md); verify="onnx" also runs the ONNX graph in
+    ONNX Runtime against the interpreter (the outcome is the model's `.onnx_verification`).
+    A program the compiler cannot handle raises a rasp.compiler.construct.CompileError (a
+    RaspError) naming the node and the reason.
     """
     node = value.node if isinstance(value, Bound) else value
     if not isinstance(node, SOp):
         raise RaspTypeError(f"compile needs an s-op, got {type_name(node)}")
     vocab = None if vocab is None else to_rasp(vocab)
     if isinstance(value, Bound):
-        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = value.session.compile_model(node, value.name, max_len=max_len, vocab=vocab, check=check, save=save,
+                                               verify_with=verify)
     elif max_len is None or vocab is None:
         raise RaspTypeError("compile needs max_len and vocab for a graph node (a Bound value has defaults)",
                             hint='e.g. rasp.compile(node, max_len=5, vocab="abc"), or pass session["name"]')
     else:
-        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save)
+        compiled = compile_program(node, max_len=max_len, vocab=vocab, check=check, save=save, verify_with=verify)
     model = compiled.model
     model.files = compiled.files
+    model.onnx_verification = compiled.onnx_verification
     return model
+
+
+def load_model(path: str) -> Any:
+    """A compiled transformer (rasp.compiler.transformer.Transformer) read back from a file `save` wrote:
+    .npz (with its .json), .safetensors or .onnx (docs/export.md). It runs (`model.run([...])`) and
+    verifies against a program (`rasp.compiler.verify.verify(model, node)`: outputs only, since the
+    file holds no selectors). Raises rasp.compiler.export.ExportError (a RaspError) for a file it cannot read."""
+    from .compiler.export import load_model as load  # onnx and safetensors only when asked for
+
+    return load(str(path))

@@ -67,12 +67,17 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inputs", metavar="FILE.jsonl",
                         help="inputs for --eval: one JSON string or list per line ('-' reads stdin)")
     parser.add_argument("--memory-limit", metavar="SIZE",
-                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, else 2 GiB)")
+                        help="memory budget for selectors, e.g. 4G or none (default: RASP_MEMORY_LIMIT, "
+                        "else the smaller of 2 GiB and half the available memory)")
     parser.add_argument("--analyse", "--analyze", metavar="NAME",
                         help="after running the files, analyse NAME: layers and heads (like the `analyse` command)")
     parser.add_argument("--compile", metavar="NAME",
                         help="after running the files, compile NAME to a transformer and verify it"
                              " (like the `compile` command; options may follow: 'NAME max_len 8')")
+    parser.add_argument("--causal", action="store_true",
+                        help="start in causal mode: every selector sees only keys at or before its query")
+    parser.add_argument("--raspl", metavar="NAME",
+                        help="after running the files, check that NAME is RASP-L (docs/raspl.md); fails if not")
     parser.add_argument("--no-preview", action="store_true", help="REPL: no live preview of the value being typed")
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     return parser
@@ -91,12 +96,15 @@ class Printer:
         self.color = False  # ANSI colours in text mode
         self.width = 100  # columns for selector matrices
         self.max_rows: int | None = None  # rows of selector matrices (None: all)
+        self.max_values: int | None = None  # values of an s-op or example (None: all)
 
     def emit(self, result: Any) -> None:
         if isinstance(result, Problem) and not result.warning:
             self.failed = True
         if isinstance(result, Compiled) and not result.agrees:
             self.failed = True  # the model disagrees with the interpreter: the statement failed
+        if type(result).__name__ == "RaspLReport" and not result.ok:
+            self.failed = True  # `raspl`: the program is not RASP-L
         if isinstance(result, ExitRequest):
             return
         if self.as_json:
@@ -104,7 +112,8 @@ class Printer:
             self.out.flush()
             return
         options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
-                                 color=self.color, width=self.width, max_rows=self.max_rows)
+                                 color=self.color, width=self.width, max_rows=self.max_rows,
+                                 max_values=self.max_values)
         text = format_result(result, options)
         stream = self.err if isinstance(result, Problem) else self.out
         stream.write(text + "\n")
@@ -188,6 +197,8 @@ def result_to_json(result: Any) -> dict:
         return result.analysis.to_json()
     if isinstance(result, Compiled):
         return compiled_to_json(result)
+    if type(result).__name__ == "RaspLReport":  # rasp.raspl (docs/raspl.md, 'The checker')
+        return result.to_json()
     if isinstance(result, Drawn):
         return {"kind": "drawing", "name": result.name, "path": result.path, "dot": result.dot_path,
                 "input": _json_input(result.input), "layers": result.layers}
@@ -201,6 +212,8 @@ def compiled_to_json(compiled: Compiled) -> dict:
              **compiled.verification.to_json(), "files": list(compiled.files)}
     if compiled.analysis is not None:
         shown["analysed_heads"] = list(compiled.analysis.heads)
+    if compiled.onnx_verification is not None:
+        shown["onnx"] = compiled.onnx_verification.to_json()
     return _finite(shown)
 
 
@@ -270,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         sources.append((args.source, "<command>"))
     if args.analyse is not None:
         sources.append(("analyse " + " ".join(args.analyse.splitlines()) + "\n", "--analyse"))
+    if args.raspl is not None:
+        sources.append(("raspl " + " ".join(args.raspl.splitlines()) + "\n", "--raspl"))
     if args.compile is not None:
         sources.append(("compile " + " ".join(args.compile.splitlines()) + "\n", "--compile"))
 
@@ -288,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             return _usage_error(f"--memory-limit: {error}")
         os.environ[MEMORY_LIMIT_VARIABLE] = args.memory_limit
 
-    session = Session(stdlib=not args.no_stdlib)
+    session = Session(stdlib=not args.no_stdlib, causal=args.causal)
     printer = Printer(session, args.json, args.debug)
     if args.eval_name is not None:  # the files only define: values go to stdout as JSON Lines
         session.sop_examples_on = session.selector_examples_on = False

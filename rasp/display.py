@@ -35,6 +35,7 @@ class DisplayOptions:
     sources: dict[str, str] = field(default_factory=dict)  # file name -> text, for carets
     color: bool = False  # ANSI colours (a terminal without NO_COLOR)
     max_rows: int | None = None  # rows of a selector matrix shown (the REPL limits them); None: all
+    max_values: int | None = None  # values of an s-op or example shown (the REPL limits them); None: all
 
 
 # ANSI styles used when DisplayOptions.color is on
@@ -63,23 +64,53 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
     if isinstance(result, Problem):
         return format_error(result.error, options.sources, warning=result.warning, color=options.color)
     if isinstance(result, ExampleShown):
-        lines = []
-        if result.subset in (None, "s-op"):
-            lines.append(f"s-op example: {format_value(result.sop_example)}")
-        if result.subset in (None, "selector"):
-            lines.append(f"selector example: {format_value(result.selector_example)}")
-        return "\n".join(lines)
+        return _examples_text(result, options)
     if isinstance(result, ExitRequest):
         return ""
     if isinstance(result, Analysed):
         return format_analysis(result.analysis)
     if isinstance(result, Compiled):
         return format_compiled(result, options)
+    if type(result).__name__ == "RaspLReport":  # rasp.raspl, imported only by `raspl`
+        return format_raspl(result)
     if isinstance(result, Drawn):
-        return f"drew {result.name} on {format_value(result.input)} ({result.layers} layers): {result.path}" + (
+        layers = f"{result.layers} layer{'' if result.layers == 1 else 's'}"
+        return f"drew {result.name} on {format_value(result.input)} ({layers}): {result.path}" + (
             f" (Graphviz DOT: {result.dot_path})" if result.dot_path else ""
         )
     raise TypeError(f"cannot display {result!r}")
+
+
+def _examples_text(result: ExampleShown, options: DisplayOptions) -> str:
+    """`show example`: one line when the s-op and selector examples are the same."""
+    if result.subset is None and result.sop_example == result.selector_example:
+        return f"example (s-ops and selectors): {_example_text(result.sop_example, options)}"
+    lines = []
+    if result.subset in (None, "s-op"):
+        lines.append(f"s-op example: {_example_text(result.sop_example, options)}")
+    if result.subset in (None, "selector"):
+        lines.append(f"selector example: {_example_text(result.selector_example, options)}")
+    return "\n".join(lines)
+
+
+def _example_text(example: Any, options: DisplayOptions) -> str:
+    limit = options.max_values
+    if limit is None or not isinstance(example, (str, list)) or len(example) <= limit:
+        return format_value(example)
+    half = limit // 2
+    head, tail = format_value(example[:half]), format_value(example[-half:])
+    return f"{head[:-1]} … {tail[1:]}  ({len(example):,} tokens; {_ELIDED_NOTE})"
+
+
+def _input_text(example: Any, options: DisplayOptions) -> str:
+    """The input in a result's head: cut to its first and last 10 tokens where the REPL limits values."""
+    if options.max_values is None or not isinstance(example, (str, list)) or len(example) <= 2 * 10:
+        return format_value(example)
+    head, tail = format_value(example[:10]), format_value(example[-10:])
+    return f"{head[:-1]}…{tail[1:]}"
+
+
+_ELIDED_NOTE = "the first and last shown: --json, or a file run with `python -m rasp FILE`, shows all"
 
 
 def format_shown(name: str, value: Any, options: DisplayOptions) -> str:
@@ -157,8 +188,11 @@ def format_sequence(values: list, type_: str) -> str:
 
 def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = None) -> str:
     name = name or value.name
-    head = f"{styled(name, 'name', options)}({format_value(value.input)})"
+    head = f"{styled(name, 'name', options)}({_input_text(value.input, options)})"
     type_ = styled(value.type, "type", options)
+    limit = options.max_values
+    if limit is not None and len(value.values) > limit:
+        return _elided_sop(value, head, type_, limit)
     if not options.full_seq:
         return f"{head} = {format_sequence(value.values, value.type)}  {type_}"
     tokens = [str(t) for t in value.tokens]
@@ -167,6 +201,20 @@ def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = 
     row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths))
     row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths))
     return f"{head}  {type_}\n   input: {row_in}\n  output: {row_out}"
+
+
+def _elided_sop(value: EvaluatedSOp, head: str, type_: str, limit: int) -> str:
+    """A long s-op value: its first and last limit/2 values and a note (the REPL; --json has all)."""
+    values = value.values
+    if all(v == values[0] for v in values):
+        return f"{head} = {format_sequence(values, value.type)}  {type_}"
+    half = limit // 2
+    first, last = format_sequence(values[:half], value.type), format_sequence(values[-half:], value.type)
+    if first.startswith("[") and first.endswith("]"):
+        text = f"{first[:-1]}, …, {last[1:]}" if last.startswith("[") else f"{first[:-1]}, …] + {last}"
+    else:
+        text = f"{first} + […] + {last}"
+    return f"{head} = {text}  {type_}\n  ({len(values):,} values; {_ELIDED_NOTE})"
 
 
 def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str | None = None) -> str:
@@ -178,18 +226,22 @@ def format_selector(value: EvaluatedSelector, options: DisplayOptions, name: str
     name = name or value.name
     tokens = [str(t) for t in value.tokens]
     n = len(tokens)
-    label_width = max(len(t) for t in tokens)
-    cell_width = max(len(t) for t in tokens)
+    rows = n if options.max_rows is None else min(n, options.max_rows)
+    number_width = len(str(n - 1))
+    token_width = max(len(t) for t in tokens)
+    label_width = number_width + 1 + token_width  # rows are numbered: `3 l` (docs/reference.md, 'Selectors')
+    cell_width = max(token_width, number_width)
     columns = max(1, (options.width - label_width - 4) // (cell_width + 1))
     shown = min(n, columns)
-    head = f"{styled(name, 'name', options)}({format_value(value.input)})"
+    head = f"{styled(name, 'name', options)}({_input_text(value.input, options)})"
     lines = [f"{head} =  {styled('selector', 'type', options)}, rows are queries, columns keys"]
+    numbers = " " * (label_width + 3) + " ".join(str(k).center(cell_width) for k in range(shown))
     header = " " * (label_width + 3) + " ".join(t.center(cell_width) for t in tokens[:shown])
-    lines.append(header.rstrip())
-    rows = n if options.max_rows is None else min(n, options.max_rows)
+    lines += [numbers.rstrip(), header.rstrip()]
     for q in range(rows):
         cells = [_selector_cell(bool(value.matrix[q][k]), cell_width, options) for k in range(shown)]
-        lines.append(f"  {tokens[q].rjust(label_width)} " + " ".join(cells).rstrip())
+        label = f"{str(q).rjust(number_width)} {tokens[q].ljust(token_width)}"
+        lines.append(f"  {label} " + " ".join(cells).rstrip())
     left_out = [f"{count} more {what}" for count, what in ((n - rows, "rows"), (n - shown, "columns")) if count]
     if left_out:
         lines.append(f"  ({' and '.join(left_out)} not shown; the full matrix is in --json output)")
@@ -246,6 +298,8 @@ def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -
     model, check = compiled.model, compiled.verification
     lines = [f"{styled(compiled.name, 'name', options)}: {_model_sizes(compiled)} {_model_inputs(model)}"]
     lines += _verification_lines(check, model.max_len, sum(model.heads), options)
+    if compiled.onnx_verification is not None:
+        lines += _onnx_lines(compiled.onnx_verification, options)
     if compiled.files:
         lines.append("saved " + ", ".join(compiled.files))
     return "\n".join(lines)
@@ -259,7 +313,13 @@ def _model_sizes(compiled: Compiled) -> str:
         same = analysis.layers == model.layers and list(analysis.heads) == list(model.heads)
         heads += " (as analysed)" if same else f" (the analysis says {','.join(map(str, analysis.heads)) or '-'})"
     plural = "" if model.layers == 1 else "s"
-    mlp = ",".join(str(m) for m in model.d_mlp) or "-"
+    if model.layers == 0:
+        mlp = (f"one MLP of {model.mlp0.hidden} hidden units on the embeddings" if model.embedding_mlp
+               else "no MLP")
+        analysed = heads.split(" ", 1)[1].strip("()") if " " in heads else ""
+        return (f"a transformer of 0 layers (no attention{'; ' + analysed if analysed else ''})\n"
+                f"  d_model {model.d_model}, {mlp}, {model.params:,} parameters\n ")
+    mlp = ",".join(str(m) for m in model.d_mlp)
     before = f" and {model.mlp0.hidden} before layer 1" if model.embedding_mlp else ""
     return (f"a transformer of {model.layers} layer{plural}, heads per layer {heads}\n"
             f"  d_model {model.d_model}, MLP hidden sizes {mlp}{before}, {model.params:,} parameters\n ")
@@ -307,6 +367,22 @@ def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions
     return lines
 
 
+def _onnx_lines(check, options: DisplayOptions) -> list[str]:
+    """`ONNX Runtime (m.onnx): the same N inputs: all agree ...` (docs/export.md, 'Verifying the ONNX file')."""
+    graph = check.file or "the exported graph"
+    head = f"ONNX Runtime ({graph}): the same {check.checked:,} inputs"
+    if check.mismatches:
+        lines = [styled(f"{head}: {check.mismatches:,} disagree with the interpreter", "warning", options)]
+        first = check.first_mismatch
+        if first:
+            lines.append(styled(f"  first: input {format_value(first.get('input'))}, position {first.get('position')}:"
+                                f" expected {first.get('expected')}, got {first.get('got')}", "warning", options))
+    else:
+        lines = [f"{head}: all agree with the interpreter"]
+    lines.append(f"  ONNX Runtime's outputs within {check.numpy_difference:.2g} of the NumPy forward pass's")
+    return lines
+
+
 # ------------------------------------------------------------------ errors
 
 
@@ -345,3 +421,21 @@ def _caret_lines(span, sources: dict[str, str], options: DisplayOptions) -> list
     end = span.end_column - 1 if span.end_line == span.line else len(text)
     width = max(1, min(end, len(text)) - start)
     return [f"    {text}", "    " + " " * start + styled("^" * width, "caret", options)]
+
+
+def format_raspl(report: Any) -> str:
+    """A rasp.raspl.RaspLReport: the verdict, then each violation at its position (docs/raspl.md)."""
+    mode = " (causal mode)" if report.causal else ""
+    if report.ok:
+        return f"{report.name} is RASP-L{mode}"
+    count = len(report.violations)
+    lines = [f"{report.name} is not RASP-L{mode}: {count} violation{'s' if count != 1 else ''}"]
+    for violation in report.violations:
+        where = str(violation.span) if violation.span is not None else "(no position)"
+        lines.append(f"  {where}: {violation.message}")
+    if report.prefix_consistent is True:
+        lines.append("  it is prefix-consistent on random inputs (each position's value depends only on the prefix)")
+    elif report.prefix_consistent is False:
+        lines.append(f"  it is not prefix-consistent: on {format_value(report.prefix_counterexample)} a prefix "
+                     "gives other values at its positions")
+    return "\n".join(lines)

@@ -22,6 +22,14 @@ its array is written over by the next one. Python-only cases (mixed-type
 arithmetic, big ints) use NumPy's object arrays, which apply the Python operator
 element by element in C loops.
 
+The walk of a graph is worked out once per root and kept (a _Plan: the nodes in
+dependency order, when each selector array can be dropped, the memory estimate's
+figures). Short inputs (n <= SMALL_LENGTH, where the fixed cost of each operation
+dominates) take lean paths (aggregate_one, direct select comparisons), and the nodes
+computed from indices and constants alone keep their values between evaluations of
+the same length, as read-only arrays: `length` and select(indices, length - 1 - indices, ==)
+are computed once for all inputs of length 16.
+
 A batch is evaluated as one: when the inputs of a batch disagree on something
 that decides a result's type (an aggregate that averages on one input and picks
 on another, tokens_asis of ints beside floats) the batch splits into groups that
@@ -32,10 +40,13 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
-import operator
 import os
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +54,9 @@ import numpy as np
 
 from .errors import RaspError, RaspTypeError, RaspValueError
 from .values import (
+    PYTHON_BINARY,
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -60,6 +73,9 @@ INT64_SAFE = 2**62
 MAX_POWER_BITS = 1_000_000  # refuse integer powers whose result would be enormous
 BLOCK_ELEMENTS = 1 << 18  # matrix elements per block of an aggregate's temporaries (cache-sized)
 REUSE_BYTES = 1 << 20  # a selector array this big is written over by a later one once unused
+SMALL_ELEMENTS = 64  # arrays up to this size take the paths with the fewest NumPy calls (fixed costs dominate)
+KNOWN_LENGTHS = 8  # lengths for which a plan keeps the values of its input-free nodes
+SMALL_LENGTH = 32  # one input up to this length: aggregates and selects skip the steps that pay off on long ones
 BATCH_SELECTOR_ELEMENTS = 1 << 22  # inputs per batch chunk: one selector of the chunk has about this many elements
 
 
@@ -228,7 +244,7 @@ _CATEGORY = {bool: "bools", np.bool_: "bools", int: "ints", np.int64: "ints", fl
 
 
 def make_seq(array: np.ndarray) -> Seq:
-    """Give an array its RASP type by SPEC §1.1, converting where the rule says so."""
+    """Give an array its RASP type by docs/reference.md, 'Sequence types', converting where the rule says so."""
     kind = array.dtype.kind
     if kind == "b":
         return Seq(array, "bools")
@@ -242,14 +258,14 @@ def make_seq(array: np.ndarray) -> Seq:
 
 
 def _row_type(items: list) -> str | None:
-    """The §1.1 type of one sequence of Python atoms; None when it breaks the rule."""
+    """The type (docs/reference.md, 'Sequence types') of one sequence of Python atoms; None when it breaks the rule."""
     categories = {_CATEGORY.get(type(v)) or _category_of(v) for v in items}
     if len(categories) == 1:
         only = next(iter(categories))
         return None if only == "other" else only
     if categories <= {"ints", "bools"}:
         return "ints"
-    if categories <= {"ints", "floats"}:
+    if categories <= {"ints", "floats", "bools"}:  # a bool counts as a number (docs/reference.md, 'Sequence types')
         return "floats"
     return None
 
@@ -290,13 +306,16 @@ def _category_of(value: Any) -> str:
 
 
 def _mixed_types_message(items: list) -> str:
+    """Name a pair of values that cannot share a sequence: a string beside a number (bools,
+    ints and floats all mix with each other)."""
     first: dict[str, int] = {}
     for i, v in enumerate(items):
         first.setdefault(_category_of(v), i)
     if "other" in first:
         i = first["other"]
         return f"a sequence holds {type_name(items[i])} at position {i}; s-op values must be atoms"
-    (a, i), (b, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+    numbers = sorted((i, kind) for kind, i in first.items() if kind != "strings")
+    (i, a), (j, b) = sorted([(first["strings"], "strings"), numbers[0]])
     return (
         f"a sequence mixes {a} and {b}: {exact_text(items[i])} at position {i}, "
         f"{exact_text(items[j])} at position {j}"
@@ -322,6 +341,24 @@ def _seq_of_atom(value: Any, n: int = 1) -> Seq:
     return Seq(np.full((1, n), value, dtype=f"<U{max(1, len(value))}"), "strings")
 
 
+_OPERAND_ATOMS: dict[tuple, Seq] = {}
+
+
+def _operand_atom(value: Any) -> Seq:
+    """_seq_of_atom(value) for an atom operand, made once: its array is read-only and shared
+    (floats are not cached: 0.0 and -0.0 are equal keys)."""
+    if isinstance(value, float) or (isinstance(value, int) and not -INT64_SAFE < value < INT64_SAFE):
+        return _seq_of_atom(value)
+    key = (type(value), value)
+    seq = _OPERAND_ATOMS.get(key)
+    if seq is None:
+        seq = _seq_of_atom(value)
+        seq.values.flags.writeable = False
+        if len(_OPERAND_ATOMS) < 4096:
+            _OPERAND_ATOMS[key] = seq
+    return seq
+
+
 def _full_length(seq: Seq, n: int) -> Seq:
     """seq with its position axis spread to n (a view)."""
     if seq.values.shape[-1] == n:
@@ -336,6 +373,34 @@ def _flat(array: np.ndarray) -> np.ndarray:
 def _first_true(mask: np.ndarray) -> int:
     """The first True position of a mask (for messages: with one input, the position in it)."""
     return int(np.flatnonzero(_flat(mask))[0])
+
+
+# ---------------------------------------------------------------- causal mode
+
+# `causal on` (docs/raspl.md, 'Causal mode'): every selector is restricted to the keys at or
+# before its query, as in a decoder-only transformer's attention mask.
+_CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
+
+
+@contextlib.contextmanager
+def causal_mode(on: bool = True) -> Iterator[None]:
+    """Evaluations started inside this block are causal (on) or not (off)."""
+    token = _CAUSAL.set(on)
+    try:
+        yield
+    finally:
+        _CAUSAL.reset(token)
+
+
+def is_causal() -> bool:
+    """Are evaluations started now causal?"""
+    return _CAUSAL.get()
+
+
+def causal_mask(matrix: np.ndarray, n: int) -> np.ndarray:
+    """A selector's M[b, q, k] on inputs of length n with every key after its query (k > q) unselected."""
+    full = np.broadcast_to(matrix, (matrix.shape[0], n, n))
+    return np.logical_and(full, np.tri(n, dtype=bool))
 
 
 # ---------------------------------------------------------------- evaluator
@@ -357,29 +422,57 @@ class _Batch:
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
         self.spare: list[np.ndarray] = []  # arrays of selectors no longer needed, to write new ones into
+        self.causal = is_causal()
 
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
-        order = ancestry(root, skip=self.memo)
-        self.check_memory(order)
-        users = _count_users(order)
-        self.reusable, self.owned = set(), set()  # about this call's nodes only: earlier roots stay intact
+        if self.memo:  # some nodes known already (a split batch, a second root): walk what is left
+            plan = _Plan(ancestry(root, skip=self.memo), root)
+        else:
+            plan = plan_of(root)
+        self.check_memory(plan)
+        self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
+        memo = self.memo
+        # short inputs: nodes computed from indices and constants alone keep their values between
+        # evaluations of the same length (read-only arrays, never written over)
+        known = plan.known_values(self.n, self.causal) if self.n <= SMALL_LENGTH and any(plan.input_free) else None
         try:
-            for current in order:
-                self._compute_into_memo(current)
-                self._forget_unused_selectors(current, users, root)
-                if isinstance(current, (Select, SelectorCombination)):
-                    self.owned.add(id(current))
-                    if users[id(current)] == 1 and current is not root:
-                        self.reusable.add(id(current))
+            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+                for current, is_selector, released, free in zip(
+                        plan.order, plan.selectors, plan.releases, plan.input_free, strict=True):
+                    if free and known is not None:
+                        self._known_into_memo(current, known)
+                    else:
+                        self._compute_into_memo(current)
+                        if is_selector:
+                            self.owned.add(id(current))
+                    for key in released:
+                        array = memo.pop(key, None)
+                        if key in self.owned and array is not None and _worth_reusing(array):
+                            self.spare.append(array)
+                        self.owned.discard(key)
         finally:
             self.spare.clear()
-        return self.memo[id(root)]
+        return memo[id(root)]
+
+    def _known_into_memo(self, node: Lazy, known: dict[int, Any]) -> None:
+        """An input-free node's value: the one computed before at this length, else computed now and kept."""
+        key = id(node)
+        value = known.get(key)
+        if value is None:
+            self._compute_into_memo(node)
+            value = known[key] = self.memo[key]
+            (value.values if isinstance(value, Seq) else value).flags.writeable = False
+        else:
+            self.memo[key] = value
+            self.alive[key] = node
 
     def _compute_into_memo(self, node: Lazy) -> None:
         try:
-            with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
-                self.memo[id(node)] = self._compute(node)
+            value = self._compute(node)
+            if self.causal and isinstance(node, (Select, SelectorCombination)):
+                value = causal_mask(value, self.n)
+            self.memo[id(node)] = value
             self.alive[id(node)] = node
         except (RaspValueError, RaspTypeError) as error:
             if node.origin is not None and not error.context:
@@ -389,41 +482,18 @@ class _Batch:
                 raise _Split([np.arange(half), np.arange(half, self.size)]) from error
             raise
 
-    def check_memory(self, order: list[Lazy]) -> None:
-        estimate = self.memory_estimate(order)
+    def check_memory(self, plan: _Plan) -> None:
+        estimate = self.memory_estimate(plan)
         budget = memory_budget()
         if budget is not None and estimate > budget:
             raise _too_much_memory(self.n, self.size, estimate, budget)
 
-    def memory_estimate(self, order: list[Lazy]) -> int:
-        """Peak bytes of the selectors alive at once while computing `order`, plus the s-ops and
+    def memory_estimate(self, plan: _Plan) -> int:
+        """Peak bytes of the selectors alive at once while computing the plan, plus the s-ops and
         a block of temporaries (an upper bound: constant selectors take less)."""
-        users = _count_users(order)
         selector = _selector_bytes(self.size, self.n)
-        live = peak = 0
-        for node in order:
-            if isinstance(node, (Select, SelectorCombination)):
-                live += selector
-                peak = max(peak, live)
-            for parent in set(node.parents()):
-                if id(parent) in users:
-                    users[id(parent)] -= 1
-                    if users[id(parent)] == 0 and isinstance(parent, (Select, SelectorCombination)):
-                        live -= selector
-        sops = sum(1 for node in order if not isinstance(node, (Select, SelectorCombination)))
         temporaries = min(selector, BLOCK_ELEMENTS) * 8 * 2  # an aggregate's block: numbers and a mask
-        return peak + sops * self.size * self.n * 8 + temporaries
-
-    def _forget_unused_selectors(self, node: Lazy, users: dict[int, int], root: Lazy) -> None:
-        for parent in set(node.parents()):
-            key = id(parent)
-            if key in users:
-                users[key] -= 1
-                if users[key] == 0 and parent is not root and isinstance(parent, (Select, SelectorCombination)):
-                    array = self.memo.pop(key, None)
-                    if key in self.owned and array is not None and _worth_reusing(array):
-                        self.spare.append(array)
-                    self.owned.discard(key)
+        return plan.selector_peak * selector + plan.sops * self.size * self.n * 8 + temporaries
 
     def _spare_array(self, shape: tuple) -> np.ndarray | None:
         for i, array in enumerate(self.spare):
@@ -438,25 +508,42 @@ class _Batch:
         return all(_batch_size(self.memo[id(p)]) == 1 for p in node.parents())
 
     def _operand(self, value: Any) -> Seq:
-        return self.memo[id(value)] if isinstance(value, Lazy) else _seq_of_atom(value)
+        return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
-        if isinstance(node, Primitive):
-            return primitive_value(node.primitive, self.rows, self.n)
-        if isinstance(node, Map):
-            return _full_length(map_value(node, self._map_operands(node)), self.n)
-        if isinstance(node, Select):
-            key, query = self._operand(node.key), self._operand(node.query)
+        compute = _COMPUTE_BY_TYPE.get(type(node))  # one look-up instead of a chain of isinstance
+        if compute is None:
+            compute = next((f for kind, f in _COMPUTE_BY_TYPE.items() if isinstance(node, kind)), None)
+            if compute is None:
+                raise TypeError(f"unknown node {node!r}")
+        return compute(self, node)
+
+    def _primitive(self, node: Primitive) -> Seq:
+        return primitive_value(node.primitive, self.rows, self.n)
+
+    def _map(self, node: Map) -> Seq:
+        return _full_length(map_value(node, self._map_operands(node)), self.n)
+
+    def _select(self, node: Select) -> np.ndarray:
+        key, query = self._operand(node.key), self._operand(node.query)
+        out = None
+        if self.spare:
             shape = (max(key.values.shape[0], query.values.shape[0]), query.values.shape[-1], key.values.shape[-1])
-            return select_matrix(key, query, node.op, out=self._spare_array(shape))
-        if isinstance(node, SelectorCombination):
-            return self._combine(node)
-        if isinstance(node, Aggregate):
-            return aggregate_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
-                                   _prefix_of(node.selector))
-        if isinstance(node, SelectorWidth):
-            return selector_width(self.memo[id(node.selector)], self.n)
-        raise TypeError(f"unknown node {node!r}")
+            out = self._spare_array(shape)
+        return select_matrix(key, query, node.op, out=out)
+
+    def _aggregate(self, node: Aggregate) -> Seq:
+        matrix, seq = self.memo[id(node.selector)], self._operand(node.sop)
+        if self.size == 1 and self.n <= SMALL_LENGTH and seq.values.dtype != object:
+            return aggregate_one(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+        return aggregate_value(matrix, seq, node.default, self.n, _prefix_of(node.selector))
+
+    def _extreme_aggregate(self, node: ExtremeAggregate) -> Seq:
+        return extreme_value(self.memo[id(node.selector)], self._operand(node.sop), node.default, self.n,
+                             node.reduction)
+
+    def _selector_width(self, node: SelectorWidth) -> Seq:
+        return selector_width(self.memo[id(node.selector)], self.n)
 
     def _combine(self, node: SelectorCombination) -> np.ndarray:
         """and / or / not of selectors, written over an operand that nothing else needs."""
@@ -472,7 +559,8 @@ class _Batch:
         """A parent's array of this shape that this batch computed and only `node` uses, if any."""
         for parent in node.args:
             array = self.memo[id(parent)]
-            if id(parent) in self.reusable and array.shape == shape and sum(a is parent for a in node.args) == 1:
+            if id(parent) in self.reusable and id(parent) in self.owned and array.shape == shape \
+                    and sum(a is parent for a in node.args) == 1:
                 self.reusable.discard(id(parent))
                 self.owned.discard(id(parent))  # the array now holds `node`'s value
                 return array
@@ -484,6 +572,13 @@ class _Batch:
         if node.op == "in":  # (s-op, tuple of atoms)
             return [self._operand(node.args[0]), node.args[1]]
         return [self._operand(a) for a in node.args]
+
+
+_COMPUTE_BY_TYPE: dict[type, Any] = {
+    Primitive: _Batch._primitive, Map: _Batch._map, Select: _Batch._select,
+    SelectorCombination: _Batch._combine, Aggregate: _Batch._aggregate, SelectorWidth: _Batch._selector_width,
+    ExtremeAggregate: _Batch._extreme_aggregate,
+}
 
 
 def _prefix_of(selector: Lazy) -> str | None:
@@ -510,6 +605,70 @@ def _count_users(order: list[Lazy]) -> dict[int, int]:
             if id(parent) in users:
                 users[id(parent)] += 1
     return users
+
+
+class _Plan:
+    """How to compute a root from scratch, worked out once per graph (graphs never change):
+    its nodes in dependency order, which are selectors, the selectors each step leaves
+    unused (their arrays are dropped or written over), the selectors only one node uses,
+    and the figures of the memory estimate."""
+
+    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops", "input_free", "known")
+
+    def __init__(self, order: list[Lazy], root: Lazy):
+        self.order = order
+        self.selectors = [isinstance(node, (Select, SelectorCombination)) for node in order]
+        users = _count_users(order)
+        self.reusable = frozenset(id(node) for node, is_selector in zip(order, self.selectors, strict=True)
+                                  if is_selector and users[id(node)] == 1 and node is not root)
+        self.releases: list[tuple[int, ...]] = []
+        live = peak = 0
+        remaining = dict(users)
+        for node, is_selector in zip(order, self.selectors, strict=True):
+            live += is_selector
+            peak = max(peak, live)
+            released = []
+            for parent in set(node.parents()):
+                key = id(parent)
+                if key in remaining:
+                    remaining[key] -= 1
+                    if remaining[key] == 0 and isinstance(parent, (Select, SelectorCombination)):
+                        live -= 1
+                        if parent is not root:
+                            released.append(key)
+            self.releases.append(tuple(released))
+        self.selector_peak = peak
+        self.sops = len(order) - sum(self.selectors)
+        # nodes computed from indices and constants alone: their values depend on the length only
+        free: set[int] = set()
+        for node in order:
+            if (isinstance(node, Primitive) and node.primitive == "indices") or (
+                    not isinstance(node, Primitive) and all(id(p) in free for p in node.parents())):
+                free.add(id(node))
+        self.input_free = [id(node) in free for node in order]
+        # (length, causal) -> node id -> value of the input-free nodes
+        self.known: dict[tuple[int, bool], dict[int, Any]] = {}
+
+    def known_values(self, n: int, causal: bool) -> dict[int, Any]:
+        """The input-free nodes' values at length n (in causal mode or not) computed so far,
+        kept for a few lengths: a causal selector is another value than the full one."""
+        values = self.known.get((n, causal))
+        if values is None:
+            if len(self.known) >= KNOWN_LENGTHS:
+                del self.known[next(iter(self.known))]
+            values = self.known[n, causal] = {}
+        return values
+
+
+_PLANS: weakref.WeakKeyDictionary[Lazy, _Plan] = weakref.WeakKeyDictionary()
+
+
+def plan_of(root: Lazy) -> _Plan:
+    """The cached plan of a root's whole graph."""
+    plan = _PLANS.get(root)
+    if plan is None:
+        plan = _PLANS[root] = _Plan(ancestry(root), root)
+    return plan
 
 
 class Evaluation:
@@ -591,11 +750,23 @@ def _chunk_size(node: Lazy, n: int) -> int:
     """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
     size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
     if size > 1:
-        order = ancestry(node)
+        plan = plan_of(node)
         budget = memory_budget()
-        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(order) > budget:
+        while size > 1 and budget is not None and _Batch([[]] * size, n).memory_estimate(plan) > budget:
             size //= 2
     return size
+
+
+def evaluate_given(node: Lazy, given: dict[Lazy, Seq], batch: int, n: int = 1) -> list[tuple[np.ndarray, Any]]:
+    """Evaluate `node` where the nodes in `given` already have values, on `batch` rows of length n.
+
+    Each given Seq has shape (batch, n) (or (1, n): the same for every row); nodes between
+    them and `node` are computed from them, and no primitive may be needed. Returns
+    [(row positions, Seq or RaspError)]: rows that fail apart from the others come apart.
+    The compiler's value-set inference evaluates a map on points of its sources' values so.
+    """
+    memo: dict[int, Any] = {id(source): value for source, value in given.items()}
+    return _evaluate_rows(node, [[None] * n for _ in range(batch)], n, memo)
 
 
 def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
@@ -674,18 +845,14 @@ def _conversion_failure(primitive: str, convert, row: list) -> RaspValueError | 
             convert(v)
         except (ValueError, OverflowError, TypeError):
             return RaspValueError(
-                f"{primitive}: token {exact_text(v)} at position {i} is not {'an int' if convert is int else 'a number'}",
+                f"{primitive}: token {exact_text(v)} at position {i} is not "
+                f"{'an int' if convert is int else 'a number'}",
             )
     return None
 
 
 # ----------------------------------------------------------- elementwise ops
 
-_PY_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
 _NP_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, ">": np.greater,
                "<=": np.less_equal, ">=": np.greater_equal}
 _NUMERIC = ("ints", "floats", "bools")
@@ -693,7 +860,7 @@ _NUMERIC = ("ints", "floats", "bools")
 
 def map_value(node: Map, args: list) -> Seq:
     op = node.op
-    if op in _PY_BINARY:
+    if op in PYTHON_BINARY:
         return binary_op(op, args[0], args[1])
     if op in ("neg", "pos"):
         return unary_sign(op, args[0])
@@ -768,7 +935,7 @@ def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
 def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if a.dtype == object or b.dtype == object or _may_overflow(op, a, b):
         return object_op(op, a.astype(object), b.astype(object))
-    if op in ("/", "%") and not np.all(b != 0):
+    if op in ("/", "%") and not np.asarray(b).all():  # the method: cheaper than np.all on short arrays
         raise _division_by_zero(op, a, b)
     if op == "+":
         return make_seq(a + b)
@@ -789,6 +956,8 @@ def _max_abs(array: np.ndarray) -> float:
         return 0
     if array.dtype == object:
         return max(abs(v) for v in _flat(array).tolist())
+    if array.size <= SMALL_ELEMENTS and array.dtype.kind in "iu":
+        return max(map(abs, array.ravel().tolist()))  # Python ints: faster than two array passes when short
     if array.dtype.kind in "iub":
         return int(np.max(np.abs(array.astype(np.int64))))
     return float(np.max(np.abs(array)))
@@ -847,7 +1016,7 @@ def _refuse_at(bad: np.ndarray, a: np.ndarray, b: np.ndarray, message) -> None:
 
 def object_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     """Python's own operator per element (exotic cases: mixed types, big ints)."""
-    function = _PY_BINARY[op]
+    function = PYTHON_BINARY[op]
     a, b = np.broadcast_arrays(a.astype(object), b.astype(object))
     if op == "^":
         _check_power_size(a, b)
@@ -866,13 +1035,13 @@ def power_too_large(base: Any, exponent: Any) -> bool:
 
 
 def _check_power_size(a: np.ndarray, b: np.ndarray) -> None:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         if power_too_large(x, y):
             raise RaspValueError(f"power too large at position {i}: {exact_text(x)} ^ {exact_text(y)}")
 
 
 def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValueError:
-    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist())):
+    for i, (x, y) in enumerate(zip(_flat(a).tolist(), _flat(b).tolist(), strict=True)):
         try:
             function(x, y)
         except ZeroDivisionError:
@@ -901,7 +1070,9 @@ def round_seq(seq: Seq) -> Seq:
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
-    if not np.all(np.isfinite(values)):
+    if values.size and np.abs(values).max() < INT64_SAFE:  # finite and int64-sized: one check (NaN fails it)
+        return Seq(np.rint(values).astype(np.int64), "ints")  # half to even, as Python's round
+    if not np.isfinite(values).all():
         i = _first_true(~np.isfinite(values))
         raise RaspValueError(f"cannot round {exact_text(_flat(values)[i])} (position {i}) to an int")
     rounded = np.rint(values)  # half to even, as Python's round
@@ -949,6 +1120,8 @@ def _lookup_one(container: Any, key: Any, seq: Seq) -> Any:
             raise RaspValueError(f"key {exact_text(key)} (position {position}) is not in the dict")
         value = container[key]
     else:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
         if not isinstance(key, int):
             raise RaspTypeError(
                 f"a list or string index must be an int, got {exact_text(key)} (position {position})"
@@ -976,6 +1149,9 @@ def select_matrix(key: Seq, query: Seq, op: str, out: np.ndarray | None = None) 
     k, q = key, query
     if (k.type == "strings") != (q.type == "strings") and op in ("==", "!="):
         return np.full((1, 1, 1), op == "!=", dtype=bool)  # strings never equal numbers
+    if max(k.values.shape[-1], q.values.shape[-1]) <= SMALL_LENGTH and k.values.dtype != object \
+            and q.values.dtype != object:  # short: compare directly (strings in code-point order, as Python)
+        return compare(op, Seq(k.values[:, None, :], k.type), Seq(q.values[:, :, None], q.type), out)
     if k.type == "strings" and q.type == "strings":
         codes_k, codes_q = _shared_codes(k.values, q.values)
         k, q = Seq(codes_k, "ints"), Seq(codes_q, "ints")
@@ -1024,19 +1200,20 @@ _TYPE_OF_DEFAULT = {bool: "bools", int: "ints", float: "floats", str: "strings"}
 
 
 def _combined_type(a: str, b: str) -> str | None:
-    """SPEC §1.1 for a sequence holding values of two types; None if they cannot mix."""
+    """docs/reference.md, 'Sequence types', for a sequence holding values of two types; None if they cannot mix."""
     if a == b:
         return a
     pair = {a, b}
     if pair == {"ints", "bools"}:
         return "ints"
-    if pair == {"ints", "floats"}:
+    if pair in ({"ints", "floats"}, {"bools", "floats"}):
         return "floats"
     return None
 
 
 def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
-    """SPEC §3.3: none selected -> default; one -> that value; several -> mean or the shared value.
+    """docs/reference.md, '`aggregate(sel, s [, default])`':
+    none selected -> default; one -> that value; several -> mean or the shared value.
 
     prefix "<" or "<=": the selector is select(indices, indices, prefix), whose row sums
     are running sums.
@@ -1069,11 +1246,61 @@ def aggregate_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: 
     return make_seq(np.broadcast_to(picked, (batch, n)) if rows == 1 else picked)
 
 
+def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: str | None = None) -> Seq:
+    """aggregate_value for one short input (batch size 1): the same rules in fewer array operations."""
+    values = seq.values[0] if seq.values.shape[-1] == n else np.broadcast_to(seq.values[0], (n,))
+    if matrix.shape == (1, 1, 1):  # every row selects every key, or none does (e.g. `length`)
+        return _aggregate_all_or_none(bool(matrix[0, 0, 0]), values, seq.type, default, n)
+    full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
+    width = np.count_nonzero(full, axis=1)
+    widths = width.tolist()
+    fewest, most = min(widths), max(widths)
+    default_type = _TYPE_OF_DEFAULT[type(default)]
+    if most == 0:
+        return _seq_of_atom(default, n)
+    numeric = seq.type in ("ints", "floats")
+    picked_type = "floats" if most >= 2 and numeric else seq.type
+    none = width == 0
+    if fewest == 0 and _combined_type(picked_type, default_type) is None:
+        _refuse_mixed_default(seq.type, default, none)
+    if most >= 2 and numeric and values.dtype.kind == "i" and prefix is None and _max_abs(values) * n < 2**53:
+        # exact int64 sums; a row of one key gives that key's value (as a float, like the means)
+        picked = (full.astype(np.int64) @ values) / np.maximum(width, 1)
+    else:
+        first = full.argmax(axis=1)
+        picked = values[first]
+        if most >= 2:
+            many = width >= 2
+            if numeric:
+                picked = _numeric_mean(full[None], values[None], width[None], picked[None], many[None], 1, prefix)[0]
+            else:
+                _check_all_equal(full[None], values[None], first[None], many[None], seq.type, 1)
+    if fewest == 0:
+        picked = _with_default(picked, none, default)
+    return make_seq(picked.reshape(1, n))
+
+
+def _aggregate_all_or_none(selected: bool, values: np.ndarray, seq_type: str, default: Any, n: int) -> Seq:
+    """aggregate_one where each row selects all n keys (selected) or none."""
+    if not selected:
+        return _seq_of_atom(default, n)
+    if n == 1:
+        return make_seq(values[None])
+    if seq_type not in ("ints", "floats"):
+        return aggregate_value(np.ones((1, 1, 1), dtype=bool), Seq(values[None], seq_type), default, n)
+    try:
+        mean = sum(values.tolist()) / n  # in position order, from 0 (as _selected_sums: exact for ints)
+    except OverflowError:
+        raise RaspValueError("aggregate: the values are too large to average as floats") from None
+    return Seq(np.full((1, n), mean + 0.0, dtype=np.float64), "floats")
+
+
 def _aggregate_types(seq_type: str, numeric: bool, default: Any, many: np.ndarray, none: np.ndarray) -> list:
     """The type of the aggregate's value for each input of the batch (None: a mixed-type error)."""
     default_type = _TYPE_OF_DEFAULT[type(default)]
     types = []
-    for any_many, any_none, all_none in zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist()):
+    rows = zip(many.any(-1).tolist(), none.any(-1).tolist(), none.all(-1).tolist(), strict=True)
+    for any_many, any_none, all_none in rows:
         if all_none:
             types.append(default_type)
             continue
@@ -1156,8 +1383,8 @@ def _numeric_mean(matrix, values, width, picked, many, batch: int, prefix: str |
             sums = _selected_sums(matrix, values, batch)
         sums = np.broadcast_to(sums, width.shape)
         if sums.dtype == object:
-            means = np.array([s / w if w else 0.0 for s, w in zip(_flat(sums).tolist(), _flat(width).tolist())],
-                             dtype=np.float64).reshape(width.shape)
+            pairs = zip(_flat(sums).tolist(), _flat(width).tolist(), strict=True)
+            means = np.array([s / w if w else 0.0 for s, w in pairs], dtype=np.float64).reshape(width.shape)
         else:
             means = sums / np.maximum(width, 1)
     except OverflowError:
@@ -1222,3 +1449,34 @@ def _with_default(picked: np.ndarray, none: np.ndarray, default: Any) -> np.ndar
     if picked.dtype == filler.dtype or (picked.dtype.kind == "U" and filler.dtype.kind == "U"):
         return np.where(none, filler, picked)
     return np.where(none, filler.astype(object), picked.astype(object))
+
+
+def extreme_value(matrix: np.ndarray, seq: Seq, default: Any, n: int, reduction: str) -> Seq:
+    """aggregate_max / aggregate_min (docs/raspl.md, 'max and min aggregation'): per query, the
+    largest (smallest) value among the selected keys; default where none is selected."""
+    if seq.type not in _NUMERIC or seq.values.dtype == object:
+        what = "strings" if seq.type == "strings" else "these values"
+        raise RaspTypeError(f"aggregate_{reduction} needs numbers (ints, floats or bools), not {what}")
+    values = seq.values.astype(np.float64 if seq.type == "floats" else np.int64)
+    batch = max(matrix.shape[0], values.shape[0])
+    mask = np.broadcast_to(matrix, (batch, n, n))
+    keys = np.broadcast_to(values[:, None, :] if values.shape[-1] == n else values[:, None, :1], (batch, n, n))
+    if values.dtype == np.float64:
+        fill = -np.inf if reduction == "max" else np.inf
+    else:
+        limits = np.iinfo(np.int64)
+        fill = limits.min if reduction == "max" else limits.max
+    masked = np.where(mask, keys, fill)
+    picked = masked.max(axis=2) if reduction == "max" else masked.min(axis=2)
+    none = ~mask.any(axis=2)
+    floats = seq.type == "floats" or isinstance(default, float)
+    if not none.any():
+        out_type = "floats" if seq.type == "floats" else "bools" if seq.type == "bools" else "ints"
+    elif seq.type == "bools" and isinstance(default, bool):
+        out_type = "bools"
+    else:
+        out_type = "floats" if floats else "ints"
+    if out_type == "bools":
+        return Seq(np.where(none, default, picked.astype(bool)), "bools")
+    result = np.where(none, default, picked).astype(np.float64 if out_type == "floats" else np.int64)
+    return Seq(result, out_type)

@@ -41,12 +41,13 @@ Built-ins
                                (one selected key or equal values for non-numbers)
   selector_width(sel)          per query, how many keys it selects
   tokens, indices, length      the input, its positions, its length (tokens_int,
-                               tokens_float, tokens_bool, tokens_str: typed views)
+                               tokens_float, tokens_bool, tokens_str: typed views;
+                               tokens_asis: the tokens as given)
   range zip len round indicator  as in Python; indicator(b) is 1 for True, else 0
 """
 
 COMPILE_HELP = """\
-compile EXPR [max_len N] [vocab LIST] [random N] [save "FILE"]
+compile EXPR [max_len N] [vocab LIST] [random N] [save "FILE"] [verify onnx]
   compiles the s-op EXPR into a transformer with NumPy weights: token and position
   embeddings with a BOS position, attention heads and MLPs per layer (the layers and
   heads of `analyse`), an unembedding. Then it runs the model and the interpreter on
@@ -56,8 +57,12 @@ options (in any order, after EXPR)
   vocab LIST      the input tokens, a list or a string: vocab ["a", "b"], vocab "ab"
                   (default: the running example's distinct tokens)
   random N        random inputs to verify on (default 1000)
-  save "FILE"     write the weights to FILE.npz and a description of every
-                  residual dimension to FILE.json
+  save "FILE"     write the model; the extension picks the format: none or .npz
+                  (FILE.npz and FILE.json, a description of every residual
+                  dimension), .safetensors (TransformerLens names), .onnx (ONNX
+                  Runtime); the last two need pip install "rasp[export]"
+  verify onnx     also run the ONNX graph (the saved .onnx file, if any) in ONNX
+                  Runtime against the interpreter (docs/export.md)
 it prints the layers, heads per layer, d_model, MLP sizes and parameters, how many
 inputs were checked and whether all agree (the first mismatch if not), and how close
 attention is to hard attention. A program the compiler cannot handle is an error that
@@ -93,7 +98,9 @@ BUILTIN_HELP = {
 def help_text(session, topic: str | None = None) -> str:
     """The `help` command: an overview, or what `topic` is."""
     if topic is None:
-        return COMMANDS_HELP + "\n" + _library_overview(session)
+        from .library_index import loadable_files_text
+
+        return COMMANDS_HELP + "\n" + _library_overview(session) + "\n\n" + loadable_files_text()
     if topic in BUILTIN_HELP:
         return BUILTIN_HELP[topic]
     try:
@@ -119,6 +126,11 @@ def _library_overview(session) -> str:
 def _unknown(session, topic: str) -> str:
     candidates = session.globals.visible_names() | set(BUILTIN_HELP)
     close = difflib.get_close_matches(topic, sorted(candidates), n=1)
+    from .library_index import defining_file
+
+    library_file = defining_file(topic)
+    if library_file is not None:
+        return f'`{topic}` is defined in the library file {library_file}.rasp: load "{library_file}"; to use it'
     text = f"nothing is called `{topic}`"
     return text + (f"; did you mean `{close[0]}`?" if close else "")
 

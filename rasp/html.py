@@ -26,12 +26,14 @@ MAX_TOKENS = 128  # rows and columns of a table beyond this are left out, with a
 
 _TABLE = "border-collapse:collapse;font-family:monospace;font-size:13px;margin:4px 0"
 _TITLE = "font-family:monospace;font-size:13px;padding:2px 0"
-_CELL = "border:1px solid #d0d0d0;padding:2px 6px;text-align:center"
+# cells set their text colour with their background: readable on a light and a dark notebook theme
+_CELL = "border:1px solid #d0d0d0;padding:2px 6px;text-align:center;color:#1a1a1a;background:#ffffff"
 _HEADER = _CELL + ";background:#f3f3f3;font-weight:bold"
+_NUMBER = "font-weight:normal;font-size:10px;color:#666"
 _SELECTED = "border:1px solid #d0d0d0;width:18px;height:18px;text-align:center;background:#1f6f3f;color:#fff"
 _UNSELECTED = "border:1px solid #d0d0d0;width:18px;height:18px;text-align:center;background:#fafafa;color:#bbb"
-_TYPE = "color:#0a6b8a"
-_NOTE = "font-family:monospace;font-size:12px;color:#777"
+_TYPE = "color:#2b8cab"  # a middle blue: legible on white and on a dark background
+_NOTE = "font-family:monospace;font-size:12px;color:#888"
 _FRAME = "width:100%;height:560px;border:1px solid #d0d0d0;resize:vertical"
 
 
@@ -73,14 +75,21 @@ def selector_html(value: EvaluatedSelector, name: str | None = None) -> str:
     """The matrix as a heat map: rows are queries, columns keys, selected cells filled and marked 1."""
     tokens = [escape(t) for t in value.tokens[:MAX_TOKENS]]
     header = f'<tr><th style="{_HEADER}">q \\ k</th>' + "".join(
-        f'<th scope="col" style="{_HEADER}">{t}</th>' for t in tokens
+        f'<th scope="col" style="{_HEADER}">{_numbered(k, t)}</th>' for k, t in enumerate(tokens)
     ) + "</tr>"
     rows = [header]
     for q, query in enumerate(tokens):
         cells = "".join(_selector_cell(bool(value.matrix[q][k])) for k in range(len(tokens)))
-        rows.append(f'<tr><th scope="row" style="{_HEADER}">{query}</th>{cells}</tr>')
+        rows.append(f'<tr><th scope="row" style="{_HEADER}">{_numbered(q, query, across=True)}</th>{cells}</tr>')
     title = _title(name or value.name, value.input, "selector, rows are queries, columns keys")
     return _block("selector", title, rows, _cut_note(len(value.tokens), "rows and columns"))
+
+
+def _numbered(position: int, token: str, across: bool = False) -> str:
+    """A header cell's position number over (or before) its escaped token: repeated or blank
+    tokens stay distinguishable."""
+    separator = " " if across else "<br>"
+    return f'<span style="{_NUMBER}">{position}</span>{separator}{token}'
 
 
 def _selector_cell(selected: bool) -> str:

@@ -6,10 +6,8 @@ for the REPL, the command line, notebooks and tests to show as they like.
 
 from __future__ import annotations
 
-import operator
-import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import numpy as np
 from . import syntax as ast
 from .builtins import BuiltinFunction, base_bindings
 from .compiler import compile_program, compile_vocabulary
-from .engine import Evaluation, Seq, evaluate_batch, input_items, power_too_large
+from .engine import Evaluation, Seq, causal_mode, evaluate_batch, input_items, power_too_large
 from .errors import (
     RaspError,
     RaspInternalError,
@@ -42,9 +40,11 @@ from .results import (
     Shown,
     Unevaluated,
 )
+from .stdlib_cache import stdlib_statements
 from .syntax import Span
 from .values import (
     PRIMITIVES,
+    PYTHON_BINARY,
     Aggregate,
     Lazy,
     Map,
@@ -54,6 +54,7 @@ from .values import (
     SOp,
     exact_text,
     is_atom,
+    next_serial,
     short_text,
     type_name,
 )
@@ -63,7 +64,7 @@ DEFAULT_EXAMPLE = "hello"
 STDLIB_FILES = ("rasplib.rasp",)
 RESERVED = frozenset(PRIMITIVES) | {"True", "False", "out"} | KEYWORDS
 
-_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.Exit)
+_COMMANDS = (ast.SetExample, ast.ShowExample, ast.ToggleExamples, ast.FullSeqDisplay, ast.CausalMode, ast.Exit)
 
 # Deep programs recurse (parser, interpreter). Python 3.11+ keeps Python frames off the C
 # stack, so a deep limit is safe there; 3.10 overflows its C stack (a crash, not a
@@ -123,7 +124,8 @@ class _Exit(Exception):
 class Session:
     """A RASP session: the standard library, user bindings, the running example."""
 
-    def __init__(self, stdlib: bool = True):
+    def __init__(self, stdlib: bool = True, causal: bool = False):
+        self.causal = causal  # `causal on` (docs/raspl.md): every selector sees keys at or before its query
         self.base = Env(None, "base")
         self.base.vars.update(base_bindings())
         self.sources: dict[str, str] = {}
@@ -163,7 +165,8 @@ class Session:
         """Run one top-level statement (in `env`, by default the top level); errors become Problem results."""
         self._depth = 0
         try:
-            return self._execute_top(statement, env or self.globals)
+            with causal_mode(self.causal):
+                return self._execute_top(statement, env or self.globals)
         except _Exit:
             return [ExitRequest()]
         except RaspError as error:
@@ -203,7 +206,7 @@ class Session:
         return self.run_statement(statements[0], env=Env(self.globals, "preview"))
 
     def set_example(self, value: Any, subset: str | None = None) -> None:
-        """Set the running example (SPEC §5) after validating it."""
+        """Set the running example (docs/reference.md, 'REPL and script commands') after validating it."""
         input_items(value)
         if subset in (None, "s-op"):
             self.sop_example = value
@@ -220,29 +223,69 @@ class Session:
     # ---------------------------------------------------- top-level statements
 
     def _execute_top(self, stmt: ast.Stmt, env: Env) -> list[Result]:
-        if isinstance(stmt, ast.ExprStmt):
-            value = self.eval(stmt.expr, env)
-            env.vars["out"] = value
-            name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else "out"
-            return self._show(name, value, stmt.span)
-        if isinstance(stmt, ast.Assign):
-            results: list[Result] = []
-            for name, value in self._assign(stmt, env, top_level=True):
-                results += self._show(name, value, stmt.span)
-            return results
-        if isinstance(stmt, ast.Def):
-            function = self._define(stmt, env, top_level=True)
-            return [Shown(stmt.name, FunctionInfo(function.name, function.params))]
-        if isinstance(stmt, ast.Load):
-            return self._load(stmt, env)
-        if isinstance(stmt, _COMMANDS):
-            return self._command(stmt, env)
-        if isinstance(stmt, (ast.Analyse, ast.Draw)):
-            return [self._analyse_or_draw(stmt, env)]
-        if isinstance(stmt, ast.Compile):
-            return [self._compile(stmt, env)]
-        self.execute(stmt, env)
+        """Run a top-level statement; return what it shows."""
+        return self._run(stmt, env, top_level=True)
+
+    def _run(self, stmt: ast.Stmt, env: Env, top_level: bool) -> list[Result]:
+        """The one statement dispatch: at the top level a statement shows its results;
+        inside a function, loop or loaded file the same statement runs and shows nothing."""
+        handler = _STATEMENTS.get(type(stmt))
+        if handler is None:
+            raise RaspError("this statement can only be used at the top level", stmt.span)
+        return handler(self, stmt, env, top_level)
+
+    def _run_expression(self, stmt: ast.ExprStmt, env: Env, top_level: bool) -> list[Result]:
+        value = self.eval(stmt.expr, env)
+        env.vars["out"] = value
+        if not top_level:
+            return []
+        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
+
+    def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
+        bound = self._assign(stmt, env, top_level)
+        if not top_level:
+            return []
+        results: list[Result] = []
+        for name, value in bound:
+            results += self._show(name, value, stmt.span)
+        return results
+
+    def _run_def(self, stmt: ast.Def, env: Env, top_level: bool) -> list[Result]:
+        function = self._define(stmt, env, top_level)
+        return [Shown(stmt.name, FunctionInfo(function.name, function.params))] if top_level else []
+
+    def _run_for(self, stmt: ast.For, env: Env, top_level: bool) -> list[Result]:
+        self._for(stmt, env)
         return []
+
+    def _run_load(self, stmt: ast.Load, env: Env, top_level: bool) -> list[Result]:
+        """At the top level the loaded file's errors are shown; elsewhere the first is raised."""
+        problems = self._load(stmt, env)
+        if top_level or not problems:
+            return problems
+        first = problems[0].error
+        if len(problems) > 1:
+            first.add_context(stmt.span, f"and {len(problems) - 1} more errors in that file")
+        raise first
+
+    def _run_syntax_error(self, stmt: ast.SyntaxErrorStmt, env: Env, top_level: bool) -> list[Result]:
+        raise stmt.error
+
+    def _run_analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env, top_level: bool) -> list[Result]:
+        result = self._analyse_or_draw(stmt, env)  # a drawing is written even where nothing is shown
+        return [result] if top_level else []
+
+    def _run_compile(self, stmt: ast.Compile, env: Env, top_level: bool) -> list[Result]:
+        result = self._compile(stmt, env)  # as analyse: it runs (and saves, if asked) everywhere
+        return [result] if top_level else []
+
+    def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
+        result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
+        return [result] if top_level else []
+
+    def _run_command(self, stmt: ast.Stmt, env: Env, top_level: bool) -> list[Result]:
+        results = self._command(stmt, env)  # settings made in a loaded file hold for the session
+        return results if top_level else []
 
     def _command(self, stmt: ast.Stmt, env: Env) -> list[Result]:
         if isinstance(stmt, ast.SetExample):
@@ -262,6 +305,9 @@ class Session:
             return []
         if isinstance(stmt, ast.FullSeqDisplay):
             self.full_seq_display = stmt.on
+            return []
+        if isinstance(stmt, ast.CausalMode):
+            self.causal = stmt.on
             return []
         raise _Exit()
 
@@ -307,7 +353,8 @@ class Session:
     def apply(self, node: Lazy, example: Any, name: str | None = None) -> EvaluatedSOp | EvaluatedSelector:
         """Evaluate an s-op or selector on an input."""
         items = input_items(example)
-        value = Evaluation(items).value(node)
+        with causal_mode(self.causal):
+            value = Evaluation(items).value(node)
         label = name or node.name
         if isinstance(value, Seq):
             return EvaluatedSOp(label, example, items, value.to_list(), value.type)
@@ -322,7 +369,9 @@ class Session:
         """
         node, label = self._evaluation_target(target)
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
-        for example, (items, value) in zip(inputs, evaluate_batch(node, list(inputs))):
+        with causal_mode(self.causal):
+            evaluated = evaluate_batch(node, list(inputs))
+        for example, (items, value) in zip(inputs, evaluated):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -343,7 +392,10 @@ class Session:
         return value, target
 
     def _analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env) -> Result:
-        """`analyse EXPR` (layers and heads, SPEC §6) or `draw(e [, input]);` (a picture under rasp_draw/)."""
+        """`analyse EXPR` (layers and heads) or `draw(e [, input]);` (a picture under rasp_draw/).
+
+        docs/reference.md, 'Analysis: layers and heads' and 'draw'.
+        """
         from .analysis import analyse  # imported here: only these statements need them
         from .draw import draw
         from .results import Analysed, Drawn
@@ -366,8 +418,21 @@ class Session:
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
+    def _check_raspl(self, stmt: ast.CheckRaspL, env: Env) -> Result:
+        """`raspl EXPR` (docs/raspl.md, 'The checker'): the RASP-L rules EXPR breaks, with their positions."""
+        from .raspl import check_raspl  # imported here: only this statement needs it
+
+        value = self.eval(stmt.expr, env)
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"raspl needs an s-op, got {type_name(value)}", stmt.expr.span)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return check_raspl(value, name, causal=self.causal, example=self.sop_example)
+
     def _compile(self, stmt: ast.Compile, env: Env) -> Result:
-        """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]` (issue 9): a transformer, verified."""
+        """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: a transformer, verified.
+
+        docs/reference.md, 'compile'.
+        """
         value = self.eval(stmt.expr, env)
         if not isinstance(value, SOp):
             raise RaspTypeError(f"compile needs an s-op, got {type_name(value)}", stmt.expr.span)
@@ -380,7 +445,7 @@ class Session:
                 raise error.at(stmt.vocab.span)
         spans = {"expr": stmt.expr.span, **stmt.option_spans}
         return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
-                                  save=stmt.save, spans=spans)
+                                  save=stmt.save, spans=spans, verify_with=stmt.verify)
 
     def _source_text(self, span: Span) -> str | None:
         """The text of a one-line span of a source this session ran (None if it is not at hand)."""
@@ -395,42 +460,21 @@ class Session:
 
     def compile_model(self, node: SOp, name: str | None = None, *, max_len: int | None = None,
                       vocab: list | None = None, check: int | None = None, save: str | None = None,
-                      spans: dict[str, Span] | None = None) -> Result:
+                      spans: dict[str, Span] | None = None, verify_with: str | None = None) -> Result:
         """compile_program with max_len and vocab defaulting to the running s-op example's
-        length and distinct tokens (in order of first appearance)."""
+        length and distinct tokens (in order of first appearance). In causal mode the model has a
+        causal attention mask (docs/raspl.md, 'Causal mode')."""
         example = input_items(self.sop_example)
-        return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                               vocab=example if vocab is None else vocab, check=check, save=save, spans=spans)
+        with causal_mode(self.causal):
+            return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
+                                   verify_with=verify_with)
 
     # -------------------------------------------------------------- statements
 
     def execute(self, stmt: ast.Stmt, env: Env) -> None:
         """Run a statement inside a function, loop or loaded file (shows nothing)."""
-        if isinstance(stmt, ast.ExprStmt):
-            env.vars["out"] = self.eval(stmt.expr, env)
-        elif isinstance(stmt, ast.Assign):
-            self._assign(stmt, env, top_level=False)
-        elif isinstance(stmt, ast.Def):
-            self._define(stmt, env, top_level=False)
-        elif isinstance(stmt, ast.For):
-            self._for(stmt, env)
-        elif isinstance(stmt, ast.Load):
-            problems = self._load(stmt, env)
-            if problems:
-                first = problems[0].error
-                if len(problems) > 1:
-                    first.add_context(stmt.span, f"and {len(problems) - 1} more errors in that file")
-                raise first
-        elif isinstance(stmt, ast.SyntaxErrorStmt):
-            raise stmt.error
-        elif isinstance(stmt, (ast.Draw, ast.Analyse)):
-            self._analyse_or_draw(stmt, env)  # a drawing is still written; nothing is shown
-        elif isinstance(stmt, ast.Compile):
-            self._compile(stmt, env)  # as analyse: it runs (and saves, if asked); nothing is shown
-        elif isinstance(stmt, _COMMANDS):
-            self._command(stmt, env)  # settings made in a loaded file hold for the session
-        else:
-            raise RaspError("this statement can only be used at the top level", stmt.span)
+        self._run(stmt, env, top_level=False)
 
     def _check_bindable(self, name: str, span: Span, top_level: bool) -> None:
         if name in KEYWORDS:
@@ -545,7 +589,7 @@ class Session:
 
     def _run_stdlib(self, path: Path) -> None:
         source = path.read_text(encoding="utf-8")
-        problems = self._run_file(path, source, self.base, _stdlib_statements(path, source))
+        problems = self._run_file(path, source, self.base, stdlib_statements(path, source))
         if problems:
             raise RaspInternalError(f"the standard library failed to load: {problems[0].error}")
 
@@ -583,6 +627,14 @@ class Session:
             pass
         import difflib  # only for this hint: not at start-up
 
+        from .library_index import defining_file
+
+        library_file = defining_file(expr.name)
+        if library_file is not None:
+            raise RaspNameError(
+                f"`{expr.name}` is not defined; the library file {library_file}.rasp defines it",
+                expr.span, hint=f'load "{library_file}"; first',
+            )
         close = difflib.get_close_matches(expr.name, sorted(env.visible_names() | KEYWORDS), n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         raise RaspNameError(f"`{expr.name}` is not defined", expr.span, hint=hint)
@@ -764,6 +816,7 @@ class Session:
             )
         scope = Env(func.env, func.name)
         scope.vars.update(zip(func.params, args))
+        first_new = next_serial()
         self._depth += 1
         try:
             for stmt in func.body:
@@ -776,8 +829,8 @@ class Session:
             self._depth -= 1
         result = results[0] if len(results) == 1 else results
         if isinstance(result, Lazy):
-            described = ", ".join(_describe_arg(a) for a in args)
-            result.set_label(f"{func.name}({described})")
+            written = ", ".join(_written_arg(e, a) for e, a in zip(expr.args, args, strict=True))
+            _name_call_result(result, f"{func.name}({written})", first_new)
         return result
 
     def _eval_Select(self, expr: ast.Select, env: Env) -> Selector:
@@ -863,63 +916,54 @@ class Session:
         raise RaspTypeError(f"indicator takes an s-op, got {type_name(value)}", expr.span)
 
 
+# Statement type -> its handler (Session._run): the one place statements are dispatched.
+_STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
+    ast.ExprStmt: Session._run_expression,
+    ast.Assign: Session._run_assign,
+    ast.Def: Session._run_def,
+    ast.For: Session._run_for,
+    ast.Load: Session._run_load,
+    ast.SyntaxErrorStmt: Session._run_syntax_error,
+    ast.Analyse: Session._run_analyse_or_draw,
+    ast.Draw: Session._run_analyse_or_draw,
+    ast.Compile: Session._run_compile,
+    ast.CheckRaspL: Session._run_raspl,
+    **dict.fromkeys(_COMMANDS, Session._run_command),
+}
+
+
 # ------------------------------------------------------------------ helpers
 
-_PARSED_STDLIB: dict[tuple[str, str], list] = {}
-
-
-def _stdlib_statements(path: Path, source: str) -> list[ast.Stmt]:
-    """A standard-library file's statements: parsed once per process, and cached on disk
-    (a pickle in the user's cache directory) so that start-up skips the parser."""
-    key = (str(path), source)
-    if key not in _PARSED_STDLIB:
-        _PARSED_STDLIB[key] = _load_or_parse(path, source)
-    return _PARSED_STDLIB[key]
-
-
-def _stdlib_cache_file(path: Path, source: str) -> Path:
-    """Where the parsed file is cached: named by everything the parse depends on."""
-    import hashlib
-
-    from . import parser, resources
-
-    fingerprint = hashlib.sha256()
-    for part in (sys.version, str(path), source, Path(ast.__file__).read_text(encoding="utf-8"),
-                 Path(parser.__file__).read_text(encoding="utf-8"),
-                 resources.grammar_path().read_text(encoding="utf-8")):
-        fingerprint.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(home) / "rasp" / f"{path.stem}-{fingerprint.hexdigest()[:24]}.pickle"
-
-
-def _load_or_parse(path: Path, source: str) -> list[ast.Stmt]:
-    import pickle
-
-    try:
-        cache: Path | None = _stdlib_cache_file(path, source)
-        if cache.is_file():
-            return pickle.loads(cache.read_bytes())
-    except Exception:  # noqa: BLE001 - an unreadable or stale cache: parse instead
-        cache = None
-    statements = parse_program(source, str(path))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_suffix(f".{os.getpid()}.partial")
-            partial.write_bytes(pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(partial, cache)
-            for stale in cache.parent.glob(f"{path.stem}-*.pickle"):  # earlier versions of the file
-                if stale != cache:
-                    stale.unlink(missing_ok=True)
-        except (OSError, pickle.PicklingError, RecursionError):
-            pass
-    return statements
+def _shown_name(expr: ast.Expr, value: Any) -> str:
+    """The name an expression statement's value is shown under: a variable's name, a call's
+    text (`sort_by_frequency(tokens, "-")`, `is_max_so_far("31425")`), else `out`."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(value, Applied) and isinstance(expr, ast.Call):
+        return value.shown.name
+    if isinstance(value, Lazy) and isinstance(expr, ast.Call):
+        return value.name
+    return "out"
 
 
 def _bind(env: Env, name: str, value: Any) -> None:
     if isinstance(value, Lazy):
         value.set_label(name)
     env.vars[name] = value
+
+
+def _name_call_result(result: Lazy, call: str, first_new: int) -> None:
+    """A node the call made is named after the call as its caller wrote it, not after a local
+    or an inner call of the function's body (docs/reference.md, 'Names of results'); a node
+    that existed before the call (an argument returned unchanged) keeps its name."""
+    if result.serial >= first_new:
+        result.label = None
+    result.set_label(call)
+
+
+def _written_arg(expr: ast.Expr, value: Any) -> str:
+    """An argument as the caller wrote it when it is a name (`tokens`, not `tokens_str`)."""
+    return expr.name if isinstance(expr, ast.Name) else _describe_arg(value)
 
 
 def _describe_arg(value: Any) -> str:
@@ -964,13 +1008,6 @@ def _check_sop_operands(op: str, operands: list, span: Span) -> None:
             )
 
 
-_PYTHON_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
-
-
 def _python_op(op: str, operands: list, span: Span) -> Any:
     """An operator on atoms, lists and dicts, with Python's semantics."""
     for value in operands:
@@ -986,7 +1023,13 @@ def _python_op(op: str, operands: list, span: Span) -> Any:
             raise RaspValueError("repetition too large", span)
         if op == "*" and isinstance(left, int) and isinstance(right, (str, list)) and len(right) * left > 10**8:
             raise RaspValueError("repetition too large", span)
-        return _PYTHON_BINARY[op](left, right)
+        result = PYTHON_BINARY[op](left, right)
+        if isinstance(result, complex):  # Python's negative ** fractional; RASP values are real
+            raise RaspValueError(
+                f"{_describe_operands(op, operands)} has no real value (a negative number to a fractional power)",
+                span,
+            )
+        return result
     except ZeroDivisionError:
         raise RaspValueError(f"division by zero: {_describe_operands(op, operands)}", span) from None
     except (TypeError, ValueError, OverflowError) as error:
@@ -1011,6 +1054,8 @@ def _index_value(target: Any, index: Any, expr: ast.Index) -> Any:
             raise RaspValueError(f"key {short_text(index)} is not in the dict", expr.index.span)
         return target[index]
     what = "list" if isinstance(target, list) else "string"
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)  # a whole-number float indexes like that int (docs/reference.md, 'Sequence types')
     if not isinstance(index, int):
         raise RaspTypeError(f"a {what} index must be an int, got {type_name(index)}", expr.index.span)
     if not -len(target) <= index < len(target):

@@ -13,22 +13,32 @@ Parsing happens in two steps:
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
-
 from . import syntax as ast
-from .errors import RaspError, RaspInternalError, RaspSyntaxError
+from .errors import RaspError, RaspInternalError, RaspNameError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
+
+# Lark imports the optional `regex` module when it is installed (about 8 ms of start-up);
+# rasp's grammar needs only `re`, so Lark is imported with `regex` hidden, unless it is loaded already.
+_HIDE_REGEX = "regex" not in sys.modules
+if _HIDE_REGEX:
+    sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` raises ImportError
+try:
+    from lark import Lark, Token, Transformer, v_args
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+        VisitError,
+    )
+finally:
+    if _HIDE_REGEX:
+        del sys.modules["regex"]
 
 KEYWORDS = frozenset({
     "def", "for", "in", "if", "else", "return", "load", "draw",
@@ -78,8 +88,10 @@ _COMMAND_RE = re.compile(
     rf"|(?P<show>show)\s+{_subset('show_subset')}example\s*;?"
     rf"|{_subset('toggle_subset')}(?P<toggle>examples)\s+(?P<toggle_on>on|off)\s*;?"
     r"|(?P<full>full)\s+seq\s+display\s+(?P<full_on>on|off)\s*;?"
+    r"|(?P<causal>causal)\s+(?P<causal_on>on|off)\s*;?"
     r"|(?P<exit>exit|quit)(?:\s*\(\s*\))?\s*;?"
     r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
+    r"|(?P<raspl>raspl)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<raspl_expr>.*)"  # `raspl = ...;` assigns
     r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
@@ -250,10 +262,14 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return ast.ToggleExamples(span, subset, match.group("toggle_on") == "on")
     if match.group("full"):
         return ast.FullSeqDisplay(span, match.group("full_on") == "on")
+    if match.group("causal"):
+        return ast.CausalMode(span, match.group("causal_on") == "on")
     if match.group("exit"):
         return ast.Exit(span)
     if match.group("compile"):
         return _compile_command(match, span, origin)
+    if match.group("raspl"):
+        return ast.CheckRaspL(span, _command_expr(match, "raspl_expr", origin))
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
 
 
@@ -271,7 +287,7 @@ def _command_expr(match: re.Match, group: str, origin: _Origin) -> ast.Expr:
 
 # ------------------------------------------------------------ compile EXPR ...
 
-COMPILE_OPTIONS = ("max_len", "vocab", "random", "save")
+COMPILE_OPTIONS = ("max_len", "vocab", "random", "save", "verify")
 
 
 def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compile:
@@ -307,7 +323,8 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
         return options[word][0] if word in options else None
 
     spans = {word: value_span for word, (_, value_span) in options.items()}
-    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans)
+    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans,
+                       verify=given("verify"))
 
 
 def _last_option(tokens: list) -> int | None:
@@ -343,6 +360,10 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
                 return path
             raise RaspSyntaxError("`save` needs a file name, not an empty string", span)
         expected = 'a file name in quotes, e.g. save "sort"'
+    elif word == "verify":  # docs/export.md, 'Verifying the ONNX file'
+        if kinds == ["word"] and value[0][1] == "onnx":
+            return "onnx"
+        expected = "onnx (verify onnx runs the exported graph in ONNX Runtime)"
     else:
         if (kinds == ["string"] and value[0][1].endswith('"') and len(value[0][1]) >= 2) or _is_bracketed(value):
             start = value[0][2]
@@ -406,7 +427,7 @@ def _describe_expected(expected: set[str]) -> str:
     return "this does not continue the statement"
 
 
-def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError:
+def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError | RaspNameError:
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         span = origin.span(error.line, error.column, error.line, error.column + 1)
@@ -441,7 +462,44 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
                 origin.span(line, column, line, column + 1),
             )
         return RaspSyntaxError(f"expected `;` before {shown}", span)
+    misspelt = _misspelt_select(text, token.start_pos, token.value, origin)
+    if misspelt is not None:
+        return misspelt
     return RaspSyntaxError(f"unexpected {shown}; {_describe_expected(set(error.expected))}", span)
+
+
+_SELECT_OPS = ("==", "!=", "<", ">", "<=", ">=")
+
+
+def _misspelt_select(text: str, offset: int, value: str, origin: _Origin) -> RaspError | None:
+    """A bare comparison operator as an argument of a call that is not `select`: most often
+    a misspelt `select` (`selct(tokens, tokens, ==)`), said so at the name."""
+    if value not in _SELECT_OPS:
+        return None
+    import difflib  # only for this message: not at start-up
+
+    opened: list[tuple[str, int, int] | None] = []
+    previous: tuple[str, str, int, int] | None = None
+    for kind, word, start, stop in _tokens(text):
+        if start >= offset:
+            break
+        if word == "(":
+            is_call = previous is not None and previous[0] == "word"
+            opened.append((previous[1], previous[2], previous[3]) if is_call and previous else None)
+        elif word == ")" and opened:
+            opened.pop()
+        previous = (kind, word, start, stop)
+    if not opened or opened[-1] is None or opened[-1][0] == "select":
+        return None
+    name, start, stop = opened[-1]
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    span = origin.span(line, column, line, column + stop - start)
+    if difflib.get_close_matches(name, ["select"], n=1, cutoff=0.6):
+        return RaspNameError(f"`{name}` is not defined; did you mean `select`?", span,
+                               hint=f"select(keys, queries, {value}) is the call that takes a comparison")
+    return RaspSyntaxError(f"`{value}` alone is an argument of `select` only, not of `{name}`", span,
+                           hint=f"select(keys, queries, {value})")
 
 
 def _end_of_previous_token(text: str, offset: int) -> tuple[int, int] | None:

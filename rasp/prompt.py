@@ -98,8 +98,8 @@ class RaspCompleter(Completer):
         user = set(session.globals.vars)
         library = session.globals.visible_names() - user
         at_start = document.text_before_cursor.strip() == word
-        candidates = [(name, "yours") for name in user] + [(name, "library") for name in library]
-        candidates += [(name, "keyword") for name in KEYWORDS]
+        candidates = [(name, "yours") for name in user] + [(name, _library_label(session, name)) for name in library]
+        candidates += [(name, "built-in" if name in BUILTIN_WORDS else "keyword") for name in KEYWORDS]
         if at_start:
             candidates += [(name, "command") for name in COMMAND_WORDS]
         seen = set()
@@ -107,6 +107,20 @@ class RaspCompleter(Completer):
             if name.startswith(word) and name != word and name not in seen:
                 seen.add(name)
                 yield Completion(name, start_position=-len(word), display_meta=meta)
+
+
+# grammar words that are built-in operations, labelled like the built-in functions (selector_width)
+BUILTIN_WORDS = frozenset({"select", "aggregate", "range", "zip", "len", "round", "indicator", "draw"})
+
+
+def _library_label(session, name: str) -> str:
+    """`built-in` for built-in functions and primitives (selector_width, tokens), else `library`."""
+    from .builtins import BuiltinFunction
+    from .values import PRIMITIVES
+
+    value = session.base.vars.get(name)
+    builtin = isinstance(value, BuiltinFunction) or name in PRIMITIVES or name == "tokens"
+    return "built-in" if builtin else "library"
 
 
 def _inside_string(line: str) -> bool:
@@ -279,11 +293,16 @@ STYLE = Style.from_dict({
 })
 
 
+def causal_prompt(session) -> str:
+    """The prompt: `causal>> ` while `causal on` holds (docs/raspl.md, 'Causal mode'), else PROMPT."""
+    return "causal" + PROMPT if getattr(session, "causal", False) else PROMPT
+
+
 def build_prompt_session(get_session: Callable, preview: LivePreview, history: History,
                          input=None, output=None) -> PromptSession:
     """The PromptSession of the REPL (input/output may be given for tests)."""
     session: PromptSession = PromptSession(
-        PROMPT,
+        lambda: causal_prompt(get_session()),
         multiline=True,
         key_bindings=key_bindings(),
         prompt_continuation=lambda width, line_number, wrap_count: [("class:continuation", CONTINUATION)],

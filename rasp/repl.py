@@ -20,6 +20,7 @@ from .parser import is_complete
 from .results import ExitRequest
 
 SELECTOR_ROWS = 64  # rows of a selector matrix shown at the prompt (a longer example's are elided)
+SOP_VALUES = 100  # values of an s-op (or of the example) shown at the prompt: the first and last 50
 
 
 class Repl:
@@ -146,6 +147,7 @@ def _interactive(repl: Repl, preview_on: bool, terminal_input, terminal_output) 
         printer.color = not no_color()
         printer.width = shutil.get_terminal_size().columns
     printer.max_rows = SELECTOR_ROWS
+    printer.max_values = SOP_VALUES
     repl.preview = LivePreview(lambda: repl.session, width=lambda: printer.width)
     repl.preview.enabled = preview_on
     history, _ = make_history(history_path())

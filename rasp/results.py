@@ -155,11 +155,13 @@ class Compiled:
     verification: Any
     files: list[str] = field(default_factory=list)
     analysis: Any = None
+    onnx_verification: Any = None  # rasp.compiler.export.OnnxVerification, after `verify onnx`
 
     @property
     def agrees(self) -> bool:
-        """The model gave the interpreter's output on every input checked."""
-        return self.verification.mismatches == 0
+        """The model (and its ONNX graph, when verified) gave the interpreter's output on every input checked."""
+        onnx = self.onnx_verification
+        return self.verification.mismatches == 0 and (onnx is None or onnx.mismatches == 0)
 
     def __repr__(self) -> str:  # the text the REPL shows (rasp.display)
         from .display import format_result

@@ -181,7 +181,7 @@ class Draw(Stmt):
     input: Expr | None
 
 
-# Commands: line-based, no `;` (SPEC §2.2).
+# Commands: line-based, no `;` (docs/reference.md, 'Statements').
 
 
 @dataclass
@@ -207,6 +207,13 @@ class FullSeqDisplay(Stmt):
 
 
 @dataclass
+class CausalMode(Stmt):
+    """`causal on|off` (docs/raspl.md, 'Causal mode')."""
+
+    on: bool
+
+
+@dataclass
 class Exit(Stmt):
     pass
 
@@ -217,8 +224,15 @@ class Analyse(Stmt):
 
 
 @dataclass
+class CheckRaspL(Stmt):
+    """`raspl EXPR`: is EXPR's computation RASP-L (docs/raspl.md, 'The checker')?"""
+
+    expr: Expr
+
+
+@dataclass
 class Compile(Stmt):
-    """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: EXPR as a transformer.
+    """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"] [verify onnx]`: EXPR as a transformer.
 
     Options left out are None (the interpreter's defaults: from the running example,
     1000 random inputs, nothing saved). option_spans maps each given option's name
@@ -229,8 +243,9 @@ class Compile(Stmt):
     max_len: int | None = None
     vocab: Expr | None = None
     check: int | None = None  # random inputs to verify on
-    save: str | None = None  # the path the weights are written to (.npz and .json)
+    save: str | None = None  # the path the weights are written to (its extension picks the format)
     option_spans: dict[str, Span] = field(default_factory=dict, repr=False, compare=False)
+    verify: str | None = None  # "onnx": also verify the exported ONNX graph in ONNX Runtime
 
 
 @dataclass

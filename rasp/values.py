@@ -1,13 +1,15 @@
 """The lazy computation graph: s-op and selector nodes.
 
 Nodes are immutable in structure and compared by identity; the only mutable
-field is `label`, set once when the node is first bound to a name (SPEC §4).
+field is `label`, set once when the node is first bound to a name
+(docs/reference.md, 'Names and scopes').
 Nothing here evaluates: rasp.engine does that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+import operator
+from collections.abc import Callable, Container
 from typing import Any
 
 from .syntax import Span
@@ -18,6 +20,15 @@ PRIMITIVES = ("tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens
 
 BINARY_OPS = ("+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">=")
 COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
+
+# The one table of the binary operators as Python computes them: the interpreter applies
+# them to atoms, lists and dicts; the engine per element where NumPy cannot (mixed types,
+# big ints); the compiler's value-set inference for comparisons.
+PYTHON_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": operator.mod, "^": operator.pow, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
 
 
 def is_atom(value: Any) -> bool:
@@ -92,10 +103,13 @@ class Lazy:
     """A node of the computation graph (an s-op or a selector)."""
 
     kind = "lazy"
+    made = 0  # nodes made so far
 
     def __init__(self, origin: Span | None = None, label: str | None = None):
         self.origin = origin
         self.label = label
+        Lazy.made += 1
+        self.serial = Lazy.made  # creation order: tells which nodes a function call made
 
     def parents(self) -> tuple[Lazy, ...]:
         return ()
@@ -117,6 +131,11 @@ class Lazy:
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>"
+
+
+def next_serial() -> int:
+    """The serial the next node will get: nodes with a serial at least this were made later."""
+    return Lazy.made + 1
 
 
 class SOp(Lazy):
@@ -178,7 +197,8 @@ class Map(SOp):
         return self.op
 
 
-# binding levels of SPEC §2.3 (lower binds tighter), for brackets in descriptions
+# binding levels (lower binds tighter) of docs/reference.md, 'Expressions, tightest binding first',
+# for brackets in descriptions
 _LEVELS = {"neg": 0, "pos": 0, "not": 0, "^": 1, "*": 2, "/": 2, "%": 3, "+": 4, "-": 4,
            "==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5, "and": 6, "or": 6, "ternary": 7, "in": 8}
 
@@ -205,6 +225,20 @@ class Aggregate(SOp):
 
     def describe(self) -> str:
         return f"aggregate({self.selector.name}, {describe_value(self.sop)})"
+
+
+class ExtremeAggregate(Aggregate):
+    """aggregate_max / aggregate_min: the largest (smallest) selected value, default where none
+    is selected (RASP-L's kqv reductions; docs/raspl.md, 'max and min aggregation')."""
+
+    def __init__(self, selector: Selector, sop: Any, default: Any = 0, reduction: str = "max",
+                 origin: Span | None = None):
+        super().__init__(selector, sop, default, origin)
+        assert reduction in ("max", "min")
+        self.reduction = reduction
+
+    def describe(self) -> str:
+        return f"aggregate_{self.reduction}({self.selector.name}, {describe_value(self.sop)})"
 
 
 class SelectorWidth(SOp):

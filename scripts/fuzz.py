@@ -1,4 +1,4 @@
-"""Fuzz the RASP interpreter for a while (issue 7).
+"""Fuzz the RASP interpreter for a while.
 
 Runs the generators of tests/fuzzing.py (the same ones tests/test_fuzz.py runs briefly)
 round-robin until the time is up:

@@ -1,4 +1,4 @@
-"""Fuzzing RASP: input generators and the robustness property (issue 7).
+"""Fuzzing RASP: input generators and the robustness property.
 
 Shared by tests/test_fuzz.py (a short, seeded CI run) and scripts/fuzz.py (long runs).
 

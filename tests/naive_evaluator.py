@@ -1,13 +1,13 @@
 """A deliberately naive evaluator of s-op / selector graphs: the test oracle.
 
 One Python value per position, Python's own operators, no NumPy, written
-straight from SPEC §1.1 (sequence types) and §3 (s-ops, selectors, aggregate).
+straight from docs/reference.md, 'Sequence types' and 'Semantics of s-ops and selectors'.
 It is slow and simple on purpose: tests/test_engine_property.py compares
 rasp.engine with it on random graphs and inputs.
 
 An s-op evaluates to (values, type_name) with type_name one of "ints",
 "floats", "strings", "bools"; a selector to a list of rows of bools, M[q][k].
-Any failure raises an exception (NaiveError for the ones the SPEC names; a raw
+Any failure raises an exception (NaiveError for the ones the reference names; a raw
 Python exception such as TypeError is just as good: the comparison only asks
 "do both sides fail").
 """
@@ -44,7 +44,10 @@ def is_atom(value: Any) -> bool:
 
 
 def typed(values: list) -> tuple[list, str]:
-    """SPEC §1.1: the one type of a computed sequence (converting bools/ints where it says)."""
+    """The one type of a computed sequence (converting bools/ints where it says).
+
+    docs/reference.md, 'Sequence types'.
+    """
     kinds = set()
     for v in values:
         if not is_atom(v):
@@ -56,7 +59,7 @@ def typed(values: list) -> tuple[list, str]:
         return list(values), "bools"
     if kinds <= {int, bool}:
         return [int(v) for v in values], "ints"
-    if kinds <= {int, float}:
+    if kinds <= {int, float, bool}:
         return [float(v) for v in values], "floats"  # float(huge int) raises OverflowError: an error
     raise NaiveError(f"mixed sequence types: {sorted(k.__name__ for k in kinds)}")
 
@@ -200,8 +203,10 @@ class NaiveEvaluation:
         else:
             if type(key) is bool:
                 # Python accepts a bool as an index ([10, 20][True] == 20); the engine refuses
-                # it and the SPEC is silent: an open question, not something to test.
-                raise Unsupported("a bool used as a list or string index (ambiguous in the SPEC)")
+                # it and the reference is silent: an open question, not something to test.
+                raise Unsupported("a bool used as a list or string index (ambiguous in the reference)")
+            if type(key) is float and key.is_integer():
+                key = int(key)  # docs/reference.md, 'Sequence types': a whole-number float indexes like that int
             if type(key) is not int:
                 raise NaiveError(f"index {key!r} is not an int")
             if not -len(container) <= key < len(container):

@@ -1,4 +1,7 @@
-"""Layers, heads and MLP nodes (SPEC §6): rasp.analysis, the `analyse` command and `rasp --analyse`."""
+"""Layers, heads and MLP nodes: rasp.analysis, the `analyse` command and `rasp --analyse`.
+
+The rules: docs/reference.md, 'Analysis: layers and heads'.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from rasp.values import Aggregate, Map, Primitive, Select, SelectorCombination
 # the BOS sort, hist2, sort by most frequent token, Dyck-1 and Dyck-k "pairs balanced so far".
 PAPER_EXAMPLES = Path(__file__).resolve().parent / "programs" / "paper_examples.rasp"
 
-# SPEC §6: (layers; heads per layer) of the paper's programs.
+# docs/reference.md, 'Analysis: layers and heads': (layers; heads per layer) of the paper's programs.
 PAPER_FIGURES = [
     ("reverse", 2, [1, 1]),
     ("hist_bos", 1, [1]),

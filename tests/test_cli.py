@@ -1,4 +1,4 @@
-"""End-to-end tests of the `rasp` command (issue 2): text and --json output,
+"""End-to-end tests of the `rasp` command (docs/reference.md, 'The command line'): text and --json output,
 several files in one session, -c, --example, --no-stdlib, -i and piped stdin,
 exit statuses, `exit`, `load`, and never a Python traceback.
 
@@ -130,9 +130,9 @@ def test_file_in_text_mode(capsys, tmp_path):
     # the selector: a header naming it, then one row per query position
     head = next(i for i, line in enumerate(lines) if line.startswith('m("hello")'))
     assert "selector" in lines[head]
-    rows = lines[head + 2 : head + 7]
-    assert [row.split()[0] for row in rows] == list("hello")
-    assert [row.split()[1:].count("1") for row in rows] == [0, 1, 2, 3, 4]
+    rows = lines[head + 3 : head + 8]
+    assert [row.split()[1] for row in rows] == list("hello")
+    assert [row.split()[2:].count("1") for row in rows] == [0, 1, 2, 3, 4]
     # results come in program order
     assert out.index('x("hello")') < out.index('m("hello")') < out.index("a = 3") < out.index("f = function")
 
@@ -271,8 +271,9 @@ def test_json_applied_sop_and_selector(capsys):
     status, out, err = run(capsys, "--json", "-c", source)
     assert status == 0, err
     objects = json_lines(out)
-    assert objects[0] == {"kind": "sop", "name": "out", "input": "abc", "value": [0, 1, 2], "type": "ints"}
-    assert objects[-1] == {"kind": "selector", "name": "out", "input": "ab", "matrix": [[1, 0], [0, 1]]}
+    # an applied s-op is shown under its own name (docs/reference.md, 'Names of results')
+    assert objects[0] == {"kind": "sop", "name": "indices", "input": "abc", "value": [0, 1, 2], "type": "ints"}
+    assert objects[-1] == {"kind": "selector", "name": "m", "input": "ab", "matrix": [[1, 0], [0, 1]]}
 
 
 def test_json_error_with_file_line_column(capsys, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The `compile` command (issue 9): parsing, running, display, JSON, `--compile` and rasp.compile.
+"""The `compile` command: parsing, running, display, JSON, `--compile` and rasp.compile.
 
 The compiler core (rasp.compiler, rasp.verify) is the real one, on small programs: reverse
 over two or three letters up to length 3 or 4 compiles and verifies in a fraction of a second.
@@ -342,5 +342,5 @@ def test_skipped_inputs_and_a_model_without_attention(session):
         "checked 4 inputs (every input up to length 2): all agree with the interpreter;"
         " 2 more skipped (the program fails on them in the interpreter)")
     lines = format_result(compiled_of(session, "compile indices * 2 max_len 3")).split("\n")
-    assert lines[0].startswith("indices * 2: a transformer of 0 layers, heads per layer - (as analysed)")
+    assert lines[0].startswith("indices * 2: a transformer of 0 layers (no attention; as analysed)")
     assert not any(line.startswith("attention") for line in lines)

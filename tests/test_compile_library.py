@@ -32,9 +32,19 @@ MAX_LEN = {"add": 6, "shuffle_dyck": 6}  # their one-hot tables grow fast with t
 DEFAULT_MAX_LEN = 8
 
 
+INT_VOCABULARY = [0, 1, 2, 3]  # for programs of tokens_int (stdlib/raspl.rasp and raspl_tasks.rasp)
+
+
+def _family(name: str, prefix: str) -> bool:
+    """dyck, dyck1 and dyck2 are of the family "dyck"; add_reversed_task is not of "add"."""
+    return name.startswith(prefix) and name[len(prefix):].isdigit() or name == prefix
+
+
 def _settings(call: str) -> tuple[list, int]:
-    vocab = next((v for prefix, v in VOCABULARIES.items() if call.startswith(prefix)), DEFAULT_VOCABULARY)
-    max_len = next((n for prefix, n in MAX_LEN.items() if call.startswith(prefix)), DEFAULT_MAX_LEN)
+    name = call.split("(")[0]
+    default = INT_VOCABULARY if "tokens_int" in call else DEFAULT_VOCABULARY
+    vocab = next((v for prefix, v in VOCABULARIES.items() if _family(name, prefix)), default)
+    max_len = next((n for prefix, n in MAX_LEN.items() if _family(name, prefix)), DEFAULT_MAX_LEN)
     return vocab, max_len
 
 

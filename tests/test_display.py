@@ -40,9 +40,10 @@ def test_selector_matrix_has_token_headers_and_marks():
     text = format_result(Shown("s", EvaluatedSelector("s", "ab", ["a", "b"], matrix)))
     lines = text.split("\n")
     assert lines[0].startswith('s("ab") =')
-    assert lines[1].split() == ["a", "b"]
-    assert lines[2].split() == ["a", "·", "·"]
-    assert lines[3].split() == ["b", "1", "·"]
+    assert lines[1].split() == ["0", "1"]  # column numbers, then the tokens
+    assert lines[2].split() == ["a", "b"]
+    assert lines[3].split() == ["0", "a", "·", "·"]
+    assert lines[4].split() == ["1", "b", "1", "·"]
 
 
 def test_wide_selector_is_elided_with_a_note():
@@ -85,7 +86,7 @@ def test_selector_rows_beyond_max_rows_are_left_out_with_a_note():
     value = EvaluatedSelector("eye", "x" * 30, list("x" * 30), matrix)
     text = format_selector(value, DisplayOptions(max_rows=4))
     lines = text.splitlines()
-    assert len(lines) == 2 + 4 + 1
+    assert len(lines) == 3 + 4 + 1
     assert lines[-1] == "  (26 more rows not shown; the full matrix is in --json output)"
     narrow = format_selector(value, DisplayOptions(max_rows=4, width=20)).splitlines()[-1]
     assert narrow.startswith("  (26 more rows and ") and narrow.endswith(" more columns not shown; the full matrix is in --json output)")

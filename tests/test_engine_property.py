@@ -428,20 +428,21 @@ def test_interpreter_graphs_agree_with_naive_evaluator(text, inp):
 
 # ------------------------------------------------------------ edge cases found by the properties
 # Each is a (node, input) pair the random search reaches only rarely; the expected
-# behaviour is Python's per-element operation (SPEC §3.1) or the §1.1 type rule.
+# behaviour is Python's per-element operation (docs/reference.md, 'Elementwise (MLP) operations')
+# or the type rule (docs/reference.md, 'Sequence types').
 
 BIG_INT = 2**53 + 1  # not representable as a float: Python compares it with floats exactly
 ASIS = Primitive("tokens_asis")
 
 EDGE_CASES = {
-    # §1.1: an aggregate whose rows all fall back to the default is all defaults.
+    # 'Sequence types': an aggregate whose rows all fall back to the default is all defaults.
     "string aggregate, every row empty": (
         Aggregate(Select(I, Map("-", (I, 1)), "=="), Aggregate(Select(I, I, "=="), T)), "0"
     ),
-    # §3.1: Python: (-inf) ** 0.5 == inf, (-2.0) ** nan is nan (no error).
+    # 'Elementwise (MLP) operations': Python: (-inf) ** 0.5 == inf, (-2.0) ** nan is nan (no error).
     "negative infinity to a fractional power": (Map("^", (ASIS, 0.5)), [-math.inf, 4.0]),
     "negative number to the power nan": (Map("^", (-2.0, ASIS)), [math.nan, 2.0]),
-    # §3.1: Python compares ints with floats exactly: 2**53 + 1 != 2.0**53.
+    # 'Elementwise (MLP) operations': Python compares ints with floats exactly: 2**53 + 1 != 2.0**53.
     "int vs float ==": (Map("==", (ASIS, float(2**53))), [BIG_INT, 1]),
     "int vs float select": (Select(ASIS, float(2**53), "=="), [BIG_INT, 1]),
     "int vs float in": (Map("in", (ASIS, (float(2**53),))), [BIG_INT, 1]),
@@ -469,8 +470,9 @@ def test_engine_agrees_on_edge_cases(case):
 def test_naive_type_rules():
     assert typed([True, 2]) == ([1, 2], "ints")
     assert typed([1, 2.5]) == ([1.0, 2.5], "floats")
+    assert typed([True, 1.5]) == ([1.0, 1.5], "floats")
     assert typed([True, False]) == ([True, False], "bools")
-    for bad in ([1, "a"], [True, 1.5], [[1]]):
+    for bad in ([1, "a"], [True, "a"], [[1]]):
         with pytest.raises(NaiveError):
             typed(bad)
 
@@ -526,8 +528,8 @@ def test_naive_bool_aggregate_and_defaults():
     # tokens_bool: [True, False, True]; row 0 empty -> default 0 turns bools into ints
     assert naive_value(Aggregate(prev, B), items) == ([0, 1, 0], "ints")
     assert naive_value(Aggregate(prev, B, False), items) == ([False, True, False], "bools")
-    with pytest.raises(NaiveError):
-        naive_value(Aggregate(prev, B, 0.5), items)  # floats mixed with bools
+    # a float default beside bools makes floats (a bool counts as a number)
+    assert naive_value(Aggregate(prev, B, 0.5), items) == ([0.5, 1.0, 0.0], "floats")
     everything = Select(1, 1, "==")
     with pytest.raises(NaiveError):
         naive_value(Aggregate(everything, B), items)  # True and False: bools cannot be averaged

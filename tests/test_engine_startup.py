@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rasp import interpreter
+from rasp import stdlib_cache
 from rasp.resources import stdlib_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,14 +47,14 @@ def rasplib(tmp_path, monkeypatch):
 
 def test_the_parsed_stdlib_is_cached_on_disk(rasplib, tmp_path, monkeypatch):
     path, source = rasplib
-    parsed = interpreter._load_or_parse(path, source)
+    parsed = stdlib_cache.load_or_parse(path, source)
     (cached,) = (tmp_path / "rasp").glob("rasplib-*.pickle")
 
     def no_parsing(*args):
         raise AssertionError("parsed although the cache holds the statements")
 
-    monkeypatch.setattr(interpreter, "parse_program", no_parsing)
-    again = interpreter._load_or_parse(path, source)
+    monkeypatch.setattr(stdlib_cache, "parse_program", no_parsing)
+    again = stdlib_cache.load_or_parse(path, source)
     assert [type(s).__name__ for s in again] == [type(s).__name__ for s in parsed] and len(parsed) > 5
     assert again[-1].span == parsed[-1].span
     assert cached.exists()
@@ -62,13 +62,13 @@ def test_the_parsed_stdlib_is_cached_on_disk(rasplib, tmp_path, monkeypatch):
 
 def test_a_changed_or_broken_cache_is_parsed_again(rasplib, tmp_path):
     path, source = rasplib
-    interpreter._load_or_parse(path, source)
+    stdlib_cache.load_or_parse(path, source)
     (cached,) = (tmp_path / "rasp").glob("rasplib-*.pickle")
     cached.write_bytes(b"not a pickle")
-    assert len(interpreter._load_or_parse(path, source)) > 5  # parsed again, no error
+    assert len(stdlib_cache.load_or_parse(path, source)) > 5  # parsed again, no error
     changed = source + "\nextra_name = indices;\n"
-    statements = interpreter._load_or_parse(path, changed)
-    assert len(statements) == len(interpreter._load_or_parse(path, source)) + 1
+    statements = stdlib_cache.load_or_parse(path, changed)
+    assert len(statements) == len(stdlib_cache.load_or_parse(path, source)) + 1
     assert len(list((tmp_path / "rasp").glob("rasplib-*.pickle"))) == 1  # the stale file was replaced
 
 
@@ -77,4 +77,4 @@ def test_an_unwritable_cache_directory_is_no_error(rasplib, tmp_path, monkeypatc
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file where the directory should be
-    assert len(interpreter._load_or_parse(path, source)) > 5
+    assert len(stdlib_cache.load_or_parse(path, source)) > 5

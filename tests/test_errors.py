@@ -1,4 +1,4 @@
-"""Bad input (issue 2, "Bad input"): one test per error category, pinning a
+"""Bad input: one test per error category, pinning a
 stable part of the message and the position, plus the text rendering
 `file:line:col: <category>: message`, the source line and a caret line.
 
@@ -188,7 +188,7 @@ def test_reserved_names_cannot_be_assigned(name):
     (problem,) = errors(results)
     assert problem.error.category == "name error"
     assert f"`{name}`" in problem.error.message
-    assert "reserved" in problem.error.message  # SPEC §4: "an error saying the name is reserved"
+    assert "reserved" in problem.error.message  # docs/reference.md, 'Names and scopes'
     assert where(problem.error) == (1, 1)
     assert shown(results) == {"ok": 1}
 
@@ -321,7 +321,7 @@ def test_mean_of_bools_suggests_indicator():
 def test_mean_of_equal_strings_is_that_string():
     results = run('a = aggregate(full_s, tokens);\na("aaa");')
     assert errors(results) == []
-    assert shown(results)["out"] == ["a", "a", "a"]
+    assert shown(results)["a"] == ["a", "a", "a"]
 
 
 def test_string_aggregate_with_empty_rows_suggests_a_default():
@@ -588,7 +588,7 @@ def test_text_error_in_a_loaded_file_shows_that_file(tmp_path, monkeypatch):
     assert any("main.rasp:1:1" in line for line in lines[3:])  # where it was loaded from
 
 
-# ------------------------------------------------------- near misses (issue 7)
+# ------------------------------------------------------- near misses
 
 
 @pytest.mark.parametrize(
@@ -615,7 +615,7 @@ def test_near_miss_of_a_local_name_inside_a_function():
     assert where(error) == (2, 10)
 
 
-# ------------------------------------------------------- errors in loaded files (issue 7)
+# ------------------------------------------------------- errors in loaded files
 
 
 @pytest.fixture
@@ -672,7 +672,7 @@ def test_loading_a_file_that_is_not_utf8(tmp_path, monkeypatch):
     assert where(error) == (2, 1)
 
 
-# ------------------------------------------------------- huge values (issue 7)
+# ------------------------------------------------------- huge values
 
 
 def test_literal_with_too_many_digits_is_a_syntax_error():
@@ -720,7 +720,7 @@ def test_running_out_of_memory_is_an_evaluation_error(monkeypatch):
     assert shown(results) == {"x": 1, "z": 2}
 
 
-# ------------------------------------------------------- internal errors (issue 7)
+# ------------------------------------------------------- internal errors
 
 BUG_HINT = "this is a bug in rasp; please report it with the input that caused it"
 TRACEBACK = "Traceback (most recent call last)"

@@ -1,4 +1,4 @@
-"""Fuzzing (issue 7): no input breaks the interpreter, every error says where.
+"""Fuzzing: no input breaks the interpreter, every error says where.
 
 A short, seeded run of the generators in tests/fuzzing.py (scripts/fuzz.py runs them
 for longer). The property, checked by fuzzing.check_source for every case: each

@@ -1,4 +1,4 @@
-"""The language's semantics, rule by rule (SPEC §1–5)."""
+"""The language's semantics, rule by rule, in the order of docs/reference.md."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ def session():
     return fresh_session()
 
 
-# ----------------------------------------------------------------- §1 values
+# ----------------------------------------------------------------- Values
 
 
 def test_round_is_half_to_even_and_returns_int(session):
@@ -66,7 +66,7 @@ def test_nothing_lazy_runs_until_applied(session):
     assert isinstance(error, RaspValueError)
 
 
-# ------------------------------------------------------ §1.1 sequence types
+# ------------------------------------------------------ Sequence types
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_mixed_sequence_is_an_error_naming_the_values(session):
         session.apply(node_of(session, 'indices if indices > 1 else "x"'), "abcd")
 
 
-# -------------------------------------------------------------- §1.2 inputs
+# -------------------------------------------------------------- Inputs
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_true_and_false(session):
     assert value_of(session, "True;") is True and value_of(session, "False;") is False
 
 
-# ------------------------------------------------------------ §2 statements
+# ------------------------------------------------------------ Statements
 
 
 def test_assignment_forms(session):
@@ -201,7 +201,7 @@ def test_example_evaluation_failure_is_a_warning_and_the_binding_happens(session
     assert results[0].value.values == [2, 3, 4]
 
 
-# ------------------------------------------------------ §3.1 elementwise ops
+# ------------------------------------------------------ Elementwise (MLP) operations
 
 
 def test_sop_with_sop_and_atom_keeps_operand_order(session):
@@ -273,7 +273,7 @@ def test_indexing(session):
         apply(session, "[1, 2][indices]", "abc")
 
 
-# ------------------------------------------------------------------ §3.2 select
+# ------------------------------------------------------------------ `select(key, query, op)`
 
 
 def test_select_orientation(session):
@@ -290,7 +290,7 @@ def test_select_of_incomparable_values_is_an_error(session):
         session.apply(node_of(session, "select(tokens, indices, <)"), "ab")
 
 
-# --------------------------------------------------------------- §3.3 aggregate
+# --------------------------------------------------------------- `aggregate(sel, s [, default])`
 
 
 def test_aggregate_rules(session):
@@ -326,7 +326,7 @@ def test_string_aggregate_falling_back_to_default_zero_is_a_mixed_type_error(ses
     assert "default" in caught.value.hint
 
 
-# ---------------------------------------------------------- §3.4 selector width
+# ---------------------------------------------------------- `selector_width(sel)`
 
 
 def test_selector_width(session):
@@ -335,7 +335,7 @@ def test_selector_width(session):
     assert apply(session, "selector_width(select(indices, 9, ==))", "ab") == ([0, 0], "ints")
 
 
-# ------------------------------------------------------------ §4 names, scopes
+# ------------------------------------------------------------ Names and scopes
 
 
 def test_reserved_names(session):
@@ -371,7 +371,7 @@ def test_undefined_name_suggests_a_near_miss(session):
     assert isinstance(error, RaspNameError) and error.hint == "did you mean `sort`?"
 
 
-# -------------------------------------------------------------------- §5 load
+# -------------------------------------------------------------------- Files and `load`
 
 
 def test_load_search_order_privacy_and_scope(tmp_path, monkeypatch):
@@ -438,3 +438,11 @@ def test_selector_matrix_shape_and_dtype(session):
     result = shown(session, "select(indices, indices, ==);")[0].value
     assert result.matrix.dtype == np.bool_ and result.matrix.shape == (5, 5)
     assert isinstance(shown(session, "x = 1;")[0], Shown)
+
+
+def test_every_statement_type_has_one_handler():
+    from rasp import syntax
+    from rasp.interpreter import _STATEMENTS
+
+    statement_types = {t for t in vars(syntax).values() if isinstance(t, type) and issubclass(t, syntax.Stmt)}
+    assert statement_types - {syntax.Stmt} == set(_STATEMENTS)

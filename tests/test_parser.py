@@ -1,4 +1,5 @@
-"""The grammar and parser: precedences (SPEC §2.3), statements (§2.2), lexing (§2.1)."""
+"""The grammar and parser: precedences, statements, lexing (docs/reference.md, 'Expressions, tightest
+binding first', 'Statements', 'Lexical')."""
 
 import pytest
 from support import fresh_session, value_of

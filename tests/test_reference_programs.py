@@ -15,7 +15,7 @@ same constructs), not copied from its files. Where the reference printed nothing
 or to go beyond its one example input, a few lines of plain Python compute the
 expected values (the "oracles" below) and the programs run on many inputs.
 
-Where SPEC.md deliberately differs from the reference (items marked FIX there,
+Where docs/reference.md deliberately differs from the reference (items marked FIX there,
 and the two library mends: `average` works, `mark_first_instance` marks the first
 instance) the test checks our documented behaviour and says so in a comment.
 
@@ -485,14 +485,14 @@ SOME_ERRORS = [
 def test_some_errors(session, statement):
     # some_errors.txt: every line the reference rejected is a RASP error here.
     # (`1/tokens;` and `aggregate(full_s,tokens);` are s-ops that fail on the
-    # running example: a warning Problem, SPEC section 5.)
+    # running example: a warning Problem, docs/reference.md, 'REPL and script commands'.)
     assert_rasp_error(session, statement)
 
 
 def test_some_errors_valid_lines(session):
     # some_errors.txt: `{};` shows an empty dict.
     assert show(session, "{};") == ("out", {})
-    # `tokens;;`: the reference ignored the whole line (a syntax error). SPEC FIX:
+    # `tokens;;`: the reference ignored the whole line (a syntax error). Our fix:
     # several statements may share a line, so `tokens;` runs and the lone `;` is
     # a syntax error of its own.
     results = outcomes(session, "tokens;;")
@@ -569,7 +569,7 @@ def test_set_reserved(session):
         "average", "load_from_location", "shift", "mark_last_instance", "mark_first_instance",
         "select_from_last", "select_from_first", "sort", "select_next_identical",
     ]
-    # (The reference also reserved `get`, a name it never defined; SPEC does not.)
+    # (The reference also reserved `get`, a name it never defined; we do not.)
     for name in rejected:
         assert_rasp_error(session, f"{name}=3;")
     # ... and they all still hold their values
@@ -694,7 +694,7 @@ def test_readme_session(session):
 # =============================================================================
 
 # The reference's selector_width, built from two aggregates and the BOS trick.
-# Ours is a built-in; SPEC 3.4 says it has the same values.
+# Ours is a built-in; docs/reference.md, '`selector_width(sel)`', says it has the same values.
 REFERENCE_SELECTOR_WIDTH = """
 def _ref_selector_width(sel) {
     at0 = select(indices, 0, ==);
@@ -928,7 +928,7 @@ def test_mini_rover(session):
 def test_commands_in_a_loaded_file_apply(session, tmp_path, monkeypatch):
     # rover.rasp has `set example example2` and `full seq display on` among its
     # statements; the reference ran them while loading (load_rover.txt then
-    # shows results in the full-sequence display). SPEC 2.2: commands are
+    # shows results in the full-sequence display). docs/reference.md, 'Statements': commands are
     # "valid in files too".
     write(tmp_path, "settings.rasp", 'example2 = "a<A,a<B?";\nset example example2\nfull seq display on\nx = indices;\n')
     monkeypatch.chdir(tmp_path)

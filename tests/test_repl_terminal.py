@@ -101,7 +101,7 @@ def test_a_typed_session(terminal):
 
     terminal.type("sel = select(tokens, tokens, ==);\r")
     terminal.wait_for("rows are queries")
-    terminal.wait_for("  l · · 1 1 ·")
+    terminal.wait_for("  2 l · · 1 1 ·")
 
     terminal.type("y = x + nope;\r")
     terminal.wait_for("name error: `nope` is not defined")
@@ -112,7 +112,7 @@ def test_a_typed_session(terminal):
     terminal.type("}\r")
     terminal.wait_for("f = function f(a)")
     terminal.type("f(x);\r")
-    terminal.wait_for('out("hello") = [1, 4, 7, 10, 13]  ints')
+    terminal.wait_for('f(x)("hello") = [1, 4, 7, 10, 13]  ints')  # named after the call
 
     terminal.type("z = len([i * 2 for i in range(9000000)]);\r")
     terminal.read(1.0)

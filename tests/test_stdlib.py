@@ -1,4 +1,7 @@
-"""The reference library (SPEC §7, stdlib/rasplib.rasp) against plain-Python oracles."""
+"""The reference library (stdlib/rasplib.rasp) against plain-Python oracles.
+
+docs/reference.md, 'Standard library (stdlib/*.rasp), loaded at start-up'.
+"""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +24,7 @@ def run(expression: str, example):
 
 
 def python_aggregate(rows, values, default=0):
-    """SPEC §3.3 for numeric values, per row."""
+    """docs/reference.md, '`aggregate(sel, s [, default])`', for numeric values, per row."""
     out = []
     for row in rows:
         chosen = [v for v, on in zip(values, row) if on]

@@ -44,3 +44,10 @@ def test_long_descriptions_are_shortened():
 def test_type_names():
     assert [type_name(v) for v in (True, 1, 1.5, "a", [], {}, Primitive("indices"))] == [
         "a bool", "an int", "a float", "a string", "a list", "a dict", "an s-op"]
+
+
+def test_the_operator_table_has_every_binary_operator():
+    from rasp.values import BINARY_OPS, COMPARISONS, PYTHON_BINARY
+
+    assert set(PYTHON_BINARY) == set(BINARY_OPS) and set(COMPARISONS) <= set(BINARY_OPS)
+    assert PYTHON_BINARY["^"](2, 10) == 1024 and PYTHON_BINARY["%"](-7, 3) == 2 and PYTHON_BINARY["<="](1, 1)

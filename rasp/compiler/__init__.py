@@ -25,13 +25,17 @@ DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 
 
 def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
-                    save: str | None = None, spans: dict[str, Span] | None = None) -> Result:
+                    save: str | None = None, spans: dict[str, Span] | None = None,
+                    verify_with: str | None = None) -> Result:
     """Compile `node` into a transformer (rasp.compiler.construct), verify it against the interpreter, save it if asked.
 
     vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
-    inputs to verify on (default 1000); save is a path without extension (PATH.npz and
-    PATH.json are written). spans (optional) place errors: "expr" for a refusal of the
-    compiler, "save" for a file that cannot be written. Returns a results.Compiled.
+    inputs to verify on (default 1000); save is a path whose extension picks the format
+    (none or .npz: PATH.npz and PATH.json; .safetensors; .onnx -- rasp/compiler/export.py).
+    verify_with "onnx" also runs the ONNX graph (the saved .onnx file, else one built in
+    memory) in ONNX Runtime against the interpreter (docs/export.md). spans (optional) place
+    errors: "expr" for a refusal of the compiler, "save" for a file that cannot be written,
+    "verify" for a missing ONNX Runtime. Returns a results.Compiled.
     """
     from ..analysis import analyse  # imported here: only `compile` needs these
     from ..results import Compiled
@@ -44,6 +48,8 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
         raise RaspValueError(f"max_len must be a whole number of at least 1, not {short_text(max_len)}")
     if check is not None and (isinstance(check, bool) or not isinstance(check, int) or check < 0):
         raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {short_text(check)}")
+    if save is not None:
+        _check_format(save, spans.get("save"))
     try:
         model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
     except RaspError as error:
@@ -51,7 +57,8 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
     verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
     model.verification = verification
     files = _save_model(model, save, spans.get("save")) if save is not None else []
-    return Compiled(name, model, verification, files, analyse(node, name))
+    onnx_check = _verify_onnx(model, node, files, check, spans.get("verify")) if verify_with == "onnx" else None
+    return Compiled(name, model, verification, files, analyse(node, name), onnx_check)
 
 
 def compile_vocabulary(value: Any) -> list:
@@ -76,5 +83,29 @@ def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
     """Transformer.save, its failure a RASP error at the `save` option."""
     try:
         return [str(written) for written in model.save(path)]
+    except RaspError as error:  # an unknown extension, a missing optional package (rasp/compiler/export.py)
+        raise error.at(span)
     except OSError as error:
         raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
+
+
+def _check_format(path: str, span: Span | None) -> None:
+    """An unknown extension is refused before the (possibly long) compile."""
+    from .export import format_of
+
+    try:
+        format_of(path)
+    except RaspError as error:
+        raise error.at(span)
+
+
+def _verify_onnx(model: Any, node: SOp, files: list[str], check: int | None, span: Span | None) -> Any:
+    """rasp.compiler.export.verify_onnx on the .onnx file just saved (or a graph built in memory)."""
+    from .export import verify_onnx
+
+    saved = [f for f in files if f.lower().endswith(".onnx")]
+    try:
+        return verify_onnx(model, node, file=saved[0] if saved else None,
+                           random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+    except RaspError as error:
+        raise error.at(span)

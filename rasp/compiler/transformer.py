@@ -73,8 +73,10 @@ class Transformer:
 
     def __init__(self, *, name: str, vocab: list, max_len: int, token_embedding: np.ndarray,
                  position_embedding: np.ndarray, embedding_mlp: MLP | None, layers: list[Layer],
-                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float):
+                 unembedding: np.ndarray, output: Output, dims: list[dict], tolerance: float,
+                 causal: bool = False):
         self.name = name
+        self.causal = causal  # a causal attention mask: no position attends to a later one (docs/raspl.md)
         self.vocab = vocab
         self.max_len = max_len
         self.token_embedding = token_embedding
@@ -86,6 +88,33 @@ class Transformer:
         self.dim_info = dims
         self.attention_tolerance = tolerance
         self._token_ids = {value_key(v): i for i, v in enumerate(vocab)}
+
+    # ------------------------------------------------------------- shown in Python and notebooks
+
+    def __repr__(self) -> str:
+        """`<Transformer NAME: L layers, heads per layer ..., d_model ..., ...; verified: ...>`."""
+        mlp = ",".join(str(m) for m in self.d_mlp) or "-"
+        sizes = (f"{self.layers} layer{'' if self.layers == 1 else 's'}, heads per layer "
+                 f"{','.join(map(str, self.heads)) or '-'}, d_model {self.d_model}, MLP hidden sizes {mlp}"
+                 f"{f' and {self.mlp0.hidden} before layer 1' if self.embedding_mlp else ''}, "
+                 f"{self.params:,} parameters; vocabulary of {len(self.vocab)}, max_len {self.max_len}")
+        return f"<Transformer {self.name}: {sizes}; {self._verification_text()}>"
+
+    def _verification_text(self) -> str:
+        check = getattr(self, "verification", None)  # set by rasp.compiler.compile_program
+        if check is None:
+            return "not verified"
+        verdict = "all agree" if check.mismatches == 0 else f"{check.mismatches:,} disagree"
+        return f"verified on {check.checked:,} inputs: {verdict} with the interpreter"
+
+    def _repr_html_(self) -> str:
+        """The table of `compile` in a notebook (rasp.html.compiled_html): sizes and verification."""
+        from ..html import compiled_html, escape
+        from ..results import Compiled
+
+        if getattr(self, "verification", None) is None:
+            return f"<pre>{escape(repr(self))}</pre>"
+        return compiled_html(Compiled(self.name, self, self.verification, list(getattr(self, "files", []))))
 
     # ------------------------------------------------------------- sizes
 
@@ -149,7 +178,7 @@ class Transformer:
             layers.append({
                 "layer": number,
                 "heads": [{"selector": h.selector, "computes": h.computes, "d_head": h.W_Q.shape[1],
-                           "d_value": h.W_V.shape[1]} for h in layer.heads],
+                           "d_value": h.W_V.shape[1], "with_bos": h.with_bos} for h in layer.heads],
                 "mlp": {"hidden": layer.mlp.hidden, "computes": layer.mlp.computes},
             })
         return {
@@ -159,10 +188,19 @@ class Transformer:
             "mlp": "relu(x W1 + b1) W2 + b2, added to the residual",
             "output_values": [_text(v) for v in self.output.values],
             "embedding_mlp_computes": self.mlp0.computes if self.mlp0 is not None else [],
-            "layer_detail": layers, "residual": self.dims(),
+            "layer_detail": layers, "residual": self.dims(), "attention_tolerance": self.attention_tolerance,
+            "causal": bool(getattr(self, "causal", False)),
         }
 
     def save(self, path: str) -> list[str]:
+        """Write the model in the format PATH's extension names (rasp/compiler/export.py, docs/export.md):
+        .safetensors, .onnx, or PATH.npz with PATH.json (no extension, .npz or .json). Returns the paths
+        written; raises export.ExportError for an unknown extension, OSError for a path that cannot be written."""
+        from .export import save_model  # onnx and safetensors are imported only when asked for
+
+        return save_model(self, path)
+
+    def save_npz(self, path: str) -> list[str]:
         """Write PATH.npz (the weights) and PATH.json (what every dimension and array means);
         a .npz or .json extension given on PATH is dropped. Returns the paths written."""
         stem = path.removesuffix(".npz").removesuffix(".json")
@@ -195,7 +233,7 @@ class Transformer:
         for layer in self.blocks:
             update = np.zeros_like(x)
             for head in layer.heads:
-                weights = attention_weights(x, head)
+                weights = attention_weights(x, head, self.causal)
                 if attention is not None:
                     attention.append(weights)
                 update += (weights @ (x @ head.W_V)) @ head.W_O
@@ -233,9 +271,13 @@ class Transformer:
         return [members[start:start + size] for start in range(0, len(members), size)]
 
 
-def attention_weights(x: np.ndarray, head: Head) -> np.ndarray:
-    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries."""
+def attention_weights(x: np.ndarray, head: Head, causal: bool = False) -> np.ndarray:
+    """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries; causal: each query
+    attends to its own and earlier positions only (BOS, at 0, is always visible)."""
     scores = (x @ head.W_Q) @ np.swapaxes(x @ head.W_K, -1, -2)
+    if causal:
+        length = scores.shape[-1]
+        scores = np.where(np.tri(length, dtype=bool), scores, -np.inf)
     scores -= scores.max(axis=-1, keepdims=True)
     weights = np.exp(scores)
     return weights / weights.sum(axis=-1, keepdims=True)

@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import _PY_BINARY, Seq, _evaluate_rows, make_seq, primitive_value
+from ..engine import Seq, evaluate_given, is_causal, make_seq, primitive_value
 from ..values import (
     COMPARISONS,
+    PYTHON_BINARY,
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -42,7 +44,7 @@ MAX_POINTS = 200_000  # argument combinations evaluated for one map at most
 ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
-COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: _PY_BINARY[op] for op in COMPARISONS}  # the engine's
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: PYTHON_BINARY[op] for op in COMPARISONS}  # the engine's
 
 
 def value_key(value: Any) -> tuple:
@@ -110,12 +112,12 @@ def evaluate_points(target: Lazy, sources: list[Lazy], points: list[tuple]) -> l
     for index, point in enumerate(points):
         groups.setdefault(tuple(type(_whole(python_value(v))).__name__ for v in point), []).append(index)
     for members in groups.values():
-        memo: dict[int, Any] = {}
+        given: dict[Lazy, Seq] = {}
         for column, source in enumerate(sources):
             array = np.empty((len(members), 1), dtype=object)
             array[:, 0] = [_whole(points[m][column]) for m in members]
-            memo[id(source)] = make_seq(array)
-        for rows, outcome in _evaluate_rows(target, [[None]] * len(members), 1, memo):
+            given[source] = make_seq(array)
+        for rows, outcome in evaluate_given(target, given, len(members)):
             if isinstance(outcome, Seq):
                 single = outcome.values.shape[0] == 1
                 for r, row in enumerate(rows.tolist()):
@@ -138,9 +140,11 @@ def _whole(value: Any) -> Any:
 class ValueSets:
     """Per-position value sets of the nodes of one program, for inputs over `vocab` of length <= max_len."""
 
-    def __init__(self, vocab: list, max_len: int):
+    def __init__(self, vocab: list, max_len: int, causal: bool | None = None):
         self.vocab = vocab
         self.max_len = max_len
+        # causal mode (docs/raspl.md, 'Causal mode'): no selector selects a key after its query
+        self.causal = is_causal() if causal is None else causal
         self.positions = positions(max_len)
         self._sets: dict[int, dict[Position, ValueSet | None]] = {}
         self._patterns: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
@@ -188,11 +192,15 @@ class ValueSets:
     def _compute(self, node: Lazy) -> None:
         self._alive.append(node)
         if isinstance(node, (Select, SelectorCombination)):
-            self._patterns[id(node)] = {n: self._selector_pattern(node, n) for n in range(1, self.max_len + 1)}
+            self._patterns[id(node)] = {
+                n: self._masked(self._selector_pattern(node, n)) for n in range(1, self.max_len + 1)
+            }
         elif isinstance(node, Primitive):
             self._sets[id(node)] = self._primitive(node)
         elif isinstance(node, Map):
             self._sets[id(node)] = self._map(node)
+        elif isinstance(node, ExtremeAggregate):
+            self._sets[id(node)] = {p: self._extreme(node, p) for p in self.positions}
         elif isinstance(node, Aggregate):
             self._sets[id(node)] = {p: self._aggregate(node, p) for p in self.positions}
         elif isinstance(node, SelectorWidth):
@@ -247,6 +255,13 @@ class ValueSets:
             outcomes[signature] = values if len(values) <= MAX_VALUES else None
         return {p: outcomes[signature] for p, signature in per_position.items()}
 
+    def _masked(self, pattern: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """A selector's (possible, certain) pattern without the keys after each query, in causal mode."""
+        if not self.causal:
+            return pattern
+        below = np.tri(pattern[0].shape[0], dtype=bool)
+        return pattern[0] & below, pattern[1] & below
+
     def _selector_pattern(self, node: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(node, SelectorCombination):
             parts = [self._patterns[id(a)][n] for a in node.args]
@@ -278,6 +293,25 @@ class ValueSets:
                 result = self._possible_aggregate(sets, default, len(sure))
             self._aggregate_cache[signature] = (sets, result)  # sets kept: their ids stay theirs
         return self._aggregate_cache[signature][1]
+
+    def _extreme(self, node: ExtremeAggregate, p: Position) -> ValueSet | None:
+        """aggregate_max / aggregate_min pick one of the selected values (the default where
+        none is selected): the union of the selected positions' sets, with the default unless
+        some position is always selected. A selected bool is an int too when the default is a
+        number (the engine's type for an input where some query selects nothing)."""
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        sop = self.at(node.sop)
+        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
+        if any(s is None for s in sets):
+            return None
+        result: ValueSet = {} if certain[i].any() else {value_key(node.default): node.default}
+        as_number = not isinstance(node.default, bool)
+        for s in sets:
+            result.update(s)
+            if as_number:
+                result.update((value_key(int(v)), int(v)) for v in s.values() if isinstance(v, bool))
+        return result if len(result) <= MAX_VALUES else None
 
     def _possible_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:
         """Some of these positions are selected, at least `sure` of them."""
