@@ -25,6 +25,8 @@ Commands
   examples on|off              show new s-ops and selectors evaluated (also s-op/selector examples)
   full seq display on|off      show input and output aligned position by position
   analyse EXPR                 the layers and heads an s-op needs (also: analyze)
+  causal on|off                every selector sees only keys at or before its query
+  raspl EXPR                   is EXPR RASP-L? each rule it breaks, where and why (docs/raspl.md)
   compile EXPR [OPTIONS]       EXPR as a real transformer, verified (help compile)
   draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
   load "NAME";                 run NAME.rasp from here or the standard library
@@ -91,6 +93,11 @@ BUILTIN_HELP = {
     "load": 'load "NAME"; runs NAME.rasp (the file\'s directory, the current directory, then the library)',
     "draw": "draw(EXPR [, INPUT]); writes a picture of the computation under ./rasp_draw/",
     "analyse": "analyse EXPR: the layers and attention heads an s-op needs",
+    "raspl": "raspl EXPR: whether EXPR is RASP-L (causal selects, no length, index values only compared "
+             "or offset, integer maps), each violation at its position, and prefix consistency (docs/raspl.md)",
+    "causal": "causal on|off: in causal mode every selector sees only keys at or before its query (docs/raspl.md)",
+    "aggregate_max": "aggregate_max(sel, s, default): per query, the largest value of s over the selected keys",
+    "aggregate_min": "aggregate_min(sel, s, default): per query, the smallest value of s over the selected keys",
     "compile": COMPILE_HELP.rstrip("\n"),
 }
 

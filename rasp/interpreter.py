@@ -138,6 +138,7 @@ class Session:
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
         self.selector_example: Any = DEFAULT_EXAMPLE
+        self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
         self.selector_examples_on = True
         self.full_seq_display = False
@@ -239,7 +240,10 @@ class Session:
         env.vars["out"] = value
         if not top_level:
             return []
-        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
+        name = _shown_name(stmt.expr, value)
+        if isinstance(value, Lazy) and isinstance(stmt.expr, ast.Call):
+            name = self._source_text(stmt.expr.span) or name  # the call as written
+        return self._show(name, value, stmt.span)
 
     def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
         bound = self._assign(stmt, env, top_level)
@@ -334,9 +338,7 @@ class Session:
             try:
                 return self.apply(value, example, label)
             except RaspError as error:
-                error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
-                if error.hint is None:
-                    error.hint = "set example ... to an input it accepts; the definition stands"
+                _word_evaluation_warning(error, label, example)
                 warnings.append(Problem(error.at(span), warning=True))
                 return Unevaluated(value.kind, label)
         if isinstance(value, Applied):
@@ -471,9 +473,12 @@ class Session:
         causal attention mask (docs/raspl.md, 'Causal mode')."""
         example = input_items(self.sop_example)
         with causal_mode(self.causal):
-            return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
-                                   verify_with=verify_with)
+            compiled = compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                       vocab=example if vocab is None else vocab, check=check, save=save,
+                                       spans=spans, verify_with=verify_with, progress=self.progress)
+        compiled.from_example = [option for option, given in (("vocab", vocab), ("max_len", max_len)) if given is None]
+        compiled.example = self.sop_example
+        return compiled
 
     # -------------------------------------------------------------- statements
 
@@ -944,6 +949,19 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
 
 
 # ------------------------------------------------------------------ helpers
+
+def _word_evaluation_warning(error: RaspError, label: str, example: Any) -> None:
+    """A definition that fails on the running example: say whether any input could work."""
+    if getattr(error, "every_input", False):  # rasp.engine.no_input_works: `tokens + 1`
+        error.message = f"{label} fails on every input: {error.message}"
+        if error.hint is None:
+            error.hint = ("its operands have these types whatever the input (tokens are strings); convert one, "
+                          "e.g. tokens_int for number tokens; the definition stands")
+        return
+    error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
+    if error.hint is None:
+        error.hint = "set example ... to an input it accepts; the definition stands"
+
 
 def _shown_name(expr: ast.Expr, value: Any) -> str:
     """The name an expression statement's value is shown under: a variable's name, a call's

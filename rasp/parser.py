@@ -437,7 +437,7 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
             return RaspSyntaxError("unterminated string (strings end on the same line)", span)
         if _SURROGATE_RE.match(char):
             return RaspSyntaxError("unexpected bytes that are not valid UTF-8", span)
-        return RaspSyntaxError(f"unexpected character {char!r}", span)
+        return RaspSyntaxError(f'unexpected character "{char}"', span)  # double quotes, like every other output
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):

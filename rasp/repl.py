@@ -71,7 +71,9 @@ class Repl:
     def _clear(self) -> None:
         from .interpreter import Session
 
+        progress = self.session.progress
         self.session = Session(stdlib=self.stdlib)
+        self.session.progress = progress  # the face's progress line stays
         self.printer.session = self.session
         example = format_value(self.session.sop_example)
         self.printer.emit_text("clear", f"cleared: your bindings are gone, the running example is {example}")

@@ -169,7 +169,19 @@ PROGRAMS = [
     Case("dyck2", "x = dyck2(tokens);", (("({})", ["P", "P", "P", "T"]), ("(}", ["P", "F"]), ("{)}", ["P", "F", "F"])),
          vocab=("(", ")", "{", "}")),
 ]
-CASES = MAPS + NUMERICAL + SELECTS + AGGREGATES + WIDTHS + PROGRAMS
+EXTREMES = [  # aggregate_max / aggregate_min: a rank bonus per key value picks the extreme selected key
+    Case("max_prefix", "x = aggregate_max(select(indices, indices, <=), tokens_int, 0);",
+         (("1021", [1, 1, 2, 2]), ("0", [0])), vocab=DIGITS),
+    Case("min_of_larger", "x = aggregate_min(select(tokens_int, tokens_int, >), tokens_int, 9);",
+         (("1021", [2, 1, 9, 2]), ("22", [9, 9])), vocab=DIGITS),
+    Case("max_index_float_default", "x = aggregate_max(select(tokens, tokens, ==), indices, -0.5);",
+         (("abca", [3, 1, 2, 3]), ("c", [0]))),
+    Case("max_none_selected", 'x = aggregate_max(select(tokens, "a", ==), indices, -1);',
+         (("abca", [3, 3, 3, 3]), ("bc", [-1, -1]))),
+    Case("max_of_bools", "x = aggregate_max(select(indices, indices, <), tokens == \"a\", False);",
+         (("bab", [False, False, True]),)),
+]
+CASES = MAPS + NUMERICAL + SELECTS + AGGREGATES + WIDTHS + PROGRAMS + EXTREMES
 BY_ID = {case.id: case for case in CASES}
 
 
@@ -311,7 +323,8 @@ def test_layer_plan_of_the_library_programs():
 # ------------------------------------------------------------------ 3. exact attention
 
 ATTENTION_CASES = ["reverse", "sort", "histogram", "dyck2", "map_of_two_numbers", "select_or_joint", "select_nested",
-                   "aggregate_mean", "aggregate_equal_values", "width_empty", "length_minus_indices"]
+                   "aggregate_mean", "aggregate_equal_values", "width_empty", "length_minus_indices",
+                   "max_prefix", "min_of_larger", "max_none_selected"]
 
 
 @pytest.mark.parametrize("case_id", ATTENTION_CASES)
@@ -615,3 +628,15 @@ def test_a_mean_a_rounding_error_below_a_whole_number_indexes_a_string():
     result = verify(model, node, random_inputs=0)
     assert result.checked > 0 and result.mismatches == 0, result.first_mismatch
     assert model.run([["0", "0", "0"]]) == [["r", "s", "t"]]
+
+
+def test_max_sharing_its_selector_with_a_mean_is_refused_with_a_hint():
+    node = node_of("s = select(tokens, tokens, ==); x = aggregate_max(s, indices, 0) + aggregate(s, indices);")
+    with pytest.raises(CompileError, match="cannot also average or count"):
+        compile_sop(node, max_len=3, vocab=list(LETTERS))
+
+
+def test_max_of_bools_with_a_number_default_is_refused():
+    node = node_of('x = aggregate_max(select(indices, indices, <), tokens == "a", 0);')
+    with pytest.raises(CompileError, match="bools or ints"):
+        compile_sop(node, max_len=3, vocab=list(LETTERS))

@@ -91,6 +91,49 @@ def command_line_flags() -> set[str]:
     return {flag for action in build_argument_parser()._actions for flag in action.option_strings}
 
 
+# Each construct of the grammar (its rule aliases, `-> name`) and the form that documents it in the
+# reference. A new construct fails test_every_construct_of_the_grammar_has_a_form until it is added here.
+CONSTRUCT_FORMS = {
+    "expr_stmt": "| `expr ;` |",
+    "assign": "| `a, b = e1, e2 ;` |",
+    "def_stmt": "| `def f(a, b) { stmts… return e1, e2; }` |",
+    "for_stmt": "| `for x, y in e { stmts… }` |",
+    "load_stmt": '| `load "name" ;` |',
+    "draw_stmt": "| `draw(e [, input]) ;` |",
+    "contains": "`e1 in e2`",
+    "ternary": "`e1 if c else e2`",
+    "logical": "| 6 | `and` `or`",
+    "binary": "| 4 | `+` `-`",
+    "unary": "`not e`, `-e`, `+e`",
+    "index": "`e[e]` (index)",
+    "call": "`e(args)` (call)",
+    "name": "name `[A-Za-z_]",
+    "int_lit": "int `[0-9]+`",
+    "float_lit": "float `[0-9]+.[0-9]+`",
+    "string_lit": 'string `"…"`',
+    "list_lit": "`[e, …]`",
+    "dict_lit": "`{k: v, …}`",
+    "list_comp": "`[e for ids in e]`",
+    "dict_comp": "`{k: v for ids in e}`",
+    "select": "`select(e, e, OP)`",
+    "aggregate": "`aggregate(e, e [, e])`",
+    "builtin": "`range(…)`, `zip(…)`, `len(e)`",
+}
+
+
+def grammar_constructs() -> set[str]:
+    return set(re.findall(r"-> (\w+)", GRAMMAR.read_text(encoding="utf-8")))
+
+
+def test_every_construct_of_the_grammar_has_a_form() -> None:
+    assert grammar_constructs() == set(CONSTRUCT_FORMS), "add the new construct's documented form to CONSTRUCT_FORMS"
+
+
+@pytest.mark.parametrize("construct", sorted(CONSTRUCT_FORMS))
+def test_every_construct_of_the_grammar_is_in_the_reference(construct) -> None:
+    assert CONSTRUCT_FORMS[construct] in reference(), f"docs/reference.md lacks the form of `{construct}`"
+
+
 def test_the_walks_find_what_they_should() -> None:
     """The lists below are the real ones: a walk that found nothing would pass every test."""
     assert {"def", "for", "load", "draw", "select", "aggregate", "indicator", "and", "in"} <= grammar_keywords()

@@ -414,7 +414,7 @@ selector_width(select(tokens,tokens,==));
         ("shown", "out", ([0, 7, 20], "ints")),
         ("shown", "out", ([4] * 3, "ints")),
         ("shown", "tokens", (list("hello there"), "strings")),
-        ("shown", "out", ([2, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3], "ints")),
+        ("shown", "selector_width(select(tokens,tokens,==))", ([2, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3], "ints")),
         ("shown", "out", (list("halaoataeae"), "strings")),
     ]
 
@@ -774,8 +774,8 @@ def test_average_works(session):
     # `s` undefined, so every call failed. Ours averages its argument.
     run(session, "set example [1, 2, 3, 6]")
     define(session, "tokens = tokens_int;")
-    assert show(session, "average(tokens);") == ("out", ([3.0] * 4, "floats"))
-    assert show(session, "average(indices);") == ("out", ([1.5] * 4, "floats"))
+    assert show(session, "average(tokens);") == ("average(tokens)", ([3.0] * 4, "floats"))  # named after the call
+    assert show(session, "average(indices);") == ("average(indices)", ([1.5] * 4, "floats"))
 
 
 def test_count_and_contains_on_numbers(session):

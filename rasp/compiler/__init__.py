@@ -14,6 +14,7 @@ on first use, so that a session that never compiles does not load them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import RaspError, RaspTypeError, RaspValueError
@@ -23,10 +24,16 @@ from ..values import SOp, is_atom, short_text, type_name
 
 DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 
+Progress = Callable[[str, int, int], None]  # (what is being done, how much is done, of how much; 0: unknown)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
 
 def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
                     save: str | None = None, spans: dict[str, Span] | None = None,
-                    verify_with: str | None = None) -> Result:
+                    verify_with: str | None = None, progress: Progress | None = None) -> Result:
     """Compile `node` into a transformer (rasp.compiler.construct), verify it against the interpreter, save it if asked.
 
     vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
@@ -35,7 +42,9 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
     verify_with "onnx" also runs the ONNX graph (the saved .onnx file, else one built in
     memory) in ONNX Runtime against the interpreter (docs/export.md). spans (optional) place
     errors: "expr" for a refusal of the compiler, "save" for a file that cannot be written,
-    "verify" for a missing ONNX Runtime. Returns a results.Compiled.
+    "verify" for a missing ONNX Runtime. progress (optional) is told what is being done:
+    progress(stage, done, total), total 0 when unknown, stage "done" at the end (the faces
+    draw it; nothing here prints). Returns a results.Compiled.
     """
     from ..analysis import analyse  # imported here: only `compile` needs these
     from ..results import Compiled
@@ -50,12 +59,17 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
         raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {short_text(check)}")
     if save is not None:
         _check_format(save, spans.get("save"))
+    report = progress or _no_progress
     try:
+        report(f"compiling {name} (max_len {max_len}): building the weights", 0, 0)
         model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+        verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check,
+                              progress=report)
     except RaspError as error:
         error.at(spans.get("expr"))
         raise
-    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+    finally:
+        report("done", 0, 0)
     model.verification = verification
     files = _save_model(model, save, spans.get("save")) if save is not None else []
     onnx_check = _verify_onnx(model, node, files, check, spans.get("verify")) if verify_with == "onnx" else None

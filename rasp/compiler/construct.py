@@ -47,6 +47,7 @@ from ..analysis import analyse
 from ..errors import RaspError
 from ..values import (
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -87,26 +88,12 @@ def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None
                            hint="value sets and one-hot tables grow with the square of max_len")
     if not vocab:
         raise CompileError("the vocabulary is empty")
-    _refuse_extreme_aggregates(node)
     try:
         return _Compiler(node, list(vocab), max_len, name or node.name).compile()
     except CompileError:
         raise
     except RaspError as error:
         raise CompileError(f"cannot compile {name or node.name} for this vocabulary: {error.message}") from None
-
-
-def _refuse_extreme_aggregates(node: SOp) -> None:
-    """aggregate_max / aggregate_min have no construction yet (docs/raspl.md, 'max and min aggregation')."""
-    from ..values import ExtremeAggregate, ancestry
-
-    for current in ancestry(node):
-        if isinstance(current, ExtremeAggregate):
-            raise CompileError(
-                f"cannot compile `{current.name}`: aggregate_{current.reduction} has no transformer construction yet",
-                current.origin,
-                hint="write it with aggregate over a selector that picks one key (stdlib/raspl.rasp shows how)",
-            )
 
 
 class Joint:
@@ -194,6 +181,7 @@ class HeadPlan:
     groups: list[Group]
     users: list[tuple[Lazy, Encoding, Encoding | None]]  # (aggregate or width, its output, the sop's encoding)
     with_bos: bool  # a selector-width head: BOS always attended
+    ranked: tuple[ExtremeAggregate, Encoding] | None = None  # a max/min head: its aggregate and the sop's encoding
 
 
 class _Units:
@@ -579,6 +567,9 @@ class _Compiler:
         for group in groups:
             group.key_dims, group.key_values = self._channel(group.keys)
             group.query_dims, group.query_values = self._channel(group.queries)
+        extremes = [u for u in users if isinstance(u, ExtremeAggregate) and isinstance(u.sop, Lazy)]
+        if extremes:
+            return self._plan_extreme_head(analysed, groups, extremes[0], layer)
         planned = []
         for user in users:
             if isinstance(user, SelectorWidth):
@@ -588,6 +579,37 @@ class _Compiler:
             else:
                 planned.append(self._plan_aggregate(user, layer))
         return HeadPlan(analysed, groups, planned, with_bos=bool(widths))
+
+    def _plan_extreme_head(self, analysed: AnalysedHead, groups: list[Group], node: ExtremeAggregate,
+                           layer: int) -> HeadPlan:
+        """A head for aggregate_max / aggregate_min: every key's score gets a bonus that grows with
+        its value's rank (docs/design.md, 'How `compile` builds a transformer'), so that among the
+        selected keys those holding the largest (smallest) value win; it writes that value one-hot."""
+        if len(analysed.users) > 1:
+            others = ", ".join(f"`{u.name}`" for u in analysed.users if u is not node)
+            raise CompileError(
+                f"`{analysed.selector.name}` is used in layer {layer} by `{node.name}` and by {others}: a head that "
+                f"picks the {node.reduction}imum cannot also average or count",
+                hint="use two separate select(...) calls (two heads)",
+            )
+        sop = self.require(node.sop, categorical=True)
+        if not all(is_number(v) or isinstance(v, bool) for v in sop.values):
+            raise CompileError(f"`{node.name}`: aggregate_{node.reduction} needs numbers, and "
+                               f"`{node.sop.name}` can take other values")
+        if any(isinstance(v, bool) for v in sop.values) and not isinstance(node.default, bool):
+            raise CompileError(
+                f"`{node.name}`: bools with the default {_value_text(node.default)} are bools or ints "
+                "depending on the whole input (ints where some query selects nothing), which no "
+                "position can tell", hint="use a bool default, or numbers (e.g. indicator(...))",
+            )
+        found = self.sets.union(node) or {}
+        found[value_key(node.default)] = node.default
+        found.update((value_key(v), v) for v in sop.values)
+        values = sort_values(list(found.values()))
+        if len(values) > CATEGORICAL_LIMIT:
+            raise CompileError(f"`{node.name}` has {len(values)} values: too many for a one-hot")
+        out = self._encoding(node, "categorical", values, layer)
+        return HeadPlan(analysed, groups, [(node, out, sop)], with_bos=False, ranked=(node, sop))
 
     def _plan_scaled_aggregate(self, node: Aggregate, width: SelectorWidth,
                                layer: int) -> tuple[Lazy, Encoding, Encoding | None]:
@@ -723,10 +745,17 @@ class _Compiler:
         return [None if any(c is None for c in row) else tuple(row) for row in zip(*columns, strict=True)]
 
     def _head(self, plan: HeadPlan, x_bos: np.ndarray, d_model: int) -> Head:
-        s = self.scale
+        ranks = _ranks(*plan.ranked) if plan.ranked else None
+        # a max/min head: selection must outweigh the largest rank bonus (scale per rank step)
+        s = self.scale * (2 * (max(ranks.values()) + 1) if ranks else 1)
         widths = sum(len(g.query_values) for g in plan.groups)
         c_col, b_col = widths, widths + 1
-        W_Q, W_K = np.zeros((d_model, widths + 2)), np.zeros((d_model, widths + 2))
+        columns = widths + (3 if ranks else 2)  # the query's table columns, `one`, `bos` (and the rank bonus)
+        W_Q, W_K = np.zeros((d_model, columns)), np.zeros((d_model, columns))
+        if ranks:
+            W_Q[self.one, widths + 2] = 1.0
+            for dim, rank in ranks.items():
+                W_K[dim, widths + 2] = self.scale * rank
         column = 0
         for group in plan.groups:
             table = self._predicate_table(group)
@@ -738,9 +767,9 @@ class _Compiler:
         count = len(plan.groups)
         W_Q[self.one, c_col] = 1.0
         W_Q[self.bos, b_col] = 1.0
-        q_bos = np.zeros(widths + 2)
+        q_bos = np.zeros(columns)
         q_bos[b_col] = 1.0
-        k_bos = np.zeros(widths + 2)
+        k_bos = np.zeros(columns)
         k_bos[c_col] = s * (count if plan.with_bos else count - 0.5)
         k_bos[b_col] = s * (count + 1)
         W_Q[self.bos] += q_bos - x_bos @ W_Q
@@ -749,7 +778,7 @@ class _Compiler:
         W_V[self.bos] += v_bos - x_bos @ W_V
         computes = [user.name for user, _, _ in plan.users]
         return Head(W_Q, W_K, W_V, W_O, plan.analysed.description, computes,
-                    node=plan.analysed.selector, with_bos=plan.with_bos)
+                    node=_attended(plan), with_bos=plan.with_bos)
 
     def _values_of(self, plan: HeadPlan, d_model: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         columns = [1 if out.kind != "categorical" else len(out.dims) for _, out, _ in plan.users]
@@ -867,6 +896,25 @@ class _Compiler:
 
 
 # ------------------------------------------------------------ MLP pieces
+
+
+def _attended(plan: HeadPlan) -> Lazy:
+    """The keys a head ideally attends to, as a selector (verification compares with it): its
+    selector's, or for a max/min head the selected keys that hold the value it picks."""
+    if plan.ranked is None:
+        return plan.analysed.selector
+    node = plan.ranked[0]
+    return SelectorCombination("and", (Select(node.sop, node, "=="), node.selector))
+
+
+def _ranks(node: ExtremeAggregate, sop: Encoding) -> dict[int, int]:
+    """The rank bonus of each of the sop's one-hot dimensions: 0 for the value a max (min) head
+    prefers least, one more per larger (smaller) distinct number; bools count as 0 and 1."""
+    numbers = sorted({float(v) for v in sop.values})
+    if node.reduction == "min":
+        numbers.reverse()
+    rank = {number: r for r, number in enumerate(numbers)}
+    return {dim: rank[float(value)] for dim, value in zip(sop.dims, sop.values)}
 
 
 def _scaled(reading: tuple[dict[int, float], float], factor: float) -> tuple[dict[int, float], float]:

@@ -28,6 +28,7 @@ from ..values import (
     COMPARISONS,
     PYTHON_BINARY,
     Aggregate,
+    ExtremeAggregate,
     Lazy,
     Map,
     Primitive,
@@ -198,6 +199,8 @@ class ValueSets:
             self._sets[id(node)] = self._primitive(node)
         elif isinstance(node, Map):
             self._sets[id(node)] = self._map(node)
+        elif isinstance(node, ExtremeAggregate):
+            self._sets[id(node)] = {p: self._extreme(node, p) for p in self.positions}
         elif isinstance(node, Aggregate):
             self._sets[id(node)] = {p: self._aggregate(node, p) for p in self.positions}
         elif isinstance(node, SelectorWidth):
@@ -290,6 +293,25 @@ class ValueSets:
                 result = self._possible_aggregate(sets, default, len(sure))
             self._aggregate_cache[signature] = (sets, result)  # sets kept: their ids stay theirs
         return self._aggregate_cache[signature][1]
+
+    def _extreme(self, node: ExtremeAggregate, p: Position) -> ValueSet | None:
+        """aggregate_max / aggregate_min pick one of the selected values (the default where
+        none is selected): the union of the selected positions' sets, with the default unless
+        some position is always selected. A selected bool is an int too when the default is a
+        number (the engine's type for an input where some query selects nothing)."""
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        sop = self.at(node.sop)
+        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
+        if any(s is None for s in sets):
+            return None
+        result: ValueSet = {} if certain[i].any() else {value_key(node.default): node.default}
+        as_number = not isinstance(node.default, bool)
+        for s in sets:
+            result.update(s)
+            if as_number:
+                result.update((value_key(int(v)), int(v)) for v in s.values() if isinstance(v, bool))
+        return result if len(result) <= MAX_VALUES else None
 
     def _possible_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:
         """Some of these positions are selected, at least `sure` of them."""
