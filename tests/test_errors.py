@@ -702,7 +702,8 @@ def test_message_naming_a_huge_int_stays_short():
 def test_warning_naming_an_example_holding_a_huge_int_stays_short():
     (warning,) = warnings(run("x = 10^5000;\nset example [x, 1]\ny = tokens_int / 0;"))
     assert warning.error.message == (
-        "y cannot be evaluated on the example [100000…000000 (5001 digits), 1]: division by zero at position 0: 100000…000000 (5001 digits) / 0"
+        "y cannot be evaluated on the example [100000…000000 (5001 digits), 1]: "
+        "division by zero at position 0: 100000…000000 (5001 digits) / 0"
     )
     assert where(warning.error) == (3, 1)
 

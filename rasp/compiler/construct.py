@@ -914,7 +914,7 @@ def _ranks(node: ExtremeAggregate, sop: Encoding) -> dict[int, int]:
     if node.reduction == "min":
         numbers.reverse()
     rank = {number: r for r, number in enumerate(numbers)}
-    return {dim: rank[float(value)] for dim, value in zip(sop.dims, sop.values)}
+    return {dim: rank[float(value)] for dim, value in zip(sop.dims, sop.values, strict=True)}
 
 
 def _scaled(reading: tuple[dict[int, float], float], factor: float) -> tuple[dict[int, float], float]:
