@@ -123,6 +123,10 @@ def test_a_typed_session(terminal):
 
     # An evaluation that cannot finish by itself (2^100 calls); the statement before it
     # shows a value that is not in the typed text, so its appearance means the line runs.
+    # The live preview is off first: on a loaded machine it could show `started = 42` in
+    # the bottom bar before Enter is handled, and Ctrl-C would then only clear the line.
+    terminal.type("preview off\r")
+    terminal.wait_for("live preview off")
     terminal.type("def g(n) { return 0 if n == 0 else g(n - 1) + g(n - 1); }\r")
     terminal.wait_for("g = function g(n)")
     terminal.type("started = 6 * 7; g(100);\r")
