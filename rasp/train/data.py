@@ -197,21 +197,23 @@ def make_dataset(node: SOp, dist: Distribution, n: int, seed: int, encoding: Enc
     return Dataset(inputs, outputs, ids, labels, lengths), encoding
 
 
-def selector_targets(selector: Any, inputs: list[list], width: int, bos: bool) -> np.ndarray:
+def selector_targets(selector: Any, inputs: list[list], width: int, bos: bool, always_bos: bool = False) -> np.ndarray:
     """The attention a head implementing `selector` should have, (N, W, W), rows normalised
     (docs/training.md, 'Attention supervision'): each query spreads its weight evenly over the
     keys it selects; a query that selects nothing puts it all on BOS when there is one, else
-    spreads it evenly over all the input's positions. The BOS query row (and padding) is zero."""
+    spreads it evenly over all the input's positions. With always_bos (a head that computes a
+    selector_width, as the compiler builds it) every query also selects BOS. The BOS query row
+    (and padding) is zero."""
     shift = 1 if bos else 0
     targets = np.zeros((len(inputs), width, width), dtype=np.float32)
-    for row, (items, matrix) in enumerate(evaluate_batch(selector, inputs)):
+    for row, (_items, matrix) in enumerate(evaluate_batch(selector, inputs)):
         if isinstance(matrix, RaspError):
             raise RaspValueError(f"a selector of the program fails on a generated input: {matrix.message}")
         m = len(inputs[row])
         block = np.asarray(matrix, dtype=np.float32)
         empty = block.sum(axis=1) == 0
         if bos:
-            targets[row, 1:m + 1, 0] = empty
+            targets[row, 1:m + 1, 0] = 1.0 if always_bos else empty
         else:
             block[empty] = 1.0
         targets[row, shift:shift + m, shift:shift + m] = block

@@ -3,7 +3,8 @@
 For every head of the trained model and every selector of the program, the difference on the
 test inputs: per query row, half the L1 distance between the head's attention row and the
 selector's target row (rasp/train/data.py, selector_targets) -- 0 identical, 1 disjoint --
-averaged over the rows of all test inputs. Each head reports its closest selector.
+averaged over the rows of all test inputs. Each head reports its closest selector. With BOS, a
+selector is tried both as an aggregate's target and as a selector_width's (every query also on BOS).
 """
 
 from __future__ import annotations
@@ -42,15 +43,17 @@ def match_heads(node: SOp, trained, data: Dataset, limit: int = 200) -> list[dic
     inputs, ids, lengths = data.inputs[:limit], data.ids[:limit], data.lengths[:limit]
     bos = trained.distribution.bos
     width = ids.shape[1]
-    targets = [selector_targets(sel, inputs, width, bos) for sel in selectors]
+    # with BOS, each selector twice: as an aggregate's head sees it, and as a selector_width's (BOS always)
+    variants = [False, True] if bos else [False]
+    candidates = [(sel, selector_targets(sel, inputs, width, bos, always)) for sel in selectors for always in variants]
     rows = query_mask(lengths, width, bos)
     attention = attention_of(trained, ids)
     matched = []
     for layer in range(attention.shape[0]):
         for head in range(attention.shape[2]):
-            scores = [row_difference(attention[layer, :, head], target, rows) for target in targets]
+            scores = [row_difference(attention[layer, :, head], target, rows) for _, target in candidates]
             best = int(np.argmin(scores))
-            matched.append({"layer": layer + 1, "head": head + 1, "selector": selectors[best].describe()
-                            if selectors[best].label is None else selectors[best].name,
+            selector = candidates[best][0]
+            matched.append({"layer": layer + 1, "head": head + 1, "selector": selector.name,
                             "difference": round(scores[best], 4)})
     return matched

@@ -71,7 +71,7 @@ def layer_norm(x, g, b, eps: float = 1e-5):
 def forward(params: dict, ids, positions) -> tuple:
     """(logits (B, W, classes), attention (layers, B, heads, W, W)) for token ids (B, W), 0 = padding.
     `positions` is the (W, d_model) position table."""
-    x = params["embed"][ids] * np.sqrt(params["embed"].shape[1]) + positions[None, : ids.shape[1]]
+    x = params["embed"][ids] + positions[None, : ids.shape[1]]
     keep = (ids != 0)[:, None, None, :]
     attentions = []
     for layer in params["layers"]:
@@ -82,7 +82,8 @@ def forward(params: dict, ids, positions) -> tuple:
         weights = jax.nn.softmax(jnp.where(keep, scores, -1e9), axis=-1)
         attentions.append(weights)
         mixed = jnp.einsum("bhqk,bhke->bhqe", weights, v)
-        x = layer_norm(x + jnp.einsum("bhqe,hed->bqd", mixed, layer["wo"]) + layer["bo"], layer["ln1_g"], layer["ln1_b"])
+        attended = jnp.einsum("bhqe,hed->bqd", mixed, layer["wo"]) + layer["bo"]
+        x = layer_norm(x + attended, layer["ln1_g"], layer["ln1_b"])
         hidden = jax.nn.relu(x @ layer["w1"] + layer["b1"])
         x = layer_norm(x + hidden @ layer["w2"] + layer["b2"], layer["ln2_g"], layer["ln2_b"])
     logits = x @ params["out_w"] + params["out_b"]

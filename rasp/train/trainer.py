@@ -19,7 +19,7 @@ import optax
 
 from ..analysis import analyse
 from ..errors import RaspValueError
-from ..values import SOp
+from ..values import SelectorWidth, SOp
 from .data import IGNORED, Dataset, Distribution, Encoding, make_dataset, query_mask, selector_targets
 from .model import Shape, count_params, forward, init_params, sinusoids
 
@@ -120,14 +120,15 @@ def check_settings(settings: Settings) -> None:
         raise RaspValueError("lr must be in (0, 1) and decay in (0, 1]")
 
 
-def supervised_heads(node: SOp, shape: Shape) -> list[tuple[int, int, object]]:
+def supervised_heads(node: SOp, shape: Shape) -> list[tuple[int, int, object, bool]]:
     """(layer, head, selector node): head j of layer l learns the analysis's j-th head of layer l
-    (docs/training.md, 'Attention supervision'); heads beyond the analysis's are free."""
+    (docs/training.md, 'Attention supervision'); heads beyond the analysis's are free. The flag:
+    the head computes a selector_width (its target always includes BOS)."""
     analysis = analyse(node)
     chosen = []
     for layer in analysis.detail[: shape.layers]:
         for j, head in enumerate(layer.heads[: shape.heads]):
-            chosen.append((layer.number - 1, j, head.selector))
+            chosen.append((layer.number - 1, j, head.selector, any(isinstance(u, SelectorWidth) for u in head.users)))
     return chosen
 
 
@@ -135,7 +136,7 @@ def _targets(chosen: list, data: Dataset, width: int, bos: bool) -> np.ndarray:
     """(supervised heads, N, W, W) the target attention of every supervised head."""
     if not chosen:
         return np.zeros((0, len(data), width, width), dtype=np.float32)
-    return np.stack([selector_targets(sel, data.inputs, width, bos) for _, _, sel in chosen])
+    return np.stack([selector_targets(sel, data.inputs, width, bos, width_head) for _, _, sel, width_head in chosen])
 
 
 def supervision_loss(attention, targets, queries, keys) -> jnp.ndarray:
@@ -214,7 +215,7 @@ def train_model(node: SOp, dist: Distribution, settings: Settings, name: str = "
         name=name, shape=shape, distribution=dist, encoding=encoding, params=jax.device_get(params),
         settings=settings, epochs=epochs, seconds=0.0, token_accuracy=token_accuracy(guessed, test.labels),
         sequence_accuracy=sequence_accuracy(guessed, test.labels),
-        supervised_heads=[(layer, head, sel.name) for layer, head, sel in chosen], history=history,
+        supervised_heads=[(layer, head, sel.name) for layer, head, sel, _ in chosen], history=history,
     )
     trained.heads_matched = match_heads(node, trained, test)
     trained.seconds = time.perf_counter() - started

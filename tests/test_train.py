@@ -1,0 +1,142 @@
+"""rasp/train: data, model, supervision loss, training, matching, errors (docs/training.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+pytest.importorskip("optax")
+
+import rasp  # noqa: E402
+from rasp.errors import RaspError  # noqa: E402
+from rasp.train.data import Distribution, make_dataset, selector_targets  # noqa: E402
+from rasp.train.model import Shape, forward, init_params, sinusoids  # noqa: E402
+from rasp.train.trainer import Settings, supervision_loss, train_model  # noqa: E402
+
+
+def node_of(source: str, name: str):
+    session = rasp.Session()
+    session.run(source)
+    return session[name].node
+
+
+HIST = "hist = selector_width(select(tokens, tokens, ==));"
+
+
+def test_data_equals_the_interpreter_on_every_example():
+    session = rasp.Session()
+    session.run('load "paper"; r = reverse(tokens); h = histogram(tokens);')
+    for name in ("r", "h"):
+        dist = Distribution(vocab=("a", "b", "c"), min_len=1, max_len=7, bos=name == "h")
+        data, encoding = make_dataset(session[name].node, dist, 200, seed=3)
+        for items, outputs, labels in zip(data.inputs, data.outputs, data.labels, strict=True):
+            assert outputs == list(session[name](items).values)  # the interpreter, one input at a time
+            shift = 1 if dist.bos else 0
+            decoded = [encoding.classes[c] for c in labels[shift:shift + len(items)]]
+            assert decoded == outputs
+
+
+def test_dyck_mixture_has_balanced_and_random_words():
+    session = rasp.Session()
+    session.run('load "dyck"; d = dyck1(tokens);')
+    dist = Distribution(vocab=("(", ")", "x"), min_len=4, max_len=10, dyck=("()",))
+    data, _ = make_dataset(session["d"].node, dist, 300, seed=0)
+    finals = [row[-1] for row in data.outputs]
+    assert {"T", "P", "F"} <= set(finals)
+
+
+def numpy_forward(params, ids):
+    """An independent forward pass: loops over heads, NumPy only."""
+    p = {k: np.asarray(v) for k, v in params.items() if k != "layers"}
+    x = p["embed"][ids] + sinusoids(ids.shape[1], p["embed"].shape[1])[None]
+    keep = ids != 0
+
+    def norm(v, g, b):
+        mu = v.mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(((v - mu) ** 2).mean(-1, keepdims=True) + 1e-5) * g + b
+
+    attentions = []
+    for layer in params["layers"]:
+        w = {k: np.asarray(v) for k, v in layer.items()}
+        out = np.zeros_like(x) + w["bo"]
+        per_head = []
+        for h in range(w["wq"].shape[1]):
+            q, k, v = x @ w["wq"][:, h], x @ w["wk"][:, h], x @ w["wv"][:, h]
+            scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+            scores = np.where(keep[:, None, :], scores, -np.inf)
+            e = np.exp(scores - scores.max(-1, keepdims=True))
+            a = e / e.sum(-1, keepdims=True)
+            per_head.append(a)
+            out = out + (a @ v) @ w["wo"][h]
+        attentions.append(np.stack(per_head, axis=1))
+        x = norm(x + out, w["ln1_g"], w["ln1_b"])
+        x = norm(x + np.maximum(x @ w["w1"] + w["b1"], 0) @ w["w2"] + w["b2"], w["ln2_g"], w["ln2_b"])
+    return x @ p["out_w"] + p["out_b"], np.stack(attentions)
+
+
+def test_forward_pass_equals_numpy():
+    import jax.numpy as jnp
+
+    shape = Shape(layers=2, heads=2, d_model=16, d_ff=24)
+    params = init_params(shape, vocab_size=6, classes=4, seed=1)
+    ids = np.array([[1, 2, 3, 4, 0, 0], [1, 5, 5, 2, 3, 4]], dtype=np.int32)
+    logits, attention = forward(params, jnp.asarray(ids), jnp.asarray(sinusoids(6, 16)))
+    want_logits, want_attention = numpy_forward(params, ids)
+    np.testing.assert_allclose(np.asarray(logits), want_logits, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(attention), want_attention, rtol=1e-4, atol=1e-5)
+
+
+def test_supervision_loss_is_zero_at_target_and_grows():
+    node = node_of(HIST, "hist")
+    inputs = [["a", "b", "a"], ["b", "b", "c", "a"]]
+    target = selector_targets(node.selector, inputs, 5, bos=True)[None]
+    queries = np.array([[0, 1, 1, 1, 0], [0, 1, 1, 1, 1]], dtype=np.float32)
+    keys = np.array([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], dtype=np.float32)
+    assert float(supervision_loss(target, target, queries, keys)) == 0.0
+    uniform = np.where(keys[None, :, None, :] > 0, 1.0, 0.0) / keys.sum(-1)[None, :, None, None]
+    losses = [float(supervision_loss(target + t * (uniform - target), target, queries, keys)) for t in (0.25, 0.5, 1)]
+    assert 0 < losses[0] < losses[1] < losses[2]
+
+
+def test_target_rows_selecting_nothing_go_to_bos_or_are_uniform():
+    node = node_of('s = select(tokens, tokens, <);', "s")
+    with_bos = selector_targets(node, [[1, 2]], 3, bos=True)[0]
+    assert with_bos[1].tolist() == [1.0, 0.0, 0.0]  # 1 < nothing: BOS
+    assert with_bos[2].tolist() == [0.0, 1.0, 0.0]
+    without = selector_targets(node, [[1, 2]], 2, bos=False)[0]
+    assert without[0].tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"vocab": ()}, "non-empty vocabulary"),
+    ({"vocab": (1, "a")}, "mixes"),
+    ({"min_len": 5, "max_len": 2}, "min_len <= max_len"),
+])
+def test_impossible_distribution(change, words):
+    node = node_of(HIST, "hist")
+    settings = {"vocab": ("a", "b"), "min_len": 1, "max_len": 4, **change}
+    with pytest.raises(RaspError, match=words):
+        train_model(node, Distribution(**settings), Settings(epochs=1, examples=10))
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"epochs": 0}, "epochs"), ({"layers": 0}, "layers"), ({"d_model": 1}, "d_model"),
+    ({"variant": "bigger"}, "unknown variant"), ({"variant": "fewer_layers"}, "at least one"),
+])
+def test_options_out_of_range(change, words):
+    node = node_of(HIST, "hist")
+    with pytest.raises(RaspError, match=words):
+        train_model(node, Distribution(vocab=("a", "b")), Settings(examples=10, **change))
+
+
+def test_a_selector_is_refused():
+    node = node_of('s = select(tokens, tokens, ==);', "s")
+    with pytest.raises(RaspError, match="needs an s-op"):
+        train_model(node, Distribution(vocab=("a", "b")), Settings(examples=10, epochs=1))
+
+
+def test_a_program_that_fails_on_generated_inputs():
+    node = node_of('f = 10 / tokens;', "f")
+    with pytest.raises(RaspError, match="fails on a generated input"):
+        train_model(node, Distribution(vocab=(0, 1, 2)), Settings(examples=50, epochs=1))
