@@ -1,4 +1,4 @@
-"""rasp/train: data, model, supervision loss, training, matching, errors (docs/training.md)."""
+"""rasp/training: data, model, supervision loss, training, matching, errors (docs/training.md)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ pytest.importorskip("optax")
 
 import rasp  # noqa: E402
 from rasp.errors import RaspError  # noqa: E402
-from rasp.train.data import Distribution, make_dataset, selector_targets  # noqa: E402
-from rasp.train.model import Shape, forward, init_params, sinusoids  # noqa: E402
-from rasp.train.trainer import Settings, supervision_loss, train_model  # noqa: E402
+from rasp.training.data import Distribution, make_dataset, selector_targets  # noqa: E402
+from rasp.training.model import Shape, forward, init_params, sinusoids  # noqa: E402
+from rasp.training.trainer import Settings, supervision_loss, train_model  # noqa: E402
 
 
 def node_of(source: str, name: str):
@@ -62,7 +62,8 @@ def numpy_forward(params, ids):
         out = np.zeros_like(x) + w["bo"]
         per_head = []
         for h in range(w["wq"].shape[1]):
-            q, k, v = x @ w["wq"][:, h], x @ w["wk"][:, h], x @ w["wv"][:, h]
+            y = norm(x, w["ln1_g"], w["ln1_b"])
+            q, k, v = y @ w["wq"][:, h], y @ w["wk"][:, h], y @ w["wv"][:, h]
             scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
             scores = np.where(keep[:, None, :], scores, -np.inf)
             e = np.exp(scores - scores.max(-1, keepdims=True))
@@ -70,9 +71,9 @@ def numpy_forward(params, ids):
             per_head.append(a)
             out = out + (a @ v) @ w["wo"][h]
         attentions.append(np.stack(per_head, axis=1))
-        x = norm(x + out, w["ln1_g"], w["ln1_b"])
-        x = norm(x + np.maximum(x @ w["w1"] + w["b1"], 0) @ w["w2"] + w["b2"], w["ln2_g"], w["ln2_b"])
-    return x @ p["out_w"] + p["out_b"], np.stack(attentions)
+        x = x + out
+        x = x + np.maximum(norm(x, w["ln2_g"], w["ln2_b"]) @ w["w1"] + w["b1"], 0) @ w["w2"] + w["b2"]
+    return norm(x, p["ln_g"], p["ln_b"]) @ p["out_w"] + p["out_b"], np.stack(attentions)
 
 
 def test_forward_pass_equals_numpy():
@@ -140,3 +141,34 @@ def test_a_program_that_fails_on_generated_inputs():
     node = node_of('f = 10 / tokens;', "f")
     with pytest.raises(RaspError, match="fails on a generated input"):
         train_model(node, Distribution(vocab=(0, 1, 2)), Settings(examples=50, epochs=1))
+
+
+def test_python_train_predict_attention_save_load(tmp_path):
+    session = rasp.Session()
+    session.run(HIST)
+    trained = rasp.train(session["hist"], vocab="abc", max_len=4, bos=True, examples=60, epochs=1, d_model=8)
+    assert trained.to_json()["kind"] == "trained"
+    assert set(trained.to_json()) >= {"name", "layers", "heads", "d_model", "params", "examples", "epochs",
+                                      "seconds", "token_accuracy", "sequence_accuracy", "supervised", "heads_matched"}
+    guessed = trained.predict(["aab", "c"])
+    assert [len(g) for g in guessed] == [3, 1]
+    assert trained.attention("aab").shape == (1, 1, 4, 4)
+    path = trained.save(str(tmp_path / "hist"))
+    again = type(trained).load(path)
+    assert again.predict(["aab", "c"]) == guessed
+    assert "trained hist" in repr(trained) and "<table>" in trained._repr_html_()
+
+
+def test_train_statement_and_its_errors():
+    session = rasp.Session()
+    results = session.run(HIST + ' train hist vocab "ab" max_len 3 examples 40 epochs 1 d_model 8 seed 2;')
+    trained = results[-1]
+    assert type(trained).__name__ == "TrainedResult"
+    assert trained.to_json()["examples"] == 40 and trained.to_json()["d_model"] == 8
+    for source, words in [('train hist epochs 0;', "`epochs` must be between"),
+                          ('train hist variant huge;', "`variant` needs one of"),
+                          ('train hist bos 3;', "takes no value"),
+                          ('train select(tokens, tokens, ==) vocab "ab";', "needs an s-op")]:
+        with pytest.raises(RaspError, match=words) as raised:
+            session.run(source)
+        assert raised.value.span is not None

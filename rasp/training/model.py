@@ -1,8 +1,10 @@
 """The encoder-only transformer (docs/training.md, 'The model').
 
 Plain pytrees of jax arrays (a dict per layer): the model is small, and a library of
-modules would be one more dependency for a few lines. Post-norm blocks as in PyTorch's
-TransformerEncoderLayer (the paper's model): x = LN(x + attention(x)); x = LN(x + MLP(x)),
+modules would be one more dependency for a few lines. Pre-norm blocks (PyTorch's
+TransformerEncoderLayer with norm_first=True; the paper used the post-norm default, which
+trained markedly worse here on small data): x = x + attention(LN(x)); x = x + MLP(LN(x)),
+a final LN before the classifier,
 bidirectional attention (padding keys masked), sinusoidal positions, a ReLU MLP and a
 per-position linear classifier.
 """
@@ -59,7 +61,8 @@ def init_params(shape: Shape, vocab_size: int, classes: int, seed: int) -> dict:
             "w2": normal(next(keys), (f, d), f), "b2": jnp.zeros(d), "ln2_g": jnp.ones(d), "ln2_b": jnp.zeros(d),
         })
     return {"embed": normal(next(keys), (vocab_size, d), 1.0), "layers": layers,
-            "out_w": normal(next(keys), (d, classes), d), "out_b": jnp.zeros(classes)}
+            "out_w": normal(next(keys), (d, classes), d), "out_b": jnp.zeros(classes),
+            "ln_g": jnp.ones(d), "ln_b": jnp.zeros(d)}
 
 
 def layer_norm(x, g, b, eps: float = 1e-5):
@@ -75,18 +78,19 @@ def forward(params: dict, ids, positions) -> tuple:
     keep = (ids != 0)[:, None, None, :]
     attentions = []
     for layer in params["layers"]:
-        q = jnp.einsum("bwd,dhe->bhwe", x, layer["wq"])
-        k = jnp.einsum("bwd,dhe->bhwe", x, layer["wk"])
-        v = jnp.einsum("bwd,dhe->bhwe", x, layer["wv"])
+        y = layer_norm(x, layer["ln1_g"], layer["ln1_b"])
+        q = jnp.einsum("bwd,dhe->bhwe", y, layer["wq"])
+        k = jnp.einsum("bwd,dhe->bhwe", y, layer["wk"])
+        v = jnp.einsum("bwd,dhe->bhwe", y, layer["wv"])
         scores = jnp.einsum("bhqe,bhke->bhqk", q, k) / np.sqrt(q.shape[-1])
         weights = jax.nn.softmax(jnp.where(keep, scores, -1e9), axis=-1)
         attentions.append(weights)
         mixed = jnp.einsum("bhqk,bhke->bhqe", weights, v)
         attended = jnp.einsum("bhqe,hed->bqd", mixed, layer["wo"]) + layer["bo"]
-        x = layer_norm(x + attended, layer["ln1_g"], layer["ln1_b"])
-        hidden = jax.nn.relu(x @ layer["w1"] + layer["b1"])
-        x = layer_norm(x + hidden @ layer["w2"] + layer["b2"], layer["ln2_g"], layer["ln2_b"])
-    logits = x @ params["out_w"] + params["out_b"]
+        x = x + attended
+        hidden = jax.nn.relu(layer_norm(x, layer["ln2_g"], layer["ln2_b"]) @ layer["w1"] + layer["b1"])
+        x = x + hidden @ layer["w2"] + layer["b2"]
+    logits = layer_norm(x, params["ln_g"], params["ln_b"]) @ params["out_w"] + params["out_b"]
     return logits, jnp.stack(attentions)
 
 

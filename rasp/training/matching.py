@@ -2,7 +2,7 @@
 
 For every head of the trained model and every selector of the program, the difference on the
 test inputs: per query row, half the L1 distance between the head's attention row and the
-selector's target row (rasp/train/data.py, selector_targets) -- 0 identical, 1 disjoint --
+selector's target row (rasp/training/data.py, selector_targets) -- 0 identical, 1 disjoint --
 averaged over the rows of all test inputs. Each head reports its closest selector. With BOS, a
 selector is tried both as an aggregate's target and as a selector_width's (every query also on BOS).
 """

@@ -8,6 +8,7 @@ Progress goes to a callback; the library never prints.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,68 @@ class Trained:
     @property
     def param_count(self) -> int:
         return count_params(self.params)
+
+    def predict(self, inputs: list) -> list[list]:
+        """The model's output values for each input (a list of tokens, or a string: its characters)."""
+        rows = [list(items) for items in inputs]
+        width = max(len(r) for r in rows) + (1 if self.distribution.bos else 0)
+        ids, _ = self.encoding.encode(rows, None, width, self.distribution.bos)
+        positions = jnp.asarray(sinusoids(width, self.shape.d_model))
+        guessed = np.asarray(forward(self.params, jnp.asarray(ids), positions)[0].argmax(-1))
+        shift = 1 if self.distribution.bos else 0
+        return [[self.encoding.classes[c] for c in guessed[i, shift:shift + len(r)]] for i, r in enumerate(rows)]
+
+    def attention(self, items: list) -> np.ndarray:
+        """(layers, heads, W, W) the attention weights on one input (W: its length, + 1 with BOS at 0)."""
+        from .matching import attention_of
+
+        width = len(items) + (1 if self.distribution.bos else 0)
+        ids, _ = self.encoding.encode([list(items)], None, width, self.distribution.bos)
+        return attention_of(self, ids)[:, 0]
+
+    def to_json(self) -> dict:
+        return {"kind": "trained", "name": self.name, "layers": self.shape.layers,
+                "heads": [self.shape.heads] * self.shape.layers, "d_model": self.shape.d_model,
+                "params": self.param_count, "examples": self.settings.examples, "epochs": self.epochs,
+                "seconds": round(self.seconds, 2), "token_accuracy": self.token_accuracy,
+                "sequence_accuracy": self.sequence_accuracy, "supervised": self.settings.supervise,
+                "heads_matched": list(self.heads_matched)}
+
+    def save(self, path: str) -> str:
+        """Write the model to PATH.npz (parameters and a JSON description); returns the file's name."""
+        from .storage import save_npz
+
+        meta = {**self.to_json(), "d_ff": self.shape.d_ff, "heads_per_layer": self.shape.heads,
+                "vocab": self.encoding.vocab, "classes": self.encoding.classes,
+                "distribution": {"vocab": list(self.distribution.vocab), "min_len": self.distribution.min_len,
+                                 "max_len": self.distribution.max_len, "bos": self.distribution.bos},
+                "settings": dataclasses.asdict(self.settings)}
+        return save_npz(path, jax.device_get(self.params), meta)
+
+    @classmethod
+    def load(cls, path: str) -> Trained:
+        """A model `save` wrote."""
+        from .storage import load_npz
+
+        params, meta = load_npz(path)
+        dist = meta["distribution"]
+        return cls(name=meta["name"], shape=Shape(meta["layers"], meta["heads_per_layer"], meta["d_model"],
+                                                  meta["d_ff"]),
+                   distribution=Distribution(tuple(dist["vocab"]), dist["min_len"], dist["max_len"], dist["bos"]),
+                   encoding=Encoding(tuple(meta["vocab"]), meta["classes"]), params=params,
+                   settings=Settings(**meta["settings"]), epochs=meta["epochs"], seconds=meta["seconds"],
+                   token_accuracy=meta["token_accuracy"], sequence_accuracy=meta["sequence_accuracy"],
+                   heads_matched=meta["heads_matched"])
+
+    def __repr__(self) -> str:
+        from .report import trained_text
+
+        return trained_text(self.to_json())
+
+    def _repr_html_(self) -> str:
+        from .report import trained_html
+
+        return trained_html(self.to_json())
 
 
 def choose_shape(node: SOp, settings: Settings) -> Shape:
