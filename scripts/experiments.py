@@ -133,10 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     runs = plan(config, args.tasks.split(","), args.shapes.split(","))
     os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     started = time.perf_counter()
+    partial = Path(args.out).with_suffix(".partial.jsonl")  # each run as it finishes, should the whole be cut short
+    partial.write_text("")
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         results = []
         for result in pool.imap_unordered(run_one, runs):
             results.append(result)
+            with partial.open("a") as stream:
+                stream.write(json.dumps(result) + "\n")
             print(f"[{len(results)}/{len(runs)}] {result['task']} {result['variant']} seed {result['seed']}: "
                   + (result.get("error") or f"{100 * result['sequence_accuracy']:.1f}% sequences"),
                   file=sys.stderr, flush=True)

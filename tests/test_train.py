@@ -172,3 +172,21 @@ def test_train_statement_and_its_errors():
         with pytest.raises(RaspError, match=words) as raised:
             session.run(source)
         assert raised.value.span is not None
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch):
+    from rasp.training import require_jax
+
+    monkeypatch.setitem(__import__("sys").modules, "optax", None)  # `import optax` now raises ImportError
+    with pytest.raises(RaspError, match="needs JAX and optax") as raised:
+        require_jax()
+    assert 'pip install "rasp[train]"' in raised.value.hint
+
+
+def test_import_rasp_does_not_import_jax():
+    import subprocess
+    import sys
+
+    code = "import sys, rasp; rasp.Session().run('x = 1;'); print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
