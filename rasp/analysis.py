@@ -27,7 +27,7 @@ of its own layer, the attention pattern it would be used in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from .values import Aggregate, Lazy, Map, Select, Selector, SelectorCombination, SelectorWidth, ancestry
 
@@ -116,7 +116,7 @@ def depths(node: Lazy) -> tuple[list[Lazy], dict[int, int]]:
     return order, depth
 
 
-def is_attention(node: Lazy) -> bool:
+def is_attention(node: Lazy) -> TypeGuard[Aggregate | SelectorWidth]:
     """Aggregates and selector widths: the nodes an attention head computes."""
     return isinstance(node, (Aggregate, SelectorWidth))
 

@@ -136,7 +136,8 @@ class Bound:
         try:
             return self.session.apply(self.node, example, self.name)
         except RaspError as error:
-            raise error.at(self.node.origin)
+            error.at(self.node.origin)
+            raise
         except RecursionError:
             raise RaspRecursionError("nesting too deep (recursion limit reached)", self.node.origin) from None
 
@@ -190,7 +191,7 @@ class BoundFunction:
         source = f"_function({', '.join(_literal(a) or n for n, a in zip(names, args, strict=True))})"
         scope = interpreter.Env(self.session.globals, f"the Python call of {self.name}")
         scope.vars["_function"] = self.function
-        scope.vars.update(zip(names, (to_rasp(a) for a in args)))
+        scope.vars.update(zip(names, (to_rasp(a) for a in args), strict=True))
         self.session.sources[_CALL_FILE] = source
         try:
             value = self.session.eval(parse_expression(source, _CALL_FILE), scope)

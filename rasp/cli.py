@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 import traceback
 from typing import Any, TextIO
@@ -227,7 +228,8 @@ def compiled_to_json(compiled: Compiled) -> dict:
     """{"kind": "compiled", "name", "layers", "heads", "d_model", "params", "checked", "mismatches", ...}:
     the model's summary_json(), the verification's to_json() and the files written."""
     shown = {"kind": "compiled", "name": compiled.name, **compiled.model.summary_json(),
-             **compiled.verification.to_json(), "files": list(compiled.files)}
+             **compiled.verification.to_json(), "files": list(compiled.files),
+             "from_example": list(compiled.from_example)}
     if compiled.analysis is not None:
         shown["analysed_heads"] = list(compiled.analysis.heads)
     if compiled.onnx_verification is not None:
@@ -261,7 +263,8 @@ def error_to_json(error: RaspError, kind: str = "error") -> dict:
     if error.hint:
         shown["hint"] = error.hint
     if error.context:
-        shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note} for s, note in error.context]
+        shown["context"] = [{"file": s.file, "line": s.line, "column": s.column, "note": note}
+                            for s, note in error.context]
     if error.omitted_context:
         shown["context_omitted"] = error.omitted_context
     return shown
@@ -325,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
 
     session = Session(stdlib=not args.no_stdlib, causal=args.causal)
     session.train_progress = train_progress(sys.stderr)
+    if sys.stderr.isatty() and not args.json:
+        session.progress = StageProgress()
     printer = Printer(session, args.json, args.debug)
     if args.eval_name is not None:  # the files only define: values go to stdout as JSON Lines
         session.sop_examples_on = session.selector_examples_on = False
@@ -366,7 +371,7 @@ def evaluate_inputs(session, name: str, path: str, failed: bool = False, chunk: 
         parsed = [_parse_input_line(line) for _, line in block]
         good = [i for i, value in enumerate(parsed) if not isinstance(value, RaspError)]
         try:
-            evaluated = dict(zip(good, session.evaluate(name, [parsed[i] for i in good])))
+            evaluated = dict(zip(good, session.evaluate(name, [parsed[i] for i in good]), strict=True))
         except RaspError as error:
             return _usage_error(f"--eval {name}: {error.message}")
         for i, (number, line) in enumerate(block):
@@ -394,6 +399,41 @@ def _parse_input_line(line: str) -> Any:
     if isinstance(value, (str, list)):
         return value
     return RaspError(f"an input must be a JSON string or list, not {type(value).__name__}")
+
+
+class StageProgress:
+    """What a long compile is doing, on one line of a terminal's stderr: `verifying x: the model
+    on 5,000 inputs [#####.....] 1,200/5,000`. Given to the interpreter as Session.progress (the
+    interpreter never prints); drawn only once the work has taken half a second, wiped when done."""
+
+    def __init__(self, stream=None, delay: float = 0.5):
+        self.stream = stream or sys.stderr
+        self.delay = delay
+        self.started: float | None = None
+        self.drawn = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if stage == "done":
+            if self.drawn:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+            self.started, self.drawn = None, False
+            return
+        if self.started is None:
+            self.started = now
+        if now - self.started < self.delay:
+            return
+        bar = ""
+        if total:
+            filled = 20 * done // total
+            bar = f" [{'#' * filled}{'.' * (20 - filled)}] {done:,}/{total:,}"
+        width = shutil.get_terminal_size().columns - 1
+        self.stream.write("\r\x1b[K" + (stage + bar)[:width])
+        self.stream.flush()
+        self.drawn = True
 
 
 class _Progress:

@@ -202,10 +202,27 @@ def format_sop(value: EvaluatedSOp, options: DisplayOptions, name: str | None = 
         return f"{head} = {format_sequence(value.values, value.type)}  {type_}"
     tokens = [str(t) for t in value.tokens]
     cells = [format_element(v, value.type) for v in value.values]
-    widths = [max(len(a), len(b)) for a, b in zip(tokens, cells)]
-    row_in = " ".join(t.rjust(w) for t, w in zip(tokens, widths))
-    row_out = " ".join(c.rjust(w) for c, w in zip(cells, widths))
-    return f"{head}  {type_}\n   input: {row_in}\n  output: {row_out}"
+    widths = [max(len(a), len(b)) for a, b in zip(tokens, cells, strict=True)]
+    lines = [f"{head}  {type_}"]
+    for block in _blocks_of_width(widths, options.width - len("  output: ")):
+        if len(lines) > 1:
+            lines.append("")  # a narrow terminal: the rows are cut into aligned blocks, not wrapped
+        lines.append("   input: " + " ".join(tokens[i].rjust(widths[i]) for i in block))
+        lines.append("  output: " + " ".join(cells[i].rjust(widths[i]) for i in block))
+    return "\n".join(lines)
+
+
+def _blocks_of_width(widths: list[int], room: int) -> list[list[int]]:
+    """Positions in consecutive blocks whose cells (and a space between) fit in `room` columns."""
+    blocks: list[list[int]] = [[]]
+    used = 0
+    for i, width in enumerate(widths):
+        if blocks[-1] and used + 1 + width > room:
+            blocks.append([])
+            used = 0
+        used += width + (1 if blocks[-1] else 0)
+        blocks[-1].append(i)
+    return blocks
 
 
 def _elided_sop(value: EvaluatedSOp, head: str, type_: str, limit: int) -> str:
@@ -305,9 +322,27 @@ def format_compiled(compiled: Compiled, options: DisplayOptions | None = None) -
     lines += _verification_lines(check, model.max_len, sum(model.heads), options)
     if compiled.onnx_verification is not None:
         lines += _onnx_lines(compiled.onnx_verification, options)
+    if compiled.from_example:
+        lines.append(styled(_defaults_note(compiled), "warning", options))
     if compiled.files:
         lines.append("saved " + ", ".join(compiled.files))
     return "\n".join(lines)
+
+
+def _defaults_note(compiled: Compiled) -> str:
+    """Which options came from the running example: the model reads no other tokens (or lengths)."""
+    model, options = compiled.model, compiled.from_example
+    taken = " and ".join("the vocabulary" if o == "vocab" else "max_len" for o in options)
+    verb = "were" if len(options) > 1 else "was"
+    reads = []
+    if "vocab" in options:
+        reads.append("the tokens " + " ".join(_vocabulary_item(v) for v in model.vocab[:MAX_VOCABULARY_SHOWN]))
+    if "max_len" in options:
+        reads.append(f"inputs up to length {model.max_len}")
+    give = " and ".join(f"{o} ..." for o in options)
+    word = "warning" if "vocab" in options else "note"
+    return (f"{word}: {taken} {verb} taken from the running example {format_value(compiled.example)}: "
+            f"the model reads only {' and '.join(reads)} (give {give} to choose)")
 
 
 def _model_sizes(compiled: Compiled) -> str:
@@ -345,7 +380,8 @@ def _vocabulary_item(value: Any) -> str:
 def _verification_lines(check, max_len: int, heads: int, options: DisplayOptions) -> list[str]:
     """`checked N inputs (...): all agree ...`, or the mismatches in the warning colour."""
     if check.exhaustive_up_to and check.random:
-        how = f"every input up to length {check.exhaustive_up_to}, and {check.random:,} random ones up to length {max_len}"
+        how = (f"every input up to length {check.exhaustive_up_to}, "
+               f"and {check.random:,} random ones up to length {max_len}")
     elif check.exhaustive_up_to:
         how = f"every input up to length {check.exhaustive_up_to}"
     else:

@@ -134,7 +134,7 @@ def cell_colours(values: list, type_: str, strings: StringColours | None = None)
 def _heat(t: float) -> str:
     """White-ish (t=0) to orange (t=1)."""
     start, end = (0xF8, 0xFA, 0xFC), (0xFB, 0x92, 0x3C)
-    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end))
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end, strict=True))
 
 
 _PALETTE = (
@@ -312,8 +312,8 @@ class HeadBox(Box):
     def measure(self) -> None:
         n = len(self.tokens)
         read_texts = [t for values in self.reads if values is not None for t in values.texts(n)]
-        self.cell = _cell_width(self.tokens + read_texts)
-        labels = self.tokens + [f"in {i + 1}" for i in range(len(self.reads))]
+        self.cell = _cell_width([*self.tokens, *read_texts, str(n - 1)])
+        labels = self._query_labels() + [f"in {i + 1}" for i in range(len(self.reads))]
         self.gutter = max(_text_width(t) for t in labels) + 10
         self.out_widths = [
             max(_cell_width(v.texts(n)), _text_width(f"out {i + 1}") + 6) for i, v in enumerate(self.produces)
@@ -321,7 +321,12 @@ class HeadBox(Box):
         grid = self.gutter + n * self.cell + 6 + sum(self.out_widths)
         notes = max((_text_width(t) for t in self.notes), default=0.0)
         self.width = max(self._header_width(), grid, notes) + 2 * PAD
-        self.height = 2 * PAD + 2 * ROW + (len(self._read_rows()) + 1 + n) * ROW + 6 + len(self.notes) * ROW + 4
+        self.height = 2 * PAD + 2 * ROW + (len(self._read_rows()) + 2 + n) * ROW + 6 + len(self.notes) * ROW + 4
+
+    def _query_labels(self) -> list[str]:
+        """Each query row's position and token (`3 l`): repeated and blank tokens stay apart."""
+        width = len(str(len(self.tokens) - 1))
+        return [f"{str(q).rjust(width)} {t}" for q, t in enumerate(self.tokens)]
 
     def _read_rows(self) -> list[tuple[int, Values]]:
         return [(i, v) for i, v in enumerate(self.reads) if v is not None]
@@ -336,6 +341,8 @@ class HeadBox(Box):
             out.append(_text(self.x + PAD, y + ROW - 4, f"in {i + 1}", "label"))
             out += _value_row(left, y, self.cell, values, n, css="in")
         top += len(self._read_rows()) * ROW
+        out += _token_row(left, top, self.cell, [str(k) for k in range(n)], css="position")  # key positions
+        top += ROW
         out += _token_row(left, top, self.cell, self.tokens, css="key")
         grid_top = top + ROW
         out += self._matrix(left, grid_top)
@@ -357,11 +364,13 @@ class HeadBox(Box):
                 f'patternUnits="userSpaceOnUse"><rect class="off" width="{self.cell - 1:.1f}" height="{ROW - 1}"/>'
                 "</pattern>"
             ),
-            f'<rect x="{left:.1f}" y="{top:.1f}" width="{n * self.cell:.1f}" height="{n * ROW}" fill="url(#{pattern})"/>',
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{n * self.cell:.1f}" height="{n * ROW}" '
+            f'fill="url(#{pattern})"/>',
         ]
+        labels = self._query_labels()
         for q in range(n):
             y = top + q * ROW
-            out.append(_text(left - 5, y + ROW - 4, self.tokens[q], "query", anchor="end"))
+            out.append(_text(left - 5, y + ROW - 4, labels[q], "query", anchor="end"))
             for k in np.flatnonzero(self.matrix[q]).tolist():
                 out.append(
                     f'<rect class="on" x="{left + k * self.cell:.1f}" y="{y:.1f}" '
@@ -586,6 +595,16 @@ def _edges(bands: list[Band]) -> tuple[list[str], dict[str, list[str]]]:
     return out, edges_of
 
 
+def _edges_over(edges: list[str]) -> list[str]:
+    """The same edges dashed, drawn over the boxes: an edge that passes behind a box (indices to
+    length - indices behind a head) is seen to go on, not to leave that box."""
+    over = []
+    for path in edges:
+        path = path.replace('class="edge"', 'class="edge-over"').replace(' marker-end="url(#arrow)"', "")
+        over.append(path.replace('id="e', 'id="o', 1))
+    return over
+
+
 def _edge_path(source: Box, target: Box) -> str:
     """A curve from the bottom of source to the top of target, or an arc over both when they sit side by side."""
     x1, x2, y2 = source.x + source.width / 2, target.x + target.width / 2, target.y - 2
@@ -643,6 +662,7 @@ def render_svg(node: Lazy, example: Any, name: str) -> tuple[str, Analysis]:
                 parts.append("</g>")
             parts.append("</g>")
         parts.append("</g>")
+    parts.append('<g class="edges-over">' + "".join(_edges_over(edges)) + "</g>")
     parts.append("</svg>")
     return "\n".join(parts), builder.analysis
 
@@ -660,6 +680,9 @@ svg .subtitle { fill: #475569; }
 svg .band { font-weight: bold; font-size: 14px; font-family: system-ui, sans-serif; }
 svg .bandsub { fill: #475569; font-size: 12px; font-family: system-ui, sans-serif; }
 svg .token, svg .key, svg .query { fill: #64748b; }
+svg .position { fill: #94a3b8; font-size: 9px; }
+svg .edge-over { fill: none; stroke: #94a3b8; stroke-width: 1; stroke-dasharray: 3 3; opacity: 0.8; }
+svg .edge-over.hl { stroke: #e11d48; opacity: 1; }
 svg .label, svg .note { fill: #475569; }
 svg .value { font-size: 10px; }
 svg rect.on { fill: #2563eb; }
@@ -673,7 +696,8 @@ _SCRIPT = """
 document.querySelectorAll('g.box').forEach(function (box) {
   var ids = (box.getAttribute('data-edges') || '').split(' ').filter(Boolean);
   function mark(on) { ids.forEach(function (id) {
-    var e = document.getElementById(id); if (e) { e.classList.toggle('hl', on); } }); }
+    [id, 'o' + id.slice(1)].forEach(function (one) {  // the edge and its dashed copy over the boxes
+      var e = document.getElementById(one); if (e) { e.classList.toggle('hl', on); } }); }); }
   box.addEventListener('mouseenter', function () { mark(true); });
   box.addEventListener('mouseleave', function () { mark(false); });
 });

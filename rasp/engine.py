@@ -182,9 +182,9 @@ def parse_size(text: str) -> int | None:
     try:
         amount = float(number)
     except ValueError:
-        raise ValueError(f"not a memory size: {text!r} (write e.g. 4G, 512M or none)") from None
+        raise ValueError(f'not a memory size: "{text}" (write e.g. 4G, 512M or none)') from None
     if unit not in _UNITS or not math.isfinite(amount) or amount <= 0:
-        raise ValueError(f"not a memory size: {text!r} (write e.g. 4G, 512M or none)")
+        raise ValueError(f'not a memory size: "{text}" (write e.g. 4G, 512M or none)')
     return int(amount * _UNITS[unit])
 
 
@@ -861,7 +861,11 @@ _NUMERIC = ("ints", "floats", "bools")
 def map_value(node: Map, args: list) -> Seq:
     op = node.op
     if op in PYTHON_BINARY:
-        return binary_op(op, args[0], args[1])
+        try:
+            return binary_op(op, args[0], args[1])
+        except RaspTypeError as error:
+            error.every_input = no_input_works(node, error)  # read by the interpreter's warning
+            raise
     if op in ("neg", "pos"):
         return unary_sign(op, args[0])
     if op == "not":
@@ -1047,12 +1051,54 @@ def _first_failure(op: str, function, a: np.ndarray, b: np.ndarray) -> RaspValue
         except ZeroDivisionError:
             word = "division" if op == "/" else ("modulo" if op == "%" else "power")
             return RaspValueError(f"{word} by zero at position {i}: {exact_text(x)} {op} {exact_text(y)}")
-        except (TypeError, ValueError, OverflowError) as error:
+        except TypeError:
+            return RaspTypeError(  # worded in RASP's types (docs/reference.md, 'Sequence types'), not Python's
+                f"`{op}` cannot combine {_type_word(x)} with {_type_word(y)}: "
+                f"{exact_text(x)} {op} {exact_text(y)} at position {i}"
+            )
+        except (ValueError, OverflowError) as error:
             return RaspValueError(
                 f"cannot compute {exact_text(x)} {op} {exact_text(y)} at position {i} "
                 f"({type_name(x)} and {type_name(y)}: {error})"
             )
     return RaspValueError(f"cannot compute `{op}` on these values")
+
+
+def _type_word(value: Any) -> str:
+    """RASP's name of an atom's type: strings, ints, floats, bools."""
+    return _category_of(value) if _category_of(value) != "other" else type_name(value)
+
+
+# s-ops whose type is the same on every input (the others, tokens_asis and what is computed
+# from it, take their type from the input)
+_FIXED_TYPES = {"tokens_str": "strings", "tokens_int": "ints", "tokens_float": "floats", "tokens_bool": "bools",
+                "indices": "ints"}
+
+
+def fixed_type(value: Any) -> str | None:
+    """The type an operand has on every input, if that is known without an input (None: it
+    depends on the input). For telling "no input works" from "this input fails"."""
+    if is_atom(value):
+        return _category_of(value)
+    if isinstance(value, Primitive):
+        return _FIXED_TYPES.get(value.primitive)
+    if isinstance(value, SelectorWidth):
+        return "ints"
+    if isinstance(value, Map) and value.op in (*_NP_COMPARE, "not", "and", "or", "in"):
+        return "bools"
+    if isinstance(value, Map) and value.op in PYTHON_BINARY:
+        a, b = (fixed_type(arg) for arg in value.args)
+        if a == b == "strings" and value.op == "+":
+            return "strings"
+        if a in _NUMERIC and b in _NUMERIC and value.op != "/":
+            return "floats" if "floats" in (a, b) else "ints"
+    return None
+
+
+def no_input_works(node: Map, error: RaspError) -> bool:
+    """Does a binary operation fail on its operands' types whatever the input (`tokens + 1`)?"""
+    return (isinstance(error, RaspTypeError) and node.op in PYTHON_BINARY
+            and all(fixed_type(arg) is not None for arg in node.args))
 
 
 def unary_sign(op: str, seq: Seq) -> Seq:
@@ -1252,7 +1298,7 @@ def aggregate_one(matrix: np.ndarray, seq: Seq, default: Any, n: int, prefix: st
     if matrix.shape == (1, 1, 1):  # every row selects every key, or none does (e.g. `length`)
         return _aggregate_all_or_none(bool(matrix[0, 0, 0]), values, seq.type, default, n)
     full = matrix[0] if matrix.shape[1:] == (n, n) else np.broadcast_to(matrix[0], (n, n))
-    width = np.count_nonzero(full, axis=1)
+    width = full.sum(axis=1)  # a bool sum counts as int64 (faster than count_nonzero on short rows)
     widths = width.tolist()
     fewest, most = min(widths), max(widths)
     default_type = _TYPE_OF_DEFAULT[type(default)]

@@ -139,6 +139,7 @@ class Session:
         self.sop_example: Any = DEFAULT_EXAMPLE
         self.train_progress: Callable | None = None  # called with each epoch's figures (rasp/training/trainer.py)
         self.selector_example: Any = DEFAULT_EXAMPLE
+        self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
         self.selector_examples_on = True
         self.full_seq_display = False
@@ -240,7 +241,10 @@ class Session:
         env.vars["out"] = value
         if not top_level:
             return []
-        return self._show(_shown_name(stmt.expr, value), value, stmt.span)
+        name = _shown_name(stmt.expr, value)
+        if isinstance(value, Lazy) and isinstance(stmt.expr, ast.Call):
+            name = self._source_text(stmt.expr.span) or name  # the call as written
+        return self._show(name, value, stmt.span)
 
     def _run_assign(self, stmt: ast.Assign, env: Env, top_level: bool) -> list[Result]:
         bound = self._assign(stmt, env, top_level)
@@ -302,7 +306,7 @@ class Session:
         try:
             trained = train(value, name, vocab=vocab, progress=self.train_progress, **options)
         except RaspError as error:
-            raise error.at(_option_span(error, spans) or stmt.expr.span)
+            raise error.at(_option_span(error, spans) or stmt.expr.span) from None
         return TrainedResult(name, trained, getattr(trained, "files", []))
 
     def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
@@ -319,7 +323,8 @@ class Session:
             try:
                 self.set_example(value, stmt.subset)
             except RaspError as error:
-                raise error.at(stmt.expr.span)
+                error.at(stmt.expr.span)
+                raise
             return []
         if isinstance(stmt, ast.ShowExample):
             return [ExampleShown(self.sop_example, self.selector_example, stmt.subset)]
@@ -359,9 +364,7 @@ class Session:
             try:
                 return self.apply(value, example, label)
             except RaspError as error:
-                error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
-                if error.hint is None:
-                    error.hint = "set example ... to an input it accepts; the definition stands"
+                _word_evaluation_warning(error, label, example)
                 warnings.append(Problem(error.at(span), warning=True))
                 return Unevaluated(value.kind, label)
         if isinstance(value, Applied):
@@ -397,7 +400,7 @@ class Session:
         results: list[EvaluatedSOp | EvaluatedSelector | Problem] = []
         with causal_mode(self.causal):
             evaluated = evaluate_batch(node, list(inputs))
-        for example, (items, value) in zip(inputs, evaluated):
+        for example, (items, value) in zip(inputs, evaluated, strict=True):
             if isinstance(value, RaspError):
                 results.append(Problem(value))
             elif isinstance(value, Seq):
@@ -414,7 +417,9 @@ class Session:
         except KeyError:
             raise RaspNameError(f"`{target}` is not defined") from None
         if not isinstance(value, Lazy):
-            raise RaspTypeError(f"`{target}` is {type_name(value)}, not an s-op or selector: there is nothing to evaluate")
+            raise RaspTypeError(
+                f"`{target}` is {type_name(value)}, not an s-op or selector: there is nothing to evaluate"
+            )
         return value, target
 
     def _analyse_or_draw(self, stmt: ast.Analyse | ast.Draw, env: Env) -> Result:
@@ -440,7 +445,8 @@ class Session:
         try:
             input_items(example)
         except RaspError as error:
-            raise error.at(stmt.input.span if stmt.input is not None else stmt.span)
+            error.at(stmt.input.span if stmt.input is not None else stmt.span)
+            raise
         drawing = draw(value, example, name)
         return Drawn(name, str(drawing.path), example, drawing.layers, str(drawing.dot_path))
 
@@ -468,7 +474,8 @@ class Session:
             try:
                 vocab = compile_vocabulary(self.eval(stmt.vocab, env))
             except RaspError as error:
-                raise error.at(stmt.vocab.span)
+                error.at(stmt.vocab.span)
+                raise
         spans = {"expr": stmt.expr.span, **stmt.option_spans}
         return self.compile_model(value, name, max_len=stmt.max_len, vocab=vocab, check=stmt.check,
                                   save=stmt.save, spans=spans, verify_with=stmt.verify)
@@ -492,9 +499,12 @@ class Session:
         causal attention mask (docs/raspl.md, 'Causal mode')."""
         example = input_items(self.sop_example)
         with causal_mode(self.causal):
-            return compile_program(node, name, max_len=len(example) if max_len is None else max_len,
-                                   vocab=example if vocab is None else vocab, check=check, save=save, spans=spans,
-                                   verify_with=verify_with)
+            compiled = compile_program(node, name, max_len=len(example) if max_len is None else max_len,
+                                       vocab=example if vocab is None else vocab, check=check, save=save,
+                                       spans=spans, verify_with=verify_with, progress=self.progress)
+        compiled.from_example = [option for option, given in (("vocab", vocab), ("max_len", max_len)) if given is None]
+        compiled.example = self.sop_example
+        return compiled
 
     # -------------------------------------------------------------- statements
 
@@ -526,9 +536,9 @@ class Session:
             )
         for name in names:
             self._check_bindable(name, stmt.span, top_level)
-        for name, value in zip(names, values):
+        for name, value in zip(names, values, strict=True):
             _bind(env, name, value)
-        return list(zip(names, values))
+        return list(zip(names, values, strict=True))
 
     def _destructure(self, value: Any, count: int, span: Span) -> list:
         if isinstance(value, (list, str)):
@@ -567,7 +577,7 @@ class Session:
         if len(names) == 1:
             env.vars[names[0]] = item
             return
-        for name, value in zip(names, self._destructure(item, len(names), span)):
+        for name, value in zip(names, self._destructure(item, len(names), span), strict=True):
             env.vars[name] = value
 
     # ------------------------------------------------------------------- load
@@ -641,7 +651,8 @@ class Session:
         try:
             return method(expr, env)
         except RaspError as error:
-            raise error.at(expr.span)
+            error.at(expr.span)
+            raise
 
     def _eval_Literal(self, expr: ast.Literal, env: Env) -> Any:
         return expr.value
@@ -823,7 +834,8 @@ class Session:
             try:
                 return Applied(self.apply(func, args[0], name))
             except RaspError as error:
-                raise error.at(expr.span)
+                error.at(expr.span)
+                raise
         if isinstance(func, Function):
             return self._call(func, args, expr)
         if isinstance(func, BuiltinFunction):
@@ -841,7 +853,7 @@ class Session:
                 expr.span,
             )
         scope = Env(func.env, func.name)
-        scope.vars.update(zip(func.params, args))
+        scope.vars.update(zip(func.params, args, strict=True))
         first_new = next_serial()
         self._depth += 1
         try:
@@ -863,7 +875,9 @@ class Session:
         key, query = self.eval(expr.key, env), self.eval(expr.query, env)
         for value, part in ((key, expr.key), (query, expr.query)):
             if not (isinstance(value, SOp) or is_atom(value)):
-                raise RaspTypeError(f"select needs s-ops or atoms as keys and queries, got {type_name(value)}", part.span)
+                raise RaspTypeError(
+                    f"select needs s-ops or atoms as keys and queries, got {type_name(value)}", part.span
+                )
         return Select(key, query, expr.op, origin=expr.span)
 
     def _eval_Aggregate(self, expr: ast.Aggregate, env: Env) -> SOp:
@@ -875,7 +889,9 @@ class Session:
         if not (isinstance(sop, SOp) or is_atom(sop)):
             raise RaspTypeError(f"aggregate needs an s-op (or atom) second, got {type_name(sop)}", expr.sop.span)
         if not is_atom(default):
-            raise RaspTypeError(f"the default of aggregate must be an atom, got {type_name(default)}", expr.default.span)
+            raise RaspTypeError(
+                f"the default of aggregate must be an atom, got {type_name(default)}", expr.default.span
+            )
         return Aggregate(selector, sop, default, origin=expr.span)
 
     def _eval_Builtin(self, expr: ast.Builtin, env: Env) -> Any:
@@ -904,7 +920,7 @@ class Session:
         if len({len(a) for a in args}) > 1:
             lengths = ", ".join(str(len(a)) for a in args)
             raise RaspValueError(f"zip needs lists of equal length, got lengths {lengths}", expr.span)
-        return [list(t) for t in zip(*args)]
+        return [list(t) for t in zip(*args, strict=True)]
 
     def _builtin_len(self, args: list, expr: ast.Builtin) -> int:
         _expect_one("len", args, expr)
@@ -966,6 +982,20 @@ def _option_span(error: RaspError, spans: dict) -> Span | None:
     """The span of the `train` option an error's message names first (docs/training.md)."""
     named = [(error.message.find(word), where) for word, where in spans.items() if word in error.message]
     return min(named, key=lambda pair: pair[0])[1] if named else None
+
+
+def _word_evaluation_warning(error: RaspError, label: str, example: Any) -> None:
+    """A definition that fails on the running example: say whether any input could work."""
+    if getattr(error, "every_input", False):  # rasp.engine.no_input_works: `tokens + 1`
+        error.message = f"{label} fails on every input: {error.message}"
+        if error.hint is None:
+            error.hint = ("its operands have these types whatever the input (tokens are strings); convert one, "
+                          "e.g. tokens_int for number tokens; the definition stands")
+        return
+    error.message = f"{label} cannot be evaluated on the example {short_text(example)}: {error.message}"
+    if error.hint is None:
+        error.hint = "set example ... to an input it accepts; the definition stands"
+
 
 def _shown_name(expr: ast.Expr, value: Any) -> str:
     """The name an expression statement's value is shown under: a variable's name, a call's

@@ -355,7 +355,8 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
             if word == "max_len" and number < 1:
                 raise RaspSyntaxError("`max_len` must be at least 1", span)
             return number
-        expected = "a whole number, e.g. max_len 5" if word == "max_len" else "a whole number of inputs, e.g. random 500"
+        expected = ("a whole number, e.g. max_len 5" if word == "max_len"
+                    else "a whole number of inputs, e.g. random 500")
     elif word == "save":
         if kinds == ["string"] and len(value[0][1]) >= 2 and value[0][1].endswith('"'):
             path = value[0][1][1:-1]
@@ -370,7 +371,8 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
     else:
         if (kinds == ["string"] and value[0][1].endswith('"') and len(value[0][1]) >= 2) or _is_bracketed(value):
             start = value[0][2]
-            return _parse(text[start:value[-1][3]], "expression", _Origin(origin.file, origin.line, origin.column + start))
+            origin_of_value = _Origin(origin.file, origin.line, origin.column + start)
+            return _parse(text[start:value[-1][3]], "expression", origin_of_value)
         expected = 'a list or a string, e.g. vocab ["a", "b"] or vocab "ab"'
     if opens:
         return None
@@ -507,7 +509,7 @@ def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyn
             return RaspSyntaxError("unterminated string (strings end on the same line)", span)
         if _SURROGATE_RE.match(char):
             return RaspSyntaxError("unexpected bytes that are not valid UTF-8", span)
-        return RaspSyntaxError(f"unexpected character {char!r}", span)
+        return RaspSyntaxError(f'unexpected character "{char}"', span)  # double quotes, like every other output
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):

@@ -35,8 +35,8 @@ HISTORY_VARIABLE = "RASP_HISTORY"
 PREVIEW_ROWS = 8  # lines of a selector matrix shown in the preview bar
 
 COMMAND_WORDS = ("set example", "show example", "examples on", "examples off", "full seq display on",
-                 "full seq display off", "analyse", "compile", "causal on", "causal off", "raspl", "help", "vars", "clear", "preview on", "preview off",
-                 "exit", "quit")
+                 "full seq display off", "analyse", "compile", "causal on", "causal off", "raspl", "help", "vars",
+                 "clear", "preview on", "preview off", "exit", "quit")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

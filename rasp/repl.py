@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import shutil
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .display import format_value
 from .help import help_text, vars_text
 from .parser import is_complete
 from .results import ExitRequest
+
+if TYPE_CHECKING:  # prompt_toolkit is imported only for an interactive terminal
+    from .prompt import LivePreview
 
 SELECTOR_ROWS = 64  # rows of a selector matrix shown at the prompt (a longer example's are elided)
 SOP_VALUES = 100  # values of an s-op (or of the example) shown at the prompt: the first and last 50
@@ -30,7 +33,7 @@ class Repl:
         self.session = session
         self.printer = printer
         self.stdlib = stdlib
-        self.preview = None  # a rasp.prompt.LivePreview on a terminal
+        self.preview: LivePreview | None = None  # on a terminal
         self.next_line = 1  # positions count from the start of the whole session's input
 
     def run(self, source: str) -> bool:
@@ -68,7 +71,9 @@ class Repl:
     def _clear(self) -> None:
         from .interpreter import Session
 
+        progress = self.session.progress
         self.session = Session(stdlib=self.stdlib)
+        self.session.progress = progress  # the face's progress line stays
         self.printer.session = self.session
         example = format_value(self.session.sop_example)
         self.printer.emit_text("clear", f"cleared: your bindings are gone, the running example is {example}")
@@ -148,13 +153,13 @@ def _interactive(repl: Repl, preview_on: bool, terminal_input, terminal_output) 
         printer.width = shutil.get_terminal_size().columns
     printer.max_rows = SELECTOR_ROWS
     printer.max_values = SOP_VALUES
-    repl.preview = LivePreview(lambda: repl.session, width=lambda: printer.width)
-    repl.preview.enabled = preview_on
+    preview = repl.preview = LivePreview(lambda: repl.session, width=lambda: printer.width)
+    preview.enabled = preview_on
     history, _ = make_history(history_path())
-    prompt = build_prompt_session(lambda: repl.session, repl.preview, history, terminal_input, terminal_output)
+    prompt = build_prompt_session(lambda: repl.session, preview, history, terminal_input, terminal_output)
     printer.emit_text("banner", repl.banner())
     while True:
-        repl.preview.show("")
+        preview.show("")
         try:
             source = prompt.prompt()
         except KeyboardInterrupt:  # Ctrl-C: discard the input

@@ -156,6 +156,8 @@ class Compiled:
     files: list[str] = field(default_factory=list)
     analysis: Any = None
     onnx_verification: Any = None  # rasp.compiler.export.OnnxVerification, after `verify onnx`
+    from_example: list[str] = field(default_factory=list)  # "vocab", "max_len": defaulted from the example
+    example: Any = None  # that running example
 
     @property
     def agrees(self) -> bool:

@@ -85,10 +85,19 @@ def short_text(value: Any) -> str:
     if isinstance(value, list) and len(value) > 40:
         value = value[:40]  # the text is cut to 40 characters anyway
     try:
-        text = exact_text(value) if is_atom(value) else repr(value)
+        text = exact_text(value) if is_atom(value) else _container_text(value)
     except ValueError:  # an int beyond Python's str() limit of digits
         text = "a huge int" if is_atom(value) else type_name(value)
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _container_text(value: Any) -> str:
+    """A list or dict in RASP's notation: strings in double quotes, like every other output."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_container_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_container_text(k)}: {_container_text(v)}" for k, v in value.items()) + "}"
+    return exact_text(value) if is_atom(value) else repr(value)
 
 
 def type_name(value: Any) -> str:
@@ -184,7 +193,7 @@ class Map(SOp):
         if self.op == "lookup":
             return f"{a[0]}[{a[1]}]"
         level = _LEVELS.get(self.op, 0)
-        b = [_bracketed(text, x, level, right=i > 0) for i, (text, x) in enumerate(zip(a, self.args))]
+        b = [_bracketed(text, x, level, right=i > 0) for i, (text, x) in enumerate(zip(a, self.args, strict=True))]
         if self.op in BINARY_OPS or self.op in ("and", "or"):
             return f"{b[0]} {self.op} {b[1]}"
         if self.op in ("neg", "pos", "not"):

@@ -7,16 +7,16 @@
     python scripts/bench.py --before /tmp/before   # also the figures of another checkout (e.g. main), same run
 
 For reverse, histogram, sort, sort by most frequent token and Dyck-2 (from
-tests/programs/paper_examples.rasp, the reference's paper style) at
-n = 16, 64, 256, 1024, 4096 it reports the median evaluation time (the engine
-only: a fresh evaluation of the program's graph on one input, no memo shared
-between runs, except that at n <= 32 the engine keeps the values of the nodes computed
-from indices and constants alone between evaluations of a length; wall clock and CPU time), the first (cold) run, and the peak memory of one evaluation as
-tracemalloc sees it (NumPy reports its array allocations to tracemalloc; Python
-objects are counted too). Then the throughput of a batch of 10,000 inputs of
-length 16 through sort (`Session.evaluate`, result objects included), and the
-start-up time of `rasp -c 'tokens;'` (wall clock of a subprocess, median, with
-bytecode caching on as in an installed package).
+tests/programs/paper_examples.rasp, the reference's paper style) at n = 16, 64, 256,
+1024, 4096 it reports the median evaluation time (the engine only: a fresh evaluation of
+the program's graph on one input, no memo shared between runs, except that at n <= 32
+the engine keeps the values of the nodes computed from indices and constants alone
+between evaluations of a length; wall clock and CPU time), the first (cold) run, and the
+peak memory of one evaluation as tracemalloc sees it (NumPy reports its array
+allocations to tracemalloc; Python objects are counted too). Then the throughput of a
+batch of 10,000 inputs of length 16 through sort (`Session.evaluate`, result objects
+included), and the start-up time of `rasp -c 'tokens;'` (wall clock of a subprocess,
+median, with bytecode caching on as in an installed package).
 
 Small inputs: the median time of one call `session[name](tokens)` at n = 16 for the
 five programs, as a Python user or the REPL's live preview pays it (input checks,
@@ -289,6 +289,25 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _compile_sizes():
+    """scripts/compile_sizes.py as a module."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import compile_sizes
+
+    return compile_sizes
+
+
+def compile_figures(max_lens: tuple[int, ...] = (10, 32), random_inputs: int = 200) -> list[dict]:
+    """Compiled sizes and compile/verify times of every library program (scripts/compile_sizes.py)."""
+    sizes = _compile_sizes()
+    return [sizes.measure(file, call, max_len, random_inputs, timeout=600.0)
+            for max_len in max_lens for file, call in sizes.library_calls()]
+
+
+def compile_table(rows: list[dict]) -> str:
+    return _compile_sizes().format_table(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short inputs and few runs (a smoke test)")
@@ -298,7 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-only", action="store_true", help="only the small-input figures")
     parser.add_argument("--table-only", action="store_true", help="only the table of growing lengths")
     parser.add_argument("--runs", type=int, help="calls per program for the small-input figures (default 501)")
+    parser.add_argument("--compile", action="store_true", help="only the library's compiled sizes (compile_sizes.py)")
     args = parser.parse_args(argv)
+    if args.compile:
+        rows = compile_figures((10,) if args.quick else (10, 32))
+        print(json.dumps(rows, indent=1) if args.json else compile_table(rows))
+        return 0
     load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     session = Session()
     session.sop_examples_on = session.selector_examples_on = False

@@ -194,12 +194,14 @@ PUNCTUATION = [
     "==", "!=", "<", ">", "<=", ">=", ".", "!", "@", "$", "'",
 ]
 LITERALS = [
-    "0", "1", "2", "3", "7", "10", "0.5", "2.0", "1e3", '"a"', '"abc"', '""', '"1"', '"', "123456789012345678901234567890",
+    "0", "1", "2", "3", "7", "10", "0.5", "2.0", "1e3", '"a"', '"abc"', '""', '"1"', '"',
+    "123456789012345678901234567890",
 ]
 LINE_PIECES = [
     "\n", "\n", "# a comment\n", "\nset example \"abc\"\n", "\nset example [1, 2, 3]\n", "\nshow example\n",
     "\nexamples off\n", "\nexamples on\n", "\nfull seq display on\n", "\nset example \"\"\n",
-    "\nanalyse x\n", "\nselector examples off\n", "\ncompile x max_len 3 random 5\n", "\ncompile x vocab \"ab\" max_len\n",
+    "\nanalyse x\n", "\nselector examples off\n", "\ncompile x max_len 3 random 5\n",
+    "\ncompile x vocab \"ab\" max_len\n",
 ]
 VOCABULARY = NAMES + KEYWORD_TOKENS + PUNCTUATION * 2 + LITERALS
 
@@ -444,7 +446,7 @@ def check_against_oracle(session: Session, result: Any) -> list[str]:
 def _close(got: list, want: list) -> bool:
     if len(got) != len(want):
         return False
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         if isinstance(a, float) or isinstance(b, float):
             if not (a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))):
                 return False

@@ -63,3 +63,22 @@ def error_of(session: Session, source: str):
     errors = [p.error for p in problems(session, source) if not p.warning]
     assert len(errors) == 1, [str(e) for e in errors]
     return errors[0]
+
+
+def dyck_prefixes(w, pairs: list[str]) -> list[str]:
+    """The Dyck oracle, per prefix: "T" balanced, "P" could still be balanced, "F" never can be.
+
+    `pairs` are two-character strings, opener then closer; other characters are ignored.
+    """
+    closer_of = {p[0]: p[1] for p in pairs}
+    closers = {p[1] for p in pairs}
+    stack: list[str] = []
+    failed = False
+    out = []
+    for c in w:
+        if c in closer_of:
+            stack.append(closer_of[c])
+        elif c in closers:
+            failed = failed or not stack or stack.pop() != c
+        out.append("F" if failed else "P" if stack else "T")
+    return out

@@ -46,11 +46,6 @@ def paper() -> Session:
     return session
 
 
-@pytest.fixture
-def session() -> Session:
-    return Session()
-
-
 def analysis_of(session: Session, source: str, name: str = "x"):
     """Run source (which binds `name`) and analyse the node bound to `name`."""
     shown(session, source)
@@ -337,6 +332,7 @@ def test_the_library_documents_costs():
     assert len(DOCUMENTED_COSTS) >= 10  # rasplib.rasp alone documents more
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path, call, cost", DOCUMENTED_COSTS, ids=[f"{p.stem}:{c}" for p, c, _ in DOCUMENTED_COSTS])
 def test_library_cost_line_matches_the_analysis(path, call, cost):
     session = Session()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
-from hypothesis import strategies as st
-from test_engine_property import LETTERS, check_agreement, graphs, source_sops
+from hypothesis import given, reject, settings
+from strategies import batches, examples, graphs, source_sops
+from test_engine_property import check_agreement
 from test_engine_property import session as session_without_examples
 
 from rasp import engine
@@ -31,7 +31,7 @@ from rasp.results import EvaluatedSelector, EvaluatedSOp, Problem
 from rasp.values import Aggregate, Lazy, Map, Primitive, Select, SelectorWidth, SOp
 
 ROOT = Path(__file__).resolve().parent.parent
-I, T, TI, ASIS = (Primitive(p) for p in ("indices", "tokens_str", "tokens_int", "tokens_asis"))
+IDX, T, TI, ASIS = (Primitive(p) for p in ("indices", "tokens_str", "tokens_int", "tokens_asis"))
 
 # ------------------------------------------------------------ the property
 
@@ -70,7 +70,7 @@ def batch_outcomes(node, inputs):
 def assert_batch_agrees(node, inputs) -> None:
     together = batch_outcomes(node, inputs)
     assert len(together) == len(inputs)
-    for index, (inp, got) in enumerate(zip(inputs, together)):
+    for index, (inp, got) in enumerate(zip(inputs, together, strict=True)):
         want = single_outcome(node, inp)
         context = f"\nnode: {node.describe()}\ninputs: {inputs!r}\ninput {index}"
         assert got[0] == want[0], f"batch {got!r} != alone {want!r}{context}"
@@ -79,45 +79,23 @@ def assert_batch_agrees(node, inputs) -> None:
         elif isinstance(node, SOp):
             (values, kind), (want_values, want_kind) = got[1], want[1]
             assert kind == want_kind and len(values) == len(want_values), f"{got!r} != {want!r}{context}"
-            assert all(identical(a, b) for a, b in zip(values, want_values)), f"{got!r} != {want!r}{context}"
+            assert all(identical(a, b) for a, b in zip(values, want_values, strict=True)), (
+                f"{got!r} != {want!r}{context}"
+            )
         else:
             assert got[1] == want[1], context
 
 
-ITEMS = st.sampled_from([
-    st.integers(-20, 20),
-    st.sampled_from([0, 1, 2, True, False]),
-    st.sampled_from([0.5, -1.5, 2.0, 3.25]),
-    st.one_of(st.integers(-(2**70), 2**70), st.floats(-1e6, 1e6), st.booleans()),
-    st.sampled_from([1.5, -2.0, 0.0, math.inf, math.nan]),
-])
 
 
-@st.composite
-def input_of_length(draw, n: int):
-    """Like test_engine_property.inputs, for a given length."""
-    if draw(st.booleans()):
-        alphabet = draw(st.sampled_from(["0123456789", "0123", "0123456789" + LETTERS]))
-        return draw(st.text(alphabet=alphabet, min_size=n, max_size=n))
-    return draw(st.lists(draw(ITEMS), min_size=n, max_size=n))
-
-
-@st.composite
-def batches(draw):
-    """2 to 8 inputs, most of one length (so they are stacked), some of others."""
-    common = draw(st.integers(1, 6))
-    count = draw(st.integers(2, 8))
-    lengths = [common if draw(st.integers(0, 9)) < 7 else draw(st.integers(1, 6)) for _ in range(count)]
-    return [draw(input_of_length(n)) for n in lengths]
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(400))
 @given(node=graphs(), inputs=batches())
 def test_batch_equals_one_at_a_time(node, inputs):
     assert_batch_agrees(node, inputs)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150))
 @given(text=source_sops(), inputs=batches())
 def test_batch_equals_one_at_a_time_on_interpreter_graphs(text, inputs):
     s = session_without_examples()
@@ -127,7 +105,8 @@ def test_batch_equals_one_at_a_time_on_interpreter_graphs(text, inputs):
     assert_batch_agrees(s["x"], inputs)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(300))
 @given(node=graphs(), inputs=batches())
 def test_reusing_the_arrays_of_unused_selectors_changes_no_value(node, inputs):
     # Only big selectors are written over (REUSE_BYTES); here every one is, checked against the oracle.
@@ -149,7 +128,7 @@ def test_mixed_lengths_keep_their_order():
 
 def test_inputs_that_disagree_on_a_type_are_split():
     # a mean on "aab" (floats), single picks on "abc" (ints), within one stack
-    mean = Aggregate(Select(T, T, "=="), I)
+    mean = Aggregate(Select(T, T, "=="), IDX)
     got = [(value.to_list(), value.type) for _, value in evaluate_batch(mean, ["aab", "abc", "xyx"])]
     assert got == [([0.5, 0.5, 2.0], "floats"), ([0, 1, 2], "ints"), ([1.0, 1.0, 1.0], "floats")]
     got = [value.type for _, value in evaluate_batch(ASIS, [[1, 2], [1.5, 2], [True, False], [1, True]])]
@@ -169,7 +148,7 @@ def test_an_error_names_its_input_and_the_others_still_get_values():
 
 
 def test_an_error_of_every_input_is_reported_for_each():
-    node = SelectorWidth(Select(I, "a", "<"))  # ints compared with a string: fails on any input
+    node = SelectorWidth(Select(IDX, "a", "<"))  # ints compared with a string: fails on any input
     outcomes = evaluate_batch(node, ["ab", "cd", "ef"])
     assert [value.message.split(":")[0] for _, value in outcomes] == ["input 0", "input 1", "input 2"]
     assert all("cannot compare ints with strings" in value.message for _, value in outcomes)
@@ -185,11 +164,11 @@ def test_selectors_come_back_per_input():
 # ------------------------------------------------------------ Session.evaluate
 
 
-@pytest.fixture(scope="module")
-def session() -> Session:
-    s = Session()
-    s.run("srt = sort(tokens_int, tokens_int); earlier = select(indices, indices, <); k = 3;")
-    return s
+@pytest.fixture
+def session(session: Session) -> Session:
+    """The conftest session with a sort, a selector and a number bound."""
+    session.run("srt = sort(tokens_int, tokens_int); earlier = select(indices, indices, <); k = 3;")
+    return session
 
 
 def test_session_evaluate_by_name_and_by_node(session):
@@ -208,6 +187,7 @@ def test_session_evaluate_needs_a_lazy_name(session):
         session.evaluate("k", ["ab"])
 
 
+@pytest.mark.slow
 def test_ten_thousand_inputs_through_sort_are_fast(session):
     inputs = [str(i).zfill(16)[::-1] for i in range(10_000)]
     start = time.perf_counter()
@@ -311,6 +291,7 @@ def test_cli_memory_limit_option(tmp_path, capsys, monkeypatch):
 # ------------------------------------------------------------ the benchmark script
 
 
+@pytest.mark.slow
 def test_bench_quick_runs_and_reports_real_figures():
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json"],
                           check=False, capture_output=True, text=True, timeout=120)

@@ -597,6 +597,7 @@ def workdir(tmp_path) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_python_dash_m_rasp_json(workdir):
     write(workdir, "prog.rasp", PROGRAM + "bad = nope;\nw = length;\n")
     done = run_process([sys.executable, "-m", "rasp", "--json", "--example", '"hey"', "prog.rasp"], workdir)
@@ -609,6 +610,7 @@ def test_python_dash_m_rasp_json(workdir):
     assert objects[-1] == {"kind": "sop", "name": "w", "input": "hey", "value": [3, 3, 3], "type": "ints"}
 
 
+@pytest.mark.slow
 def test_console_script_runs_a_file_from_any_directory(workdir):
     write(workdir, "prog.rasp", PROGRAM + "n = length;\n")
     done = run_process([rasp_script(), "prog.rasp"], workdir)
@@ -619,12 +621,14 @@ def test_console_script_runs_a_file_from_any_directory(workdir):
     assert 'n("hello") = [5]*5  ints' in lines
 
 
+@pytest.mark.slow
 def test_console_script_reads_piped_stdin(workdir):
     done = run_process([rasp_script()], workdir, stdin="x = indices;\ny = x +\n  1;\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout == 'x("hello") = [0, 1, 2, 3, 4]  ints\ny("hello") = [1, 2, 3, 4, 5]  ints\n'
 
 
+@pytest.mark.slow
 def test_console_script_dash_i_with_piped_stdin(workdir):
     write(workdir, "prog.rasp", "x = indices;\n")
     done = run_process([rasp_script(), "-i", "prog.rasp"], workdir, stdin="y = x * 2;\nbad = nope;\n")
@@ -633,6 +637,7 @@ def test_console_script_dash_i_with_piped_stdin(workdir):
     assert "name error: `nope` is not defined" in done.stderr
 
 
+@pytest.mark.slow
 def test_console_script_usage_errors_and_version(workdir):
     done = run_process([rasp_script(), "--bogus"], workdir)
     assert done.returncode == 2
@@ -645,6 +650,7 @@ def test_console_script_usage_errors_and_version(workdir):
     assert rasp.__version__ in done.stdout
 
 
+@pytest.mark.slow
 def test_console_script_bad_input_never_shows_a_traceback(workdir):
     # a mix of mistakes; run_process asserts there is no traceback anywhere
     source = """\

@@ -97,8 +97,8 @@ REVERSE = 'load "reverse";\nrev = reverse(tokens);\n'
 
 
 @pytest.fixture
-def session():
-    session = fresh_session()
+def session(session):
+    """The conftest session with reverse bound."""
     assert not [r for r in session.run(REVERSE, "setup.rasp") if isinstance(r, Problem)]
     return session
 
@@ -325,6 +325,7 @@ def test_html(session):
     assert f">{compiled.model.d_model}</td>" in page and ">all agree</td>" in page
 
 
+@pytest.mark.slow
 def test_random_inputs_beyond_the_exhaustive_length(session):
     compiled = compiled_of(session, 'compile rev max_len 6 vocab "abcdefgh" random 30')
     check = compiled.verification

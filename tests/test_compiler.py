@@ -73,7 +73,7 @@ def same(got: list, want: list) -> bool:
     """Equal position by position: numbers within 1e-6, anything else exactly (True is not 1)."""
     if len(got) != len(want):
         return False
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         if isinstance(w, float) or isinstance(g, float):
             if isinstance(w, (bool, str)) or isinstance(g, (bool, str)) or abs(g - w) > 1e-6:
                 return False
@@ -166,7 +166,8 @@ PROGRAMS = [
     Case("reverse", "x = reverse(tokens);", (("abc", ["c", "b", "a"]), ("abca", ["a", "c", "b", "a"]))),
     Case("sort", "x = sort(tokens, tokens);", (("cab", ["a", "b", "c"]), ("bcab", ["a", "b", "b", "c"]))),
     Case("histogram", "x = histogram(tokens);", (("abca", [2, 1, 1, 2]),)),
-    Case("dyck2", "x = dyck2(tokens);", (("({})", ["P", "P", "P", "T"]), ("(}", ["P", "F"]), ("{)}", ["P", "F", "F"])), vocab=("(", ")", "{", "}")),
+    Case("dyck2", "x = dyck2(tokens);", (("({})", ["P", "P", "P", "T"]), ("(}", ["P", "F"]), ("{)}", ["P", "F", "F"])),
+         vocab=("(", ")", "{", "}")),
 ]
 EXTREMES = [  # aggregate_max / aggregate_min: a rank bonus per key value picks the extreme selected key
     Case("max_prefix", "x = aggregate_max(select(indices, indices, <=), tokens_int, 0);",
@@ -191,6 +192,7 @@ def ids(cases: list[Case]) -> list[str]:
 # ------------------------------------------------------------------ 1. each construction
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_compiled_model_agrees_with_the_interpreter(case):
     node, model = compiled(case)
@@ -202,7 +204,7 @@ def test_compiled_model_agrees_with_the_interpreter(case):
     assert result.attention_error <= model.attention_tolerance
     inputs = [list(items) for items, _ in case.examples]
     interpreted = [value.to_list() for _, value in evaluate_batch(node, inputs)]
-    for (items, want), got, by_interpreter in zip(case.examples, model.run(inputs), interpreted):
+    for (items, want), got, by_interpreter in zip(case.examples, model.run(inputs), interpreted, strict=True):
         assert same(by_interpreter, want), (items, by_interpreter, want)  # the stated values are right
         assert same(got, want), (items, got, want)
 
@@ -338,7 +340,7 @@ def test_every_head_is_hard_attention_up_to_length_4(case_id):
         weights: list[np.ndarray] = []
         model.residual(np.array([model.token_ids(items) for items in inputs]), attention=weights)
         assert len(weights) == len(heads)
-        for head, actual in zip(heads, weights):
+        for head, actual in zip(heads, weights, strict=True):
             assert actual.shape == (len(inputs), n + 1, n + 1)
             assert np.all(actual[:, 0, 0] >= 1 - tolerance)  # BOS attends only to BOS
             assert np.all(actual[:, 0, 1:] <= tolerance)
@@ -354,7 +356,8 @@ def test_every_head_is_hard_attention_up_to_length_4(case_id):
 # ------------------------------------------------------------------ 4. BOS
 
 
-@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_of_two_numbers", "width_data_dependent", "select_or_joint"])
+@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_of_two_numbers", "width_data_dependent",
+                                     "select_or_joint"])
 def test_bos_residual_does_not_depend_on_the_input(case_id):
     case = BY_ID[case_id]
     _, model = compiled(case)
@@ -397,7 +400,7 @@ def test_a_head_shared_by_a_selector_width_and_an_aggregate(source, outputs, inp
     result = verify(model, node, random_inputs=0)
     assert result.mismatches == 0, result.first_mismatch
     assert result.attention_error <= model.attention_tolerance
-    assert all(same(got, want) for got, want in zip(model.run(inputs), outputs)), model.run(inputs)
+    assert all(same(got, want) for got, want in zip(model.run(inputs), outputs, strict=True)), model.run(inputs)
 
 
 def test_select_on_a_mean_with_too_many_values():
@@ -466,7 +469,8 @@ def forward_by_hand(arrays: dict, description: dict, items: list) -> list:
     return [description["output_values"][c] for c in logits.argmax(axis=1)]
 
 
-@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_tokens_and_indices", "aggregate_mean", "map_of_two_numbers"])
+@pytest.mark.parametrize("case_id", ["reverse", "dyck2", "map_tokens_and_indices", "aggregate_mean",
+                                     "map_of_two_numbers"])
 def test_saved_weights_run_by_hand_give_the_models_outputs(case_id, tmp_path):
     case = BY_ID[case_id]
     _, model = compiled(case)
@@ -485,7 +489,7 @@ def test_saved_weights_run_by_hand_give_the_models_outputs(case_id, tmp_path):
     assert all(d["node"] and d["encoding"] and d["written_by"] for d in description["residual"])
     assert description["params"] == sum(a.size for a in arrays.values())
     inputs = [list(items) for items, _ in case.examples] + [list(case.vocab[:1]) * case.max_len]
-    for items, want in zip(inputs, model.run(inputs)):
+    for items, want in zip(inputs, model.run(inputs), strict=True):
         got = forward_by_hand(arrays, description, items)
         if description["output"] == "numerical":
             assert np.allclose(got, want, atol=1e-9), (items, got, want)
@@ -548,6 +552,7 @@ def refusal_category(message: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r"`[^`]*`", "X", message))[:80]
 
 
+@pytest.mark.slow
 def test_random_programs_compile_exactly_or_are_refused(random_programs):
     assert len(random_programs) == RANDOM_PROGRAMS
     crashed = [(o.source, o.crashed) for o in random_programs if o.crashed]
@@ -561,6 +566,7 @@ def test_random_programs_compile_exactly_or_are_refused(random_programs):
     assert max(o.attention_error for o in compiled_ok) <= compiled_ok[0].attention_tolerance
 
 
+@pytest.mark.slow
 def test_random_programs_attention_within_the_stated_tolerance(random_programs):
     over = [(o.name, o.attention_error) for o in random_programs
             if o.refused is None and o.attention_error > o.attention_tolerance]
@@ -591,6 +597,7 @@ def test_means_computed_in_another_order_are_one_value():
     assert model.run([["1"]]) == [[0]]
 
 
+@pytest.mark.slow
 def test_a_whole_mean_indexes_a_string():
     # sort's output is numerical (a mean where several keys tie); "..."[2.0] fails but "..."[2] does not:
     # the model must give the letter wherever the interpreter does
@@ -612,6 +619,7 @@ def test_a_rounding_error_next_to_zero_is_zero():
     assert result.checked == 120 and result.mismatches == 0, result.first_mismatch
 
 
+@pytest.mark.slow
 def test_a_mean_a_rounding_error_below_a_whole_number_indexes_a_string():
     # the value set keeps 1.9999999999999998 for the key of 2: as an index it must act as 2
     node = node_of("n2 = aggregate(select(tokens_int, tokens_int, <), aggregate(full_s, tokens_int, 2), 2);"

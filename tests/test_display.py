@@ -89,4 +89,5 @@ def test_selector_rows_beyond_max_rows_are_left_out_with_a_note():
     assert len(lines) == 3 + 4 + 1
     assert lines[-1] == "  (26 more rows not shown; the full matrix is in --json output)"
     narrow = format_selector(value, DisplayOptions(max_rows=4, width=20)).splitlines()[-1]
-    assert narrow.startswith("  (26 more rows and ") and narrow.endswith(" more columns not shown; the full matrix is in --json output)")
+    assert narrow.startswith("  (26 more rows and ")
+    assert narrow.endswith(" more columns not shown; the full matrix is in --json output)")

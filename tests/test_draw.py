@@ -25,10 +25,11 @@ REVERSE = "flip = select(indices, length - indices - 1, ==);\nrev = aggregate(fl
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch) -> Session:
+def session(session: Session, tmp_path, monkeypatch) -> Session:
+    """The conftest session, run where drawings go as a user has it (./rasp_draw, in tmp_path)."""
     monkeypatch.chdir(tmp_path)  # drawings go to tmp_path/rasp_draw, never into the checkout
     monkeypatch.delenv("RASP_DRAW_DIR", raising=False)  # as a user has it: ./rasp_draw
-    return Session()
+    return session
 
 
 class _PageParser(HTMLParser):
@@ -122,7 +123,8 @@ def test_heads_show_the_selector_matrix_over_the_tokens_and_the_values(session, 
     [flip] = [h for h in groups(svg, "head") if groups(h, "matrix")[0].get("data-name") == "flip"]
     matrix = groups(flip, "matrix")[0]
     assert texts(flip, "key") == ["a", "b", "c", "d"]  # column labels: the key tokens
-    assert texts(matrix, "query") == ["a", "b", "c", "d"]  # row labels: the query tokens
+    assert texts(flip, "position") == ["0", "1", "2", "3"]  # column numbers over the key tokens
+    assert texts(matrix, "query") == ["0 a", "1 b", "2 c", "3 d"]  # row labels: position and query token
     selected = [r for r in matrix.iter(f"{SVG}rect") if r.get("class") == "on"]
     assert len(selected) == 4
     # the anti-diagonal: the selected cell of each row is further left in each later row
@@ -345,3 +347,14 @@ def test_pictures_too_big_are_refused(session, tmp_path):
     error = error_of(session, "draw(x, range(100));")
     assert error.message.startswith("the picture would have about 120100 cells (1201 nodes, 0 heads, 100 tokens)")
     assert not (tmp_path / "rasp_draw").exists()
+
+
+def test_every_arrow_has_a_dashed_copy_over_the_boxes(session, tmp_path):
+    # an arrow from indices to length - indices passes behind a head box: its copy over the
+    # boxes shows it going on (rather than seeming to leave the box)
+    draw(session, 'x = length - indices; y = aggregate(select(tokens, tokens, ==), x); draw(y, "abbc");')
+    _, svg = parse_page((tmp_path / "rasp_draw" / "y.html").read_text(encoding="utf-8"))
+    paths = list(svg.iter(f"{SVG}path"))
+    under = {p.get("id")[1:]: p.get("d") for p in paths if p.get("class") == "edge"}
+    over = {p.get("id")[1:]: p.get("d") for p in paths if p.get("class") == "edge-over"}
+    assert under and under == over

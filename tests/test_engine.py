@@ -79,6 +79,7 @@ def test_shared_nodes_are_computed_once(monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.slow
 def test_deep_graphs_do_not_hit_the_recursion_limit():
     node = INDICES
     for _ in range(20000):

@@ -27,6 +27,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+@pytest.mark.slow
 def test_startup_imports_only_what_it_uses(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, check=False,
@@ -34,7 +35,8 @@ def test_startup_imports_only_what_it_uses(tmp_path):
     assert done.returncode == 0, done.stderr
     shown, modules = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
     assert shown.startswith('tokens("hello")')
-    loaded = [name for name in modules if name.split(".")[0] in {"prompt_toolkit", "pygments"} or name in NOT_AT_STARTUP]
+    loaded = [name for name in modules
+              if name.split(".")[0] in {"prompt_toolkit", "pygments"} or name in NOT_AT_STARTUP]
     assert loaded == [], f"imported at start-up: {loaded}"
 
 

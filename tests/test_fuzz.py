@@ -35,9 +35,9 @@ from fuzzing import (
     stdlib_files,
     token_cases,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_property import inputs, source_sops
+from strategies import examples, inputs, source_sops
 
 from rasp.cli import main
 from rasp.errors import RaspError
@@ -71,6 +71,7 @@ def test_token_sequences_are_mostly_errors_but_not_only():
 # ------------------------------------------------------------------ (b) stdlib mutants
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", stdlib_files(), ids=lambda p: p.name)
 def test_mutated_stdlib_files(path: Path):
     source = path.read_text(encoding="utf-8")
@@ -94,6 +95,7 @@ def test_mutants_cover_every_stdlib_file_in_turn():
 # ------------------------------------------------------------------ (c) well-typed programs
 
 
+@pytest.mark.slow
 def test_random_well_typed_programs_agree_with_the_naive_evaluator():
     outcomes = []
     for case in program_cases(random.Random(SEED), 100):
@@ -114,7 +116,7 @@ def shared_session() -> Session:
     return _SESSION
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60))
 @given(text=source_sops(), inp=inputs(), show=st.booleans())
 def test_engine_property_programs_applied_through_statements(text, inp, show):
     # the engine property's random s-ops, written as statements of one long-lived session
@@ -137,6 +139,7 @@ def _literal(value) -> str:
 # ------------------------------------------------------------------ (d) hostile inputs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(hostile_cases(slow=False)))
 def test_hostile_input(name):
     assert_robust(Case("hostile", name, hostile_cases(slow=False)[name]), seconds=20)
@@ -268,6 +271,7 @@ def test_piped_stdin_and_example_on_fuzz_inputs_never_show_a_traceback(capsys, m
         assert status in (0, 1, 2) and TRACEBACK not in out + err, source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["binary garbage", "NUL characters", "infinite recursion", "1000 open braces",
                                   "a very long line", "a lone surrogate"])
 def test_cli_on_hostile_inputs(capsys, name):
@@ -297,6 +301,7 @@ def _process(args: list, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_real_processes_on_garbage_files(files):
     (files / "tokens.rasp").write_text(random_tokens(random.Random(SEED), 300), encoding="utf-8")
     for args, statuses in [
@@ -311,6 +316,7 @@ def test_real_processes_on_garbage_files(files):
         assert TRACEBACK.encode() not in output, args
 
 
+@pytest.mark.slow
 def test_real_process_with_undecodable_bytes_in_the_command_line(tmp_path):
     # Python decodes such argv bytes to lone surrogates, which no output stream can encode
     source = b'x = "\xff";\n# \xff\ny = 1 + nope; # \xff\nz = \xff;\nok = 1;'

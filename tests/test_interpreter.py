@@ -2,17 +2,11 @@
 
 import numpy as np
 import pytest
-from support import apply, error_of, fresh_session, node_of, shown, value_of
+from support import apply, error_of, node_of, shown, value_of
 
 from rasp.errors import RaspLoadError, RaspNameError, RaspRecursionError, RaspTypeError, RaspValueError
 from rasp.interpreter import Function, Session
 from rasp.results import EvaluatedSOp, ExampleShown, FunctionInfo, Problem, Shown, Unevaluated
-
-
-@pytest.fixture
-def session():
-    return fresh_session()
-
 
 # ----------------------------------------------------------------- Values
 

@@ -171,6 +171,7 @@ def test_no_error_tokens_in_the_library(path) -> None:
     assert "".join(text for kind, text in tokens) == path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_registered_as_a_pygments_plugin() -> None:
     (entry,) = [e for e in entry_points(group="pygments.lexers") if e.name == "rasp"]
     assert entry.load() is RaspLexer
@@ -178,6 +179,7 @@ def test_registered_as_a_pygments_plugin() -> None:
     assert isinstance(get_lexer_for_filename("program.rasp"), RaspLexer)
 
 
+@pytest.mark.slow
 def test_pygmentize_highlights_a_file(tmp_path) -> None:
     program = tmp_path / "hist.rasp"
     program.write_text("hist = selector_width(select(tokens, tokens, ==)); # how often\n", encoding="utf-8")

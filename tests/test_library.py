@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from strategies import dyck_words
+from support import dyck_prefixes
 
 from rasp.interpreter import Session
 from rasp.resources import stdlib_dir
@@ -138,19 +140,7 @@ def bracket_words(pairs: list[str], count: int = 40, noise: str = "", seed: int 
         pairs[0] * (MAX_LEN // 2),
         every,
     ]
-    for _ in range(count):
-        stack: list[str] = []
-        word = ""
-        for _ in range(_random_length(rng)):
-            if noise and rng.random() < 0.1:
-                word += rng.choice(noise)
-            elif stack and rng.random() < 0.45:
-                word += stack.pop() if rng.random() < 0.93 else rng.choice(pairs)[1]
-            else:
-                pair = rng.choice(pairs)
-                word += pair[0]
-                stack.append(pair[1])
-        cases.append(word)
+    cases += dyck_words(rng, pairs, count, _random_length, noise=noise, wrong_closer=0.07)
     cases += ["".join(rng.choice(every) for _ in range(_random_length(rng))) for _ in range(count // 4)]
     return cases
 
@@ -177,21 +167,6 @@ def sort_by_frequency(w, filler) -> list:
 def sort_by_count(w) -> list:
     counts = Counter(w)
     return sorted(w, key=lambda v: -counts[v])
-
-
-def dyck(w, pairs: list[str]) -> list[str]:
-    closer_of = {p[0]: p[1] for p in pairs}
-    closers = {p[1] for p in pairs}
-    stack: list[str] = []
-    failed = False
-    out = []
-    for c in w:
-        if c in closer_of:
-            stack.append(closer_of[c])
-        elif c in closers:
-            failed = failed or not stack or stack.pop() != c
-        out.append("F" if failed else "P" if stack else "T")
-    return out
 
 
 def add(w: str) -> list[int]:
@@ -259,26 +234,26 @@ def test_sort_by_frequency():
 
 def test_dyck1():
     cases = bracket_words(["()"]) + bracket_words(["()"], noise="ab", seed=1)
-    check("dyck1(tokens)", lambda w: dyck(w, ["()"]), "strings", cases)
+    check("dyck1(tokens)", lambda w: dyck_prefixes(w, ["()"]), "strings", cases)
 
 
 def test_dyck2():
     cases = bracket_words(["()", "{}"]) + bracket_words(["()", "{}"], noise="x", seed=1)
-    check("dyck2(tokens)", lambda w: dyck(w, ["()", "{}"]), "strings", cases)
+    check("dyck2(tokens)", lambda w: dyck_prefixes(w, ["()", "{}"]), "strings", cases)
 
 
 def test_dyck_with_any_pairs():
     three = ["()", "{}", "[]"]
     check(
         'dyck(tokens, ["()", "{}", "[]"])',
-        lambda w: dyck(w, three),
+        lambda w: dyck_prefixes(w, three),
         "strings",
         bracket_words(three) + bracket_words(three, noise="ab", seed=2),
     )
-    check('dyck(tokens, ["()"])', lambda w: dyck(w, ["()"]), "strings", bracket_words(["()"], seed=3))
+    check('dyck(tokens, ["()"])', lambda w: dyck_prefixes(w, ["()"]), "strings", bracket_words(["()"], seed=3))
     check(
         'dyck(tokens, ["ab", "<>"])',
-        lambda w: dyck(w, ["ab", "<>"]),
+        lambda w: dyck_prefixes(w, ["ab", "<>"]),
         "strings",
         bracket_words(["ab", "<>"], noise="c", seed=4),
     )
@@ -343,7 +318,7 @@ def test_frac_prevs_and_pair_balance():
     check("frac_prevs(tokens_asis > 0)", lambda w: frac([v > 0 for v in w], True), means_type, numbers())
 
     def balance(w):
-        return [o - c for o, c in zip(frac(w, "("), frac(w, ")"))]
+        return [o - c for o, c in zip(frac(w, "("), frac(w, ")"), strict=True)]
 
     check('pair_balance(tokens, "(", ")")', balance, means_type, bracket_words(["()"], noise="ab", seed=5))
     assert evaluate('pair_balance(tokens, "(", ")")', "a()b(c))")[0] == pytest.approx(

@@ -3,6 +3,7 @@ HTML sets its text colours (docs/reference.md, 'The REPL')."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -61,3 +62,16 @@ def test_html_cells_set_their_text_colour():
     markup = rasp_html.selector_html(value)
     for style in re.findall(r'<t[hd] [^>]*style="([^"]*)"', markup):
         assert "color:" in style and "background:" in style, style
+
+
+def test_full_seq_display_cuts_rows_into_aligned_blocks_on_a_narrow_terminal():
+    s = Session()
+    s.run('set example "abcdefghijklmnopqrstuvwxyz";')
+    (result,) = s.run("indices * 100;")
+    lines = format_result(result, DisplayOptions(full_seq=True, width=40)).splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    pairs = [(a, b) for a, b in itertools.pairwise(lines) if a.startswith("   input:")]
+    assert len(pairs) >= 3
+    for row_in, row_out in pairs:  # each input token sits over its value
+        assert len(row_in) == len(row_out)
+        assert [m.end() for m in re.finditer(r"\S+", row_in)][1:] == [m.end() for m in re.finditer(r"\S+", row_out)][1:]

@@ -174,14 +174,15 @@ def _oracle(tree: tuple, w: str):
         return "error", error
 
 
-@pytest.fixture(scope="module")
-def session() -> Session:
-    s = Session()
-    s.sop_examples_on = False
-    s.selector_examples_on = False
-    return s
+@pytest.fixture
+def session(session: Session) -> Session:
+    """The conftest session with the running examples off."""
+    session.sop_examples_on = False
+    session.selector_examples_on = False
+    return session
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(40))
 def test_random_mixed_programs_agree_with_the_rules(session, seed):
     rng = random.Random(seed)
@@ -252,6 +253,7 @@ def test_atom_in_string_is_the_documented_substring_test(session):
     assert (session["y"], session["z"], session["u"]) == (True, True, False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("json_mode", [False, True])
 def test_a_complex_result_is_refused_at_its_position(json_mode):
     import json

@@ -9,11 +9,6 @@ from rasp.errors import RaspSyntaxError
 from rasp.parser import is_complete, parse_expression, parse_program, split_statements
 
 
-@pytest.fixture(scope="module")
-def session():
-    return fresh_session(stdlib=False)
-
-
 @pytest.mark.parametrize(
     "source, expected",
     [
@@ -110,7 +105,7 @@ def test_command_words_are_still_names_elsewhere():
         ("x = (1;", 1, 7, "expected"),
         ("x = 1 +;", 1, 8, "unexpected `;`"),
         ('x = "abc;', 1, 5, "unterminated string"),
-        ("x = 1 $ 2;", 1, 7, "unexpected character '$'"),
+        ("x = 1 $ 2;", 1, 7, 'unexpected character "$"'),
         ("tokens", 1, 7, "missing `;`"),
         ("def f() { x = 1; }", 1, 18, "expected `return`"),
         ("and = 3;", 1, 1, "keyword"),

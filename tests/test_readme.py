@@ -38,6 +38,7 @@ def test_the_readme_has_python_examples_that_promise_output() -> None:
 EXAMPLES = [(page, number) for page in PAGES for number in range(1, len(python_blocks(page)) + 1)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("page", "number"), EXAMPLES, ids=[f"{p.name}-{n}" for p, n in EXAMPLES])
 def test_a_python_example_runs_and_prints_what_it_says(page, number, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)  # anything an example writes (drawings, saved models) lands here

@@ -131,6 +131,7 @@ def test_exit_command_ends_the_session():
     assert "x" not in session.globals.vars
 
 
+@pytest.mark.slow
 def test_tab_completes_a_library_name():
     out, err, _session = drive(["y = select_from_fi", "\t", '(tokens, "l");\r', "\x04"])
     assert err == ""
@@ -153,6 +154,7 @@ def test_completer_offers_user_names_library_names_and_keywords():
     assert complete('x = "sel') == {}
 
 
+@pytest.mark.slow
 def test_history_persists_between_sessions(tmp_path, monkeypatch):
     path = tmp_path / "hist"
     monkeypatch.setenv("RASP_HISTORY", str(path))
@@ -174,6 +176,7 @@ def test_history_location_and_opt_out(tmp_path, monkeypatch):
     assert where is None
 
 
+@pytest.mark.slow
 def test_help_vars_and_clear():
     keys = "x = indices;\rdef f(a, b) { return a; }\rvars\rhelp sort\rhelp srot\rclear\rvars\rx;\r\x04"
     out, err, session = drive(keys)
@@ -244,6 +247,7 @@ def _live_repl(keys_then_wait: list[tuple[str, float]], rows: int = 30):
     return snapshots, printer
 
 
+@pytest.mark.slow
 def test_live_preview_shows_the_value_while_typing_and_binds_nothing():
     snapshots, printer = _live_repl([("x = indices * 3", 1.0), ("\x03", 0.3)])
     assert 'x("hello") = [0, 3, 6, 9, 12]  ints' in snapshots[0]
@@ -251,12 +255,14 @@ def test_live_preview_shows_the_value_while_typing_and_binds_nothing():
     assert printer.out.getvalue().count("[0, 3, 6, 9, 12]") == 0
 
 
+@pytest.mark.slow
 def test_live_preview_is_silent_on_incomplete_input_and_shows_errors():
     snapshots, _ = _live_repl([("x = select(indices, ", 1.0), ("\x03y = nope", 1.0), ("\x03", 0.2)])
     assert "error" not in snapshots[0]
     assert "name error: `nope` is not defined" in snapshots[1][len(snapshots[0]):]
 
 
+@pytest.mark.slow
 def test_preview_off_command():
     snapshots, _ = _live_repl([("preview off\r", 0.3), ("x = indices * 7", 1.0), ("\x03", 0.2)])
     assert "[0, 7, 14, 21, 28]" not in snapshots[1]

@@ -45,3 +45,14 @@ def test_a_compiled_model_has_a_text_repr_and_html():
     assert "verified on 30 inputs: all agree" in text and "object at 0x" not in text
     page = model._repr_html_()
     assert "hist: a compiled transformer" in page and "all agree" in page
+
+
+def test_compile_warns_when_the_vocabulary_comes_from_the_example():
+    s = Session()
+    (result,) = s.run('compile length max_len 3\n')
+    text = format_result(result)
+    assert 'warning: the vocabulary was taken from the running example "hello"' in text
+    assert "the tokens h e l o" in text
+    (given,) = s.run('compile length max_len 3 vocab "ab"\n')
+    assert "taken from the running example" not in format_result(given)
+    assert result.from_example == ["vocab"] and given.from_example == []

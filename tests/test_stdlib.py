@@ -5,15 +5,14 @@ docs/reference.md, 'Standard library (stdlib/*.rasp), loaded at start-up'.
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples, short_numbers, short_words
 from support import node_of
 
 from rasp.interpreter import Session
 
 SESSION = Session()
 
-words = st.text(alphabet="abc", min_size=1, max_size=12)
-numbers = st.lists(st.integers(-5, 5), min_size=1, max_size=12)
-FAST = settings(max_examples=60, deadline=None)
+FAST = settings(max_examples=examples(60))
 
 
 def run(expression: str, example):
@@ -27,7 +26,7 @@ def python_aggregate(rows, values, default=0):
     """docs/reference.md, '`aggregate(sel, s [, default])`', for numeric values, per row."""
     out = []
     for row in rows:
-        chosen = [v for v, on in zip(values, row) if on]
+        chosen = [v for v, on in zip(values, row, strict=True) if on]
         if not chosen:
             out.append(default)
         elif len(chosen) == 1:
@@ -46,13 +45,13 @@ def seq_type(values):
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_length(word):
     assert run("length", word) == ([len(word)] * len(word), "ints")
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_full_s_and_selector_width(word):
     n = len(word)
     assert run("full_s", word) == [[True] * n] * n
@@ -60,14 +59,14 @@ def test_full_s_and_selector_width(word):
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_has_focus(word):
     expected = [any(k < q for k in word) for q in word]
     assert run("has_focus(select(tokens, tokens, <))", word) == (expected, "bools")
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_count_and_contains(word):
     n = len(word)
     assert run('count(tokens, "a")', word) == ([word.count("a")] * n, "ints")
@@ -75,11 +74,11 @@ def test_count_and_contains(word):
 
 
 @FAST
-@given(numbers)
+@given(short_numbers)
 def test_max_min(values):
     a, b = values, [2 - i for i in range(len(values))]
-    assert run("max(tokens_asis, 2 - indices)", values) == ([max(x, y) for x, y in zip(a, b)], "ints")
-    assert run("min(tokens_asis, 2 - indices)", values) == ([min(x, y) for x, y in zip(a, b)], "ints")
+    assert run("max(tokens_asis, 2 - indices)", values) == ([max(x, y) for x, y in zip(a, b, strict=True)], "ints")
+    assert run("min(tokens_asis, 2 - indices)", values) == ([min(x, y) for x, y in zip(a, b, strict=True)], "ints")
 
 
 def test_max_min_on_atoms():
@@ -88,7 +87,7 @@ def test_max_min_on_atoms():
 
 
 @FAST
-@given(numbers)
+@given(short_numbers)
 def test_average(values):
     n = len(values)
     expected = python_aggregate([[True] * n] * n, values)
@@ -96,7 +95,7 @@ def test_average(values):
 
 
 @FAST
-@given(words, st.integers(0, 14))
+@given(short_words, st.integers(0, 14))
 def test_load_from_location(word, location):
     n = len(word)
     if location < n:
@@ -106,14 +105,14 @@ def test_load_from_location(word, location):
 
 
 @FAST
-@given(words, st.integers(0, 3))
+@given(short_words, st.integers(0, 3))
 def test_shift(word, n):
     expected = [word[q - n] if q - n >= 0 else "_" for q in range(len(word))]
     assert run(f'shift(tokens, {n}, "_")', word) == (expected, "strings")
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_mark_instances(word):
     last = word.rfind("a")
     first = word.find("a")
@@ -122,7 +121,7 @@ def test_mark_instances(word):
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_select_from_first_and_last(word):
     n = len(word)
     last, first = word.rfind("a"), word.find("a")
@@ -131,7 +130,7 @@ def test_select_from_first_and_last(word):
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_sort_is_stable_by_key(word):
     assert run("sort(tokens, tokens)", word) == (sorted(word), "strings")
     order = sorted(range(len(word)), key=lambda i: (word[i] != "b", i))  # "b"s first, stable
@@ -139,13 +138,13 @@ def test_sort_is_stable_by_key(word):
 
 
 @FAST
-@given(numbers)
+@given(short_numbers)
 def test_sort_numbers_descending(values):
     assert run("sort(tokens_asis, -tokens_asis)", values) == (sorted(values, reverse=True), "ints")
 
 
 @FAST
-@given(words)
+@given(short_words)
 def test_select_next_identical(word):
     n = len(word)
     expected = [[k == next((j for j in range(q + 1, n) if word[j] == word[q]), None) for k in range(n)]

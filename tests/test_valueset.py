@@ -82,6 +82,7 @@ def random_nodes(count: int, seed: int) -> list[tuple[str, Lazy]]:
     return nodes[:count]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_random_programs_take_only_values_in_their_sets(seed):
     wrong = []
@@ -158,6 +159,7 @@ def test_a_shifted_token_includes_the_default():
     assert not escapes(node, DIGITS, MAX_LEN)
 
 
+@pytest.mark.slow
 def test_a_set_too_large_to_enumerate_is_none():
     session = fresh_session()
     vocab = [str(v) for v in range(100)]

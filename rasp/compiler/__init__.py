@@ -14,6 +14,7 @@ on first use, so that a session that never compiles does not load them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import RaspError, RaspTypeError, RaspValueError
@@ -23,10 +24,16 @@ from ..values import SOp, is_atom, short_text, type_name
 
 DEFAULT_RANDOM_CHECKS = 1000  # random inputs `compile` verifies a model on
 
+Progress = Callable[[str, int, int], None]  # (what is being done, how much is done, of how much; 0: unknown)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
 
 def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: Any, check: int | None = None,
                     save: str | None = None, spans: dict[str, Span] | None = None,
-                    verify_with: str | None = None) -> Result:
+                    verify_with: str | None = None, progress: Progress | None = None) -> Result:
     """Compile `node` into a transformer (rasp.compiler.construct), verify it against the interpreter, save it if asked.
 
     vocab is a list of atoms or a string (compile_vocabulary); check is the number of random
@@ -35,7 +42,9 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
     verify_with "onnx" also runs the ONNX graph (the saved .onnx file, else one built in
     memory) in ONNX Runtime against the interpreter (docs/export.md). spans (optional) place
     errors: "expr" for a refusal of the compiler, "save" for a file that cannot be written,
-    "verify" for a missing ONNX Runtime. Returns a results.Compiled.
+    "verify" for a missing ONNX Runtime. progress (optional) is told what is being done:
+    progress(stage, done, total), total 0 when unknown, stage "done" at the end (the faces
+    draw it; nothing here prints). Returns a results.Compiled.
     """
     from ..analysis import analyse  # imported here: only `compile` needs these
     from ..results import Compiled
@@ -50,11 +59,17 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
         raise RaspValueError(f"the number of random inputs must be a whole number >= 0, not {short_text(check)}")
     if save is not None:
         _check_format(save, spans.get("save"))
+    report = progress or _no_progress
     try:
+        report(f"compiling {name} (max_len {max_len}): building the weights", 0, 0)
         model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+        verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check,
+                              progress=report)
     except RaspError as error:
-        raise error.at(spans.get("expr"))
-    verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
+        error.at(spans.get("expr"))
+        raise
+    finally:
+        report("done", 0, 0)
     model.verification = verification
     files = _save_model(model, save, spans.get("save")) if save is not None else []
     onnx_check = _verify_onnx(model, node, files, check, spans.get("verify")) if verify_with == "onnx" else None
@@ -66,7 +81,8 @@ def compile_vocabulary(value: Any) -> list:
     items = list(value) if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(is_atom(item) for item in items):
         raise RaspTypeError(
-            f"vocab must be a non-empty list of atoms or a non-empty string, not {type_name(value)} {short_text(value)}",
+            "vocab must be a non-empty list of atoms or a non-empty string, "
+            f"not {type_name(value)} {short_text(value)}",
             hint='e.g. vocab "abc" or vocab [1, 2, 3]',
         )
     seen: set = set()
@@ -84,7 +100,8 @@ def _save_model(model: Any, path: str, span: Span | None) -> list[str]:
     try:
         return [str(written) for written in model.save(path)]
     except RaspError as error:  # an unknown extension, a missing optional package (rasp/compiler/export.py)
-        raise error.at(span)
+        error.at(span)
+        raise
     except OSError as error:
         raise RaspValueError(f"cannot save the model to {path}: {error.strerror or error}", span) from None
 
@@ -96,7 +113,8 @@ def _check_format(path: str, span: Span | None) -> None:
     try:
         format_of(path)
     except RaspError as error:
-        raise error.at(span)
+        error.at(span)
+        raise
 
 
 def _verify_onnx(model: Any, node: SOp, files: list[str], check: int | None, span: Span | None) -> Any:
@@ -108,4 +126,5 @@ def _verify_onnx(model: Any, node: SOp, files: list[str], check: int | None, spa
         return verify_onnx(model, node, file=saved[0] if saved else None,
                            random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check)
     except RaspError as error:
-        raise error.at(span)
+        error.at(span)
+        raise

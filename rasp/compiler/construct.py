@@ -205,7 +205,7 @@ class _Units:
     def mlp(self, d_model: int, computes: list[str]) -> MLP:
         hidden = len(self.inputs)
         W1, W2 = np.zeros((d_model, hidden)), np.zeros((hidden, d_model))
-        for unit, (inputs, outputs) in enumerate(zip(self.inputs, self.outputs)):
+        for unit, (inputs, outputs) in enumerate(zip(self.inputs, self.outputs, strict=True)):
             for dim, weight in inputs.items():
                 W1[dim, unit] += weight
             for dim, weight in outputs.items():
@@ -388,7 +388,7 @@ class _Compiler:
         nodes_given = nodes + [scaled.aggregate for scaled in derived]
         if isinstance(node, Joint):
             columns = [evaluate_points(part, nodes_given, given) for part in node.parts]
-            outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns)]
+            outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns, strict=True)]
         else:
             outputs = evaluate_points(node, nodes_given, given)
         found = self._values(node) or {}
@@ -416,7 +416,7 @@ class _Compiler:
             return points
         columns = [(nodes.index(scaled), nodes.index(scaled.width), self.whole[id(scaled)]) for scaled in derived]
         return [point + tuple(scaled.value(point[a], point[w], whole)
-                              for scaled, (a, w, whole) in zip(derived, columns)) for point in points]
+                              for scaled, (a, w, whole) in zip(derived, columns, strict=True)) for point in points]
 
     def _sources(self, node: Any, stage: float,
                  affine: bool = False) -> tuple[list[tuple[Lazy, Encoding]], list[ScaledSum]]:
@@ -541,7 +541,7 @@ class _Compiler:
             if signature in done:
                 continue
             done.add(signature)
-            for (source, _), values in zip(sources, sets):
+            for (source, _), values in zip(sources, sets, strict=True):
                 if values is None:
                     whose = f"`{source.name}`'s values" if source is node else (
                         f"`{node.name}` depends on `{source.name}`, whose values")
@@ -583,7 +583,7 @@ class _Compiler:
     def _plan_extreme_head(self, analysed: AnalysedHead, groups: list[Group], node: ExtremeAggregate,
                            layer: int) -> HeadPlan:
         """A head for aggregate_max / aggregate_min: every key's score gets a bonus that grows with
-        its value's rank (docs/design.md, 'How compile builds a transformer'), so that among the
+        its value's rank (docs/design.md, 'How `compile` builds a transformer'), so that among the
         selected keys those holding the largest (smallest) value win; it writes that value one-hot."""
         if len(analysed.users) > 1:
             others = ", ".join(f"`{u.name}`" for u in analysed.users if u is not node)
@@ -742,7 +742,7 @@ class _Compiler:
             columns.append(evaluate_points(part, primitives, points))
         if not isinstance(node, Joint):
             return columns[0]
-        return [None if any(c is None for c in row) else tuple(row) for row in zip(*columns)]
+        return [None if any(c is None for c in row) else tuple(row) for row in zip(*columns, strict=True)]
 
     def _head(self, plan: HeadPlan, x_bos: np.ndarray, d_model: int) -> Head:
         ranks = _ranks(*plan.ranked) if plan.ranked else None
@@ -750,7 +750,8 @@ class _Compiler:
         s = self.scale * (2 * (max(ranks.values()) + 1) if ranks else 1)
         widths = sum(len(g.query_values) for g in plan.groups)
         c_col, b_col = widths, widths + 1
-        W_Q, W_K = np.zeros((d_model, widths + 3)), np.zeros((d_model, widths + 3))
+        columns = widths + (3 if ranks else 2)  # the query's table columns, `one`, `bos` (and the rank bonus)
+        W_Q, W_K = np.zeros((d_model, columns)), np.zeros((d_model, columns))
         if ranks:
             W_Q[self.one, widths + 2] = 1.0
             for dim, rank in ranks.items():
@@ -766,9 +767,9 @@ class _Compiler:
         count = len(plan.groups)
         W_Q[self.one, c_col] = 1.0
         W_Q[self.bos, b_col] = 1.0
-        q_bos = np.zeros(widths + 3)
+        q_bos = np.zeros(columns)
         q_bos[b_col] = 1.0
-        k_bos = np.zeros(widths + 3)
+        k_bos = np.zeros(columns)
         k_bos[c_col] = s * (count if plan.with_bos else count - 0.5)
         k_bos[b_col] = s * (count + 1)
         W_Q[self.bos] += q_bos - x_bos @ W_Q
@@ -784,7 +785,7 @@ class _Compiler:
         total = sum(columns)
         W_V, W_O, v_bos = np.zeros((d_model, total)), np.zeros((total, d_model)), np.zeros(total)
         start = 0
-        for (user, out, sop), width in zip(plan.users, columns):
+        for (user, out, sop), width in zip(plan.users, columns, strict=True):
             for j, dim in enumerate(out.dims):
                 W_O[start + j, dim] = 1.0
             if isinstance(user, SelectorWidth):
@@ -797,7 +798,7 @@ class _Compiler:
                 if sop is None:
                     W_V[self.one, start] = float(user.sop)
                 elif sop.kind == "categorical":
-                    for dim, value in zip(sop.dims, sop.values):
+                    for dim, value in zip(sop.dims, sop.values, strict=True):
                         W_V[dim, start] = float(value)
                 else:
                     W_V[sop.dims[0], start] = 1.0
@@ -806,7 +807,7 @@ class _Compiler:
                 if sop is None:
                     W_V[self.one, start + out.index[value_key(user.sop)]] = 1.0
                 else:
-                    for dim, value in zip(sop.dims, sop.values):
+                    for dim, value in zip(sop.dims, sop.values, strict=True):
                         W_V[dim, start + out.index[value_key(value)]] = 1.0
             start += width
         return W_V, W_O, v_bos
@@ -815,8 +816,8 @@ class _Compiler:
         table = np.zeros((len(group.query_values), len(group.key_values)))
         for a, query in enumerate(group.query_values):
             for b, key in enumerate(group.key_values):
-                key_of = dict(zip(map(id, group.keys), key))
-                query_of = dict(zip(map(id, group.queries), query))
+                key_of = dict(zip(map(id, group.keys), key, strict=True))
+                query_of = dict(zip(map(id, group.queries), query, strict=True))
                 table[a, b] = all(_truth(tree, key_of, query_of) for tree in group.trees)
         return table
 
@@ -833,7 +834,7 @@ class _Compiler:
         categorical = [(i, e) for i, (_, e) in enumerate(target.sources) if e.kind == "categorical"]
         numbers = [(i, e) for i, (_, e) in enumerate(target.sources) if e.kind != "categorical"]
         gates: dict[tuple, list[tuple[tuple, Any]]] = {}
-        for point, output in zip(target.points, target.outputs):
+        for point, output in zip(target.points, target.outputs, strict=True):
             if output is None:
                 continue  # the program fails there: any output will do
             if any(value_key(point[i]) not in e.index for i, e in categorical):
@@ -913,7 +914,7 @@ def _ranks(node: ExtremeAggregate, sop: Encoding) -> dict[int, int]:
     if node.reduction == "min":
         numbers.reverse()
     rank = {number: r for r, number in enumerate(numbers)}
-    return {dim: rank[float(value)] for dim, value in zip(sop.dims, sop.values)}
+    return {dim: rank[float(value)] for dim, value in zip(sop.dims, sop.values, strict=True)}
 
 
 def _scaled(reading: tuple[dict[int, float], float], factor: float) -> tuple[dict[int, float], float]:

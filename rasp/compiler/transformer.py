@@ -260,7 +260,7 @@ class Transformer:
             by_length.setdefault(len(items), []).append(index)
         for members in (batch for group in by_length.values() for batch in self.batches(group)):
             ids = np.array([self.token_ids(inputs[m]) for m in members])
-            for m, row in zip(members, self.decode(self.logits(ids))):
+            for m, row in zip(members, self.decode(self.logits(ids)), strict=True):
                 results[m] = row
         return results
 

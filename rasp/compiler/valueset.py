@@ -241,7 +241,7 @@ class ValueSets:
             for combo in combos or ():
                 wanted.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
         keys = list(wanted)
-        results = dict(zip(keys, evaluate_points(node, parents, [wanted[k] for k in keys])))
+        results = dict(zip(keys, evaluate_points(node, parents, [wanted[k] for k in keys]), strict=True))
         outcomes: dict[tuple, ValueSet | None] = {}
         for signature, (_, combos) in shared.items():
             if combos is None:

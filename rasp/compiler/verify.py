@@ -65,11 +65,14 @@ def test_inputs(vocab: list, max_len: int, random_inputs: int, seed: int = 0,
 
 
 def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: int = 0,
-           exhaustive_limit: int = EXHAUSTIVE_LIMIT) -> Verification:
-    """Run the model and the interpreter on the same inputs and compare."""
+           exhaustive_limit: int = EXHAUSTIVE_LIMIT, progress=None) -> Verification:
+    """Run the model and the interpreter on the same inputs and compare; progress(stage, done,
+    total), if given, is told how far it got (rasp.compiler.compile_program)."""
     inputs, full, randoms = test_inputs(model.vocab, model.max_len, random_inputs, seed, exhaustive_limit)
     if getattr(model, "causal", False):
         inputs += causal_prefixes(inputs[len(inputs) - randoms:], full, seed)
+    report = progress or (lambda stage, done, total: None)
+    report(f"verifying {model.name}: the interpreter on {len(inputs):,} inputs", 0, 0)
     expected = evaluate_batch(node, inputs)
     heads = [head for layer in model.blocks for head in layer.heads]
     # a model loaded from a file (rasp.load_model) has no selector nodes: its attention is not checked
@@ -79,7 +82,10 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
     by_length: dict[int, list[int]] = {}
     for i in good:
         by_length.setdefault(len(inputs[i]), []).append(i)
+    done = 0
     for members in (batch for group in by_length.values() for batch in model.batches(group)):
+        report(f"verifying {model.name}: the model on {len(good):,} inputs", done, len(good))
+        done += len(members)
         ids = np.array([model.token_ids(inputs[m]) for m in members])
         weights: list[np.ndarray] = []
         residual = model.residual(ids, attention=weights)
@@ -93,7 +99,7 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
                 if first is None:
                     first = {"input": [exact_text(v) for v in inputs[m]], "position": position,
                              "expected": exact_text(wanted[position]), "got": exact_text(got[row][position])}
-            for head, pattern, actual in zip(heads, patterns, weights):
+            for head, pattern, actual in zip(heads, patterns, weights, strict=True):
                 if pattern is None:
                     continue
                 selected = pattern[m][1]
@@ -136,7 +142,7 @@ def hard_attention(selected: np.ndarray, with_bos: bool) -> np.ndarray:
 def _compare(expected: list, got: list, kind: str) -> tuple[int | None, float]:
     """The first position that differs (None: all agree) and the largest numeric difference."""
     worst, first = 0.0, None
-    for position, (e, g) in enumerate(zip(expected, got)):
+    for position, (e, g) in enumerate(zip(expected, got, strict=True)):
         if kind == "numerical":
             difference = abs(float(e) - float(g))
             worst = max(worst, difference)
