@@ -109,6 +109,28 @@ def test_target_rows_selecting_nothing_go_to_bos_or_are_uniform():
     assert without[0].tolist() == [0.5, 0.5]
 
 
+@pytest.mark.slow
+def test_histogram_trains_to_full_accuracy():
+    node = node_of(HIST, "hist")
+    dist = Distribution(vocab=("a", "b", "c"), min_len=1, max_len=6, bos=True)
+    trained = train_model(node, dist, Settings(d_model=64, examples=2000, validation=1000, patience=5, epochs=60,
+                                               lr=5e-3, seed=0))
+    assert trained.token_accuracy == 1.0
+    assert trained.sequence_accuracy == 1.0
+
+
+@pytest.mark.slow
+def test_supervised_histogram_head_matches_its_selector():
+    node = node_of(HIST, "hist")
+    dist = Distribution(vocab=("a", "b", "c"), min_len=1, max_len=6, bos=True)
+    trained = train_model(node, dist, Settings(d_model=64, examples=2000, validation=1000, patience=5, epochs=60,
+                                               lr=3e-3, seed=0, supervise=True, attn_c=10.0))
+    (match,) = trained.heads_matched
+    assert match["selector"] == node.selector.name
+    assert match["difference"] < 0.1
+    assert trained.sequence_accuracy > 0.95
+
+
 @pytest.mark.parametrize("change, words", [
     ({"vocab": ()}, "non-empty vocabulary"),
     ({"vocab": (1, "a")}, "mixes"),
