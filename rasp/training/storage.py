@@ -1,4 +1,4 @@
-"""Saving a trained model to .npz and reading it back (docs/training.md, 'Python').
+"""Saving a trained model to .npz and reading it back (docs/training.md, 'How to train').
 
 One file: every parameter array under its path ("layers.0.wq", "embed", ...) and a "meta"
 entry holding JSON (shape, vocabulary, classes, distribution, figures)."""
