@@ -212,3 +212,19 @@ def test_import_rasp_does_not_import_jax():
     code = "import sys, rasp; rasp.Session().run('x = 1;'); print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.slow
+def test_cli_train_prints_the_json_record(tmp_path, capsys):
+    import json
+
+    from rasp.cli import main
+
+    program = tmp_path / "hist.rasp"
+    program.write_text(HIST + "\n")
+    code = main([str(program), "--json", "--train", 'hist vocab "ab" max_len 3 examples 40 epochs 1 d_model 8'])
+    assert code == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    trained = records[-1]
+    assert trained["kind"] == "trained" and trained["name"] == "hist" and trained["examples"] == 40
+    assert [(m["layer"], m["head"]) for m in trained["heads_matched"]] == [(1, 1)]
