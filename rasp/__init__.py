@@ -12,7 +12,7 @@ See rasp/api.py and the README's "Use from Python".
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model", "train"]
 
 
 def __dir__() -> list[str]:
@@ -42,6 +42,10 @@ def __getattr__(name: str):
         from .api import load_model  # .npz, .safetensors, .onnx (rasp/compiler/export.py)
 
         return load_model
+    if name == "train":
+        from .api import train  # JAX only when called (rasp/training, docs/training.md)
+
+        return train
     if name == "RaspError":
         from .errors import RaspError
 

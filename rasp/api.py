@@ -345,3 +345,27 @@ def load_model(path: str) -> Any:
     from .compiler.export import load_model as load  # onnx and safetensors only when asked for
 
     return load(str(path))
+
+
+def train(value: Any, *, vocab: Any = None, max_len: int | None = None, min_len: int = 1, bos: bool = False,
+          progress: Any = None, save: str | None = None, **settings: Any) -> Any:
+    """Train a transformer on an s-op (docs/training.md); needs pip install "rasp[train]".
+
+    vocab defaults, for a Bound value, to the distinct tokens of its session's running example;
+    settings are rasp.training.trainer.Settings's fields (layers, heads, d_model, epochs, examples,
+    supervise, variant, seed, lr, ...). Returns a rasp.training.trainer.Trained: .token_accuracy,
+    .sequence_accuracy, .heads_matched, .params, .predict(inputs), .attention(input), .save(path),
+    Trained.load(path)."""
+    from .training.run import default_vocab
+    from .training.run import train as run
+
+    node = value.node if isinstance(value, Bound) else value
+    name = value.name if isinstance(value, Bound) else getattr(node, "name", "program")
+    if vocab is None:
+        if not isinstance(value, Bound):
+            raise RaspTypeError("train needs vocab for a graph node (a Bound value has a default)",
+                                hint='e.g. rasp.train(node, vocab="abc")')
+        vocab = default_vocab(value.session.sop_example)
+    vocab = to_rasp(vocab) if not isinstance(vocab, (str, list, tuple)) else vocab
+    return run(node, name, vocab=vocab, max_len=max_len, min_len=min_len, bos=bos, progress=progress, save=save,
+               **settings)

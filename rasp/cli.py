@@ -75,6 +75,9 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compile", metavar="NAME",
                         help="after running the files, compile NAME to a transformer and verify it"
                              " (like the `compile` command; options may follow: 'NAME max_len 8')")
+    parser.add_argument("--train", metavar="NAME",
+                        help="after running the files, train a transformer on NAME (like the `train` command;"
+                             " options may follow: 'NAME vocab \"abc\" bos'; needs pip install \"rasp[train]\")")
     parser.add_argument("--causal", action="store_true",
                         help="start in causal mode: every selector sees only keys at or before its query")
     parser.add_argument("--raspl", metavar="NAME",
@@ -198,12 +201,27 @@ def result_to_json(result: Any) -> dict:
         return result.analysis.to_json()
     if isinstance(result, Compiled):
         return compiled_to_json(result)
+    if type(result).__name__ == "TrainedResult":  # rasp/training (docs/training.md)
+        return _finite(result.to_json())
     if type(result).__name__ == "RaspLReport":  # rasp.raspl (docs/raspl.md, 'The checker')
         return result.to_json()
     if isinstance(result, Drawn):
         return {"kind": "drawing", "name": result.name, "path": result.path, "dot": result.dot_path,
                 "input": _json_input(result.input), "layers": result.layers}
     raise TypeError(f"cannot encode {result!r}")
+
+
+def train_progress(stream: TextIO):
+    """A `train` progress callback writing one line per epoch to a terminal (None when not a terminal)."""
+    if not stream.isatty():
+        return None
+
+    def show(record: Any) -> None:
+        stream.write(f"\r  epoch {record.epoch}: loss {record.loss:.4f}, validation accuracy "
+                     f"{100 * record.validation_accuracy:.1f}%, {record.seconds:.0f} s\x1b[K")
+        stream.flush()
+
+    return show
 
 
 def compiled_to_json(compiled: Compiled) -> dict:
@@ -290,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         sources.append(("raspl " + " ".join(args.raspl.splitlines()) + "\n", "--raspl"))
     if args.compile is not None:
         sources.append(("compile " + " ".join(args.compile.splitlines()) + "\n", "--compile"))
+    if args.train is not None:
+        sources.append(("train " + " ".join(args.train.splitlines()) + "\n", "--train"))
 
     if (args.eval_name is None) != (args.inputs is None):
         return _usage_error("--eval NAME and --inputs FILE go together")
@@ -307,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[MEMORY_LIMIT_VARIABLE] = args.memory_limit
 
     session = Session(stdlib=not args.no_stdlib, causal=args.causal)
+    session.train_progress = train_progress(sys.stderr)
     if sys.stderr.isatty() and not args.json:
         session.progress = StageProgress()
     printer = Printer(session, args.json, args.debug)

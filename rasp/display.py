@@ -23,6 +23,7 @@ from .results import (
     FunctionInfo,
     Problem,
     Shown,
+    TrainedResult,
     Unevaluated,
 )
 from .values import int_text
@@ -71,6 +72,10 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         return format_analysis(result.analysis)
     if isinstance(result, Compiled):
         return format_compiled(result, options)
+    if isinstance(result, TrainedResult):
+        from .training.report import trained_text
+
+        return trained_text(result.to_json()) + ("\nsaved " + ", ".join(result.files) if result.files else "")
     if type(result).__name__ == "RaspLReport":  # rasp.raspl, imported only by `raspl`
         return format_raspl(result)
     if isinstance(result, Drawn):

@@ -137,6 +137,7 @@ class Session:
         self.library_names = frozenset(self.base.vars) - {"tokens"}
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
+        self.train_progress: Callable | None = None  # called with each epoch's figures (rasp/training/trainer.py)
         self.selector_example: Any = DEFAULT_EXAMPLE
         self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
@@ -282,6 +283,31 @@ class Session:
     def _run_compile(self, stmt: ast.Compile, env: Env, top_level: bool) -> list[Result]:
         result = self._compile(stmt, env)  # as analyse: it runs (and saves, if asked) everywhere
         return [result] if top_level else []
+
+    def _run_train(self, stmt: ast.Train, env: Env, top_level: bool) -> list[Result]:
+        result = self._train(stmt, env)  # as compile: it runs (and saves, if asked) everywhere
+        return [result] if top_level else []
+
+    def _train(self, stmt: ast.Train, env: Env) -> Result:
+        """`train EXPR [options]`: a transformer trained on EXPR's outputs (docs/training.md)."""
+        from .results import TrainedResult
+        from .training.run import default_vocab, train
+
+        value = self.eval(stmt.expr, env)
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        options = dict(stmt.options)
+        spans = stmt.option_spans
+        vocab = default_vocab(self.sop_example)
+        if "vocab" in options:
+            vocab = self.eval(options.pop("vocab"), env)
+            vocab = vocab if isinstance(vocab, (str, list, tuple)) else [vocab]
+        if "max_len" not in options and isinstance(self.sop_example, (str, list)):
+            options["max_len"] = max(len(self.sop_example), options.get("min_len", 1))
+        try:
+            trained = train(value, name, vocab=vocab, progress=self.train_progress, **options)
+        except RaspError as error:
+            raise error.at(_option_span(error, spans) or stmt.expr.span) from None
+        return TrainedResult(name, trained, getattr(trained, "files", []))
 
     def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
         result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
@@ -943,12 +969,20 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
     ast.Analyse: Session._run_analyse_or_draw,
     ast.Draw: Session._run_analyse_or_draw,
     ast.Compile: Session._run_compile,
+    ast.Train: Session._run_train,
     ast.CheckRaspL: Session._run_raspl,
     **dict.fromkeys(_COMMANDS, Session._run_command),
 }
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _option_span(error: RaspError, spans: dict) -> Span | None:
+    """The span of the `train` option an error's message names first (docs/training.md)."""
+    named = [(error.message.find(word), where) for word, where in spans.items() if word in error.message]
+    return min(named, key=lambda pair: pair[0])[1] if named else None
+
 
 def _word_evaluation_warning(error: RaspError, label: str, example: Any) -> None:
     """A definition that fails on the running example: say whether any input could work."""

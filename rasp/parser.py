@@ -93,6 +93,7 @@ _COMMAND_RE = re.compile(
     r"|(?P<analyse>analy[sz]e)(?![A-Za-z0-9_])(?P<analyse_expr>.*)"
     r"|(?P<raspl>raspl)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<raspl_expr>.*)"  # `raspl = ...;` assigns
     r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
+    r"|(?P<train>train)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<train_expr>.*)"  # `train = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
 
@@ -268,6 +269,8 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return ast.Exit(span)
     if match.group("compile"):
         return _compile_command(match, span, origin)
+    if match.group("train"):
+        return _train_command(match, span, origin)
     if match.group("raspl"):
         return ast.CheckRaspL(span, _command_expr(match, "raspl_expr", origin))
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
@@ -327,7 +330,7 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
                        verify=given("verify"))
 
 
-def _last_option(tokens: list) -> int | None:
+def _last_option(tokens: list, words: tuple = COMPILE_OPTIONS) -> int | None:
     """Index of the last top-level option word that can start an option (the value is checked later)."""
     depth, found = 0, None
     for i, (kind, text, _, _) in enumerate(tokens):
@@ -335,7 +338,7 @@ def _last_option(tokens: list) -> int | None:
             depth += 1
         elif kind == "close":
             depth = max(depth - 1, 0)
-        elif depth == 0 and kind == "word" and text in COMPILE_OPTIONS and (
+        elif depth == 0 and kind == "word" and text in words and (
             i == 0 or _is_expression_end(*tokens[i - 1][:2])
         ):
             found = i
@@ -376,6 +379,75 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
     if not value:
         raise RaspSyntaxError(f"`{word}` needs a value: {expected}", span)
     raise RaspSyntaxError(f"bad value for `{word}`: expected {expected}", span)
+
+
+# ------------------------------------------------------------ train EXPR ... (docs/training.md)
+
+TRAIN_NUMBERS = {"layers": (1, 64), "heads": (1, 64), "d_model": (2, 4096), "epochs": (1, 10_000),
+                 "examples": (1, 10_000_000), "min_len": (1, 512), "max_len": (1, 512), "seed": (0, 2**31 - 1)}
+TRAIN_FLAGS = ("bos", "supervise")
+TRAIN_VARIANTS = ("predicted", "fewer_heads", "fewer_layers", "fewer_layers_wider")
+TRAIN_OPTIONS = (*TRAIN_NUMBERS, *TRAIN_FLAGS, "vocab", "variant", "save")
+
+
+def _train_command(match: re.Match, span: Span, origin: _Origin) -> ast.Train:
+    """`train EXPR [layers N] ... [bos] [supervise] [variant NAME] [save "FILE"]`: options from the end, any order."""
+    offset = match.start("train_expr") - match.start()
+    text = match.group("train_expr")
+    tokens = list(_tokens(text))
+    if tokens and tokens[-1][0] == "semi":
+        tokens.pop()
+    origin_here = _Origin(origin.file, origin.line, origin.column + offset)
+
+    def span_of(first: int, last: int) -> Span:
+        return origin_here.span(1, 1 + tokens[first][2], 1, 1 + tokens[last][3])
+
+    options: dict[str, tuple[object, Span]] = {}
+    while (found := _last_option(tokens, TRAIN_OPTIONS)) is not None:
+        word = tokens[found][1]
+        value_span = span_of(found + 1, len(tokens) - 1) if found + 1 < len(tokens) else span_of(found, found)
+        value = _train_option_value(word, tokens[found + 1:], text, value_span, origin_here, opens=found == 0)
+        if value is None:
+            break
+        if word in options:
+            raise RaspSyntaxError(f"`{word}` is given twice", options[word][1])
+        options[word] = (value, span_of(found, len(tokens) - 1))
+        tokens = tokens[:found]
+    if not tokens:
+        where = origin_here.span(1, 1 + (len(text) - len(text.lstrip())), 1, 2 + len(text) - len(text.lstrip()))
+        raise RaspSyntaxError("`train` needs an expression (an s-op), e.g. train hist vocab \"abc\" bos", where)
+    expr = _parse(text[tokens[0][2]:tokens[-1][3]], "expression",
+                  _Origin(origin.file, origin.line, origin.column + offset + tokens[0][2]))
+    return ast.Train(span, expr, {word: value for word, (value, _) in options.items()},
+                     {word: where for word, (_, where) in options.items()})
+
+
+def _train_option_value(word: str, value: list, text: str, span: Span, origin: _Origin, opens: bool = False):
+    """The value of a `train` option (None: `word` opens the command, so it is a name)."""
+    kinds = [kind for kind, *_ in value]
+    if word in TRAIN_FLAGS:
+        if not value:
+            return True
+        if opens:
+            return None
+        raise RaspSyntaxError(f"`{word}` takes no value", span)
+    if word in TRAIN_NUMBERS:
+        low, high = TRAIN_NUMBERS[word]
+        if kinds == ["number"] and value[0][1].isdigit():
+            number = int(value[0][1])
+            if not low <= number <= high:
+                raise RaspSyntaxError(f"`{word}` must be between {low} and {high}, got {number}", span)
+            return number
+        if opens:
+            return None
+        raise RaspSyntaxError(f"`{word}` needs a whole number, e.g. {word} {max(low, 2)}", span)
+    if word == "variant":
+        if kinds == ["word"] and value[0][1] in TRAIN_VARIANTS:
+            return value[0][1]
+        if opens:
+            return None
+        raise RaspSyntaxError("`variant` needs one of " + ", ".join(TRAIN_VARIANTS), span)
+    return _option_value(word, value, text, span, origin, opens)
 
 
 def _is_bracketed(tokens: list) -> bool:

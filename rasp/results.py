@@ -176,4 +176,26 @@ class Compiled:
         return compiled_html(self)
 
 
-Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn | Compiled
+@dataclass
+class TrainedResult:
+    """The answer of `train EXPR ...`: the trained model (rasp.training.trainer.Trained) and the files written."""
+
+    name: str
+    model: Any
+    files: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {**self.model.to_json(), "name": self.name, "files": list(self.files)}
+
+    def __repr__(self) -> str:
+        from .display import format_result
+
+        return format_result(self)
+
+    def _repr_html_(self) -> str:
+        from .training.report import trained_html
+
+        return trained_html(self.to_json())
+
+
+Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn | Compiled | TrainedResult

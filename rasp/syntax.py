@@ -231,6 +231,17 @@ class CheckRaspL(Stmt):
 
 
 @dataclass
+class Train(Stmt):
+    """`train EXPR [layers N] [heads N] ... [bos] [supervise] [variant NAME] [seed N] [save "FILE"]`
+    (docs/training.md). options maps each given option to its value (numbers, True for flags,
+    an Expr for vocab, a string for variant and save); option_spans to its span."""
+
+    expr: Expr
+    options: dict = field(default_factory=dict)
+    option_spans: dict[str, Span] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
 class Compile(Stmt):
     """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"] [verify onnx]`: EXPR as a transformer.
 

@@ -1,0 +1,47 @@
+"""One entry point for the three faces (Python, the `train` statement, --train): options in, a Trained out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import RaspTypeError, RaspValueError
+from ..values import SOp, is_atom, type_name
+from . import require_jax
+
+DEFAULT_MAX_LEN = 8
+
+
+def default_vocab(example: Any) -> tuple:
+    """The distinct tokens of a session's running example, in order of first appearance."""
+    items = list(example) if isinstance(example, (str, list, tuple)) else []
+    return tuple(dict.fromkeys(items))
+
+
+def train(node: Any, name: str, *, vocab: Any, max_len: int | None = None, min_len: int = 1, bos: bool = False,
+          dyck: tuple | None = None, progress: Callable | None = None, save: str | None = None,
+          **settings: Any) -> Any:
+    """Train a transformer on the s-op `node` (docs/training.md); settings: rasp.training.trainer.Settings's fields."""
+    require_jax()
+    from .data import Distribution
+    from .trainer import Settings, train_model
+
+    if not isinstance(node, SOp):
+        raise RaspTypeError(f"train needs an s-op, got {type_name(node)}",
+                            hint="a selector has no per-position output to learn; train an s-op built from it")
+    vocab = tuple(vocab) if isinstance(vocab, (str, list, tuple)) else vocab
+    if not isinstance(vocab, tuple) or not all(is_atom(v) for v in vocab):
+        raise RaspTypeError("train's vocab must be a list of atoms or a string", hint='e.g. vocab ["a", "b", "c"]')
+    if dyck is None and name is not None and "dyck" in name.lower() and {"(", ")"} <= set(vocab):
+        dyck = tuple(p for p in ("()", "{}", "[]") if p[0] in vocab and p[1] in vocab)
+    max_len = DEFAULT_MAX_LEN if max_len is None else max_len
+    if max_len > 512:
+        raise RaspValueError(f"max_len must be at most 512, got {max_len}")
+    dist = Distribution(vocab=vocab, min_len=min_len, max_len=max_len, bos=bos, dyck=dyck)
+    unknown = set(settings) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise RaspTypeError(f"train has no option {sorted(unknown)[0]!r}")
+    trained = train_model(node, dist, Settings(**settings), name=name, progress=progress)
+    if save is not None:
+        trained.files = [trained.save(save)]
+    return trained
