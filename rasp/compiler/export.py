@@ -327,8 +327,10 @@ def onnx_model(model: Transformer) -> Any:
         for h in range(len(layer.heads)):
             name = f"layer{number}_head{h}_"
             query = graph.node("MatMul", [x, name + "W_Q"])
-            key = graph.node("Transpose", [graph.node("MatMul", [x, name + "W_K"])], perm=[0, 2, 1])
-            scores = graph.node("MatMul", [query, key])
+            key = graph.node("MatMul", [x, name + "W_K"])
+            # scores[b, q, k] = query[b, q] . key[b, k] as an Einsum: a Transpose feeding a MatMul is
+            # fused by ONNX Runtime 1.23's optimiser into FusedMatMul, which has no double kernel
+            scores = graph.node("Einsum", [query, key], equation="bqd,bkd->bqk")
             if mask is not None:
                 scores = graph.node("Add", [scores, mask])
             weights = graph.node("Softmax", [scores], axis=-1)
