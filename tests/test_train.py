@@ -76,6 +76,7 @@ def numpy_forward(params, ids):
     return norm(x, p["ln_g"], p["ln_b"]) @ p["out_w"] + p["out_b"], np.stack(attentions)
 
 
+@pytest.mark.slow  # jit compiles and trains: seconds on a CPU
 def test_forward_pass_equals_numpy():
     import jax.numpy as jnp
 
@@ -165,6 +166,7 @@ def test_a_program_that_fails_on_generated_inputs():
         train_model(node, Distribution(vocab=(0, 1, 2)), Settings(examples=50, epochs=1))
 
 
+@pytest.mark.slow  # jit compiles and trains: seconds on a CPU
 def test_python_train_predict_attention_save_load(tmp_path):
     session = rasp.Session()
     session.run(HIST)
@@ -181,6 +183,7 @@ def test_python_train_predict_attention_save_load(tmp_path):
     assert "trained hist" in repr(trained) and "<table>" in trained._repr_html_()
 
 
+@pytest.mark.slow  # jit compiles and trains: seconds on a CPU
 def test_train_statement_and_its_errors():
     session = rasp.Session()
     results = session.run(HIST + ' train hist vocab "ab" max_len 3 examples 40 epochs 1 d_model 8 seed 2;')
