@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -295,8 +296,27 @@ COMPILE_OPTIONS = ("max_len", "vocab", "random", "save", "verify")
 
 def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compile:
     """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"]`: options are taken from the end, any order."""
-    offset = match.start("compile_expr") - match.start()
-    text = match.group("compile_expr")
+    expr, options = _expression_and_options(match, "compile_expr", origin, COMPILE_OPTIONS, _option_value,
+                                            "`compile` needs an expression (an s-op), e.g. compile length max_len 5")
+
+    def given(word: str):
+        return options[word][0] if word in options else None
+
+    spans = {word: value_span for word, (_, value_span) in options.items()}
+    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans,
+                       verify=given("verify"))
+
+
+def _expression_and_options(match: re.Match, group: str, origin: _Origin, words: tuple, option_value: Callable,
+                            missing: str) -> tuple[ast.Expr, dict[str, tuple[object, Span]]]:
+    """A command's expression and its options, taken from the end in any order (`compile`, `train`).
+
+    option_value(word, value tokens, text, value span, origin, opens=...) parses one option's
+    value, or returns None when the word is a name of the expression after all
+    (`compile random + 1`); `missing` is the message when no expression is left.
+    """
+    offset = match.start(group) - match.start()
+    text = match.group(group)
     tokens = list(_tokens(text))
     if tokens and tokens[-1][0] == "semi":
         tokens.pop()  # a trailing `;` is tolerated
@@ -306,11 +326,11 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
         return origin_here.span(1, 1 + tokens[first][2], 1, 1 + tokens[last][3])
 
     options: dict[str, tuple[object, Span]] = {}
-    while (found := _last_option(tokens)) is not None:
+    while (found := _last_option(tokens, words)) is not None:
         word = tokens[found][1]
         value_span = span_of(found + 1, len(tokens) - 1) if found + 1 < len(tokens) else span_of(found, found)
-        value = _option_value(word, tokens[found + 1:], text, value_span, origin_here, opens=found == 0)
-        if value is None:  # not an option after all: a name of the expression (`compile random + 1`)
+        value = option_value(word, tokens[found + 1:], text, value_span, origin_here, opens=found == 0)
+        if value is None:
             break
         if word in options:
             raise RaspSyntaxError(f"`{word}` is given twice", options[word][1])
@@ -318,16 +338,10 @@ def _compile_command(match: re.Match, span: Span, origin: _Origin) -> ast.Compil
         tokens = tokens[:found]
     if not tokens:
         where = origin_here.span(1, 1 + (len(text) - len(text.lstrip())), 1, 2 + len(text) - len(text.lstrip()))
-        raise RaspSyntaxError("`compile` needs an expression (an s-op), e.g. compile length max_len 5", where)
+        raise RaspSyntaxError(missing, where)
     expr = _parse(text[tokens[0][2]:tokens[-1][3]], "expression",
                   _Origin(origin.file, origin.line, origin.column + offset + tokens[0][2]))
-
-    def given(word: str):
-        return options[word][0] if word in options else None
-
-    spans = {word: value_span for word, (_, value_span) in options.items()}
-    return ast.Compile(span, expr, given("max_len"), given("vocab"), given("random"), given("save"), spans,
-                       verify=given("verify"))
+    return expr, options
 
 
 def _last_option(tokens: list, words: tuple = COMPILE_OPTIONS) -> int | None:
@@ -392,32 +406,8 @@ TRAIN_OPTIONS = (*TRAIN_NUMBERS, *TRAIN_FLAGS, "vocab", "variant", "save")
 
 def _train_command(match: re.Match, span: Span, origin: _Origin) -> ast.Train:
     """`train EXPR [layers N] ... [bos] [supervise] [variant NAME] [save "FILE"]`: options from the end, any order."""
-    offset = match.start("train_expr") - match.start()
-    text = match.group("train_expr")
-    tokens = list(_tokens(text))
-    if tokens and tokens[-1][0] == "semi":
-        tokens.pop()
-    origin_here = _Origin(origin.file, origin.line, origin.column + offset)
-
-    def span_of(first: int, last: int) -> Span:
-        return origin_here.span(1, 1 + tokens[first][2], 1, 1 + tokens[last][3])
-
-    options: dict[str, tuple[object, Span]] = {}
-    while (found := _last_option(tokens, TRAIN_OPTIONS)) is not None:
-        word = tokens[found][1]
-        value_span = span_of(found + 1, len(tokens) - 1) if found + 1 < len(tokens) else span_of(found, found)
-        value = _train_option_value(word, tokens[found + 1:], text, value_span, origin_here, opens=found == 0)
-        if value is None:
-            break
-        if word in options:
-            raise RaspSyntaxError(f"`{word}` is given twice", options[word][1])
-        options[word] = (value, span_of(found, len(tokens) - 1))
-        tokens = tokens[:found]
-    if not tokens:
-        where = origin_here.span(1, 1 + (len(text) - len(text.lstrip())), 1, 2 + len(text) - len(text.lstrip()))
-        raise RaspSyntaxError("`train` needs an expression (an s-op), e.g. train hist vocab \"abc\" bos", where)
-    expr = _parse(text[tokens[0][2]:tokens[-1][3]], "expression",
-                  _Origin(origin.file, origin.line, origin.column + offset + tokens[0][2]))
+    expr, options = _expression_and_options(match, "train_expr", origin, TRAIN_OPTIONS, _train_option_value,
+                                            "`train` needs an expression (an s-op), e.g. train hist vocab \"abc\" bos")
     return ast.Train(span, expr, {word: value for word, (value, _) in options.items()},
                      {word: where for word, (_, where) in options.items()})
 
