@@ -26,15 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COST_LINE = re.compile(r"^#\s*cost of (?P<call>.+): layers=")
-VOCABULARIES = {  # as tests/test_compile_library.py
-    "add": ["0", "1", "9", "+"],
-    "dyck": ["(", ")", "{", "}"],
-    "shuffle_dyck": ["(", ")", "{", "}"],
-    "pair_balance": ["(", ")", "a", "b"],
-    "prefix_sum": ["0", "1", "2", "3"],
-    "detect_pattern": ["a", "b", "c", "d"],
-}
-DEFAULT_VOCABULARY = ["a", "b", "c", "l"]
 
 
 def library_calls() -> list[tuple[str, str]]:
@@ -49,7 +40,11 @@ def library_calls() -> list[tuple[str, str]]:
 
 
 def vocabulary(call: str) -> list:
-    return next((v for prefix, v in VOCABULARIES.items() if call.startswith(prefix)), DEFAULT_VOCABULARY)
+    """The library test's vocabulary for the call (tests/support.py, library_vocabulary)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support import library_vocabulary
+
+    return library_vocabulary(call)
 
 
 def measure_one(file: str, call: str, max_len: int, random_inputs: int) -> dict:

@@ -82,3 +82,29 @@ def dyck_prefixes(w, pairs: list[str]) -> list[str]:
             failed = failed or not stack or stack.pop() != c
         out.append("F" if failed else "P" if stack else "T")
     return out
+
+
+# a vocabulary of 4 that exercises each program (its brackets, digits, the atoms of its call)
+VOCABULARIES = {
+    "add": ["0", "1", "9", "+"],
+    "dyck": ["(", ")", "{", "}"],
+    "shuffle_dyck": ["(", ")", "{", "}"],
+    "pair_balance": ["(", ")", "a", "b"],
+    "prefix_sum": ["0", "1", "2", "3"],
+    "detect_pattern": ["a", "b", "c", "d"],
+}
+DEFAULT_VOCABULARY = ["a", "b", "c", "l"]
+INT_VOCABULARY = [0, 1, 2, 3]  # for programs of tokens_int (stdlib/raspl.rasp and raspl_tasks.rasp)
+
+
+def family(name: str, prefix: str) -> bool:
+    """dyck, dyck1 and dyck2 are of the family "dyck"; add_reversed_task is not of "add"."""
+    return name.startswith(prefix) and name[len(prefix):].isdigit() or name == prefix
+
+
+def library_vocabulary(call: str) -> list:
+    """The vocabulary a documented library call is compiled for (tests/test_compile_library.py,
+    scripts/compile_sizes.py)."""
+    name = call.split("(")[0]
+    default = INT_VOCABULARY if "tokens_int" in call else DEFAULT_VOCABULARY
+    return next((v for prefix, v in VOCABULARIES.items() if family(name, prefix)), default)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import family, library_vocabulary
 from test_analysis import DOCUMENTED_COSTS
 
 from rasp.analysis import analyse, cost_line
@@ -18,44 +19,29 @@ from rasp.compiler.verify import verify
 EXHAUSTIVE_UP_TO_5 = 4 + 4**2 + 4**3 + 4**4 + 4**5  # every input of length 1..5 over 4 tokens
 RANDOM_INPUTS = 1000
 
-# a vocabulary of 4 that exercises each program (its brackets, digits, the atoms of its call)
-VOCABULARIES = {
-    "add": ["0", "1", "9", "+"],
-    "dyck": ["(", ")", "{", "}"],
-    "shuffle_dyck": ["(", ")", "{", "}"],
-    "pair_balance": ["(", ")", "a", "b"],
-    "prefix_sum": ["0", "1", "2", "3"],
-    "detect_pattern": ["a", "b", "c", "d"],
-}
-DEFAULT_VOCABULARY = ["a", "b", "c", "l"]
 MAX_LEN = {"add": 6, "shuffle_dyck": 6}  # their one-hot tables grow fast with the length
 DEFAULT_MAX_LEN = 8
 
 
-INT_VOCABULARY = [0, 1, 2, 3]  # for programs of tokens_int (stdlib/raspl.rasp and raspl_tasks.rasp)
-
-
-def _family(name: str, prefix: str) -> bool:
-    """dyck, dyck1 and dyck2 are of the family "dyck"; add_reversed_task is not of "add"."""
-    return name.startswith(prefix) and name[len(prefix):].isdigit() or name == prefix
+def _library_node(path, call: str):
+    """The s-op of a documented library call, with its file loaded."""
+    session = Session()
+    if path.name != "rasplib.rasp":
+        session.run(f'load "{path.as_posix()}";')
+    session.run(f"compiled_program = {call};")
+    return session["compiled_program"].node
 
 
 def _settings(call: str) -> tuple[list, int]:
     name = call.split("(")[0]
-    default = INT_VOCABULARY if "tokens_int" in call else DEFAULT_VOCABULARY
-    vocab = next((v for prefix, v in VOCABULARIES.items() if _family(name, prefix)), default)
-    max_len = next((n for prefix, n in MAX_LEN.items() if _family(name, prefix)), DEFAULT_MAX_LEN)
-    return vocab, max_len
+    max_len = next((n for prefix, n in MAX_LEN.items() if family(name, prefix)), DEFAULT_MAX_LEN)
+    return library_vocabulary(call), max_len
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path, call, cost", DOCUMENTED_COSTS, ids=[f"{p.stem}:{c}" for p, c, _ in DOCUMENTED_COSTS])
 def test_library_program_compiles_and_agrees_with_the_interpreter(path, call, cost):
-    session = Session()
-    if path.name != "rasplib.rasp":
-        session.run(f'load "{path.as_posix()}";')
-    session.run(f"compiled_program = {call};")
-    node = session["compiled_program"].node
+    node = _library_node(path, call)
     vocab, max_len = _settings(call)
     model = compile_sop(node, max_len=max_len, vocab=vocab, name=call)
     analysis = analyse(node)
@@ -92,11 +78,7 @@ def _long_case(call: str) -> tuple:
 @pytest.mark.parametrize("call", LONG_CALLS)
 def test_library_program_compiles_at_max_len_32(call):
     path, _, _ = _long_case(call)
-    session = Session()
-    if path.name != "rasplib.rasp":
-        session.run(f'load "{path.as_posix()}";')
-    session.run(f"compiled_program = {call};")
-    node = session["compiled_program"].node
+    node = _library_node(path, call)
     vocab, _ = _settings(call)
     model = compile_sop(node, max_len=LONG_MAX_LEN, vocab=vocab, name=call)
     result = verify(model, node, random_inputs=LONG_RANDOM_INPUTS, exhaustive_limit=LONG_EXHAUSTIVE_UP_TO_4)
