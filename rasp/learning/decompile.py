@@ -308,10 +308,11 @@ def decompile(program: Program, name: str = "learned") -> str:
     lines = [
         "# A transformer program learned from examples, decompiled into RASP (docs/learning.md).",
         f"# Vocabulary {list_literal(program.vocab)}, inputs of length 1 to {program.max_len}; "
-        f"{program.layers} layers, {heads} heads, {mlps} MLPs.",
+        f"{_count(program.layers, 'layer')}, {_count(heads, 'head')}, {_count(mlps, 'MLP')}.",
         f"# Run it: rasp PROGRAM.rasp --eval {name} --inputs INPUTS.jsonl  (one JSON list or string per line)",
-        f'# or, in the REPL: load "PROGRAM"; {name}({list_literal(program.vocab[:3])});',
+        f'# or, in the REPL: load "PROGRAM"; {name}({list_literal(_example(program))});',
         'load "learned";',
+        f"set example {list_literal(_example(program))}",
         "",
     ]
     for module in program.modules:
@@ -319,6 +320,15 @@ def decompile(program: Program, name: str = "learned") -> str:
         lines += [f"# {comment}", f"{names[module.output]} = {expression};", ""]
     lines += readout_statements(program, names, name)
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
+def _example(program: Program) -> list:
+    """The running example the file sets: the vocabulary in order, cut to the longest input."""
+    return list(program.vocab[:program.max_len])
 
 
 # ------------------------------------------------------------------ the check
