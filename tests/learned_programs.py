@@ -115,3 +115,26 @@ def histogram_program(vocab: tuple = ("a", "b", "c"), max_len: int = 6) -> Progr
 def random_inputs(vocab: tuple, max_len: int, count: int, seed: int = 0) -> list[list]:
     rng = random.Random(seed)
     return [[rng.choice(vocab) for _ in range(rng.randint(1, max_len))] for _ in range(count)]
+
+
+def repeated_token_program(vocab: tuple = ("a", "b", "c"), max_len: int = 6) -> Program:
+    """Hand-set, for docs/learning.md: 1 where a token repeats the one before it, else 0. A head reads the
+    previous token, an MLP compares it with the token; an extra head, a counting head and a read-out block of
+    zeros are left in for simplify to remove."""
+    variables = Program.input_variables(vocab, max_len)
+    modules: list = []
+
+    def add(module) -> None:
+        modules.append(module)
+        variables[module.output] = Variable(module.output, output_values(module, variables, max_len))
+
+    add(CategoricalHead("attn_0_0", 0, 0, "indices", "indices", "tokens",
+                        (None,) + tuple(range(max_len - 1)), ""))
+    add(CategoricalHead("attn_0_1", 0, 1, "tokens", "tokens", "indices", tuple("a" for _ in vocab), -1))
+    add(CountingHead("count_0_0", 0, 0, "tokens", "tokens", tuple(vocab)))
+    table = {(t, p): int(t == p) for t in vocab for p in variables["attn_0_0"].values}
+    add(CategoricalMLP("mlp_0_0", 0, 0, ("tokens", "attn_0_0"), table, 2))
+    same = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # mlp_0_0 = c scores 1 for class c
+    readout = Readout((0, 1), np.zeros(2, dtype=np.float32),
+                      {"mlp_0_0": same, "count_0_0": np.zeros((max_len + 1, 2), dtype=np.float32)})
+    return Program(tuple(vocab), max_len, tuple(modules), readout, 1, variables)

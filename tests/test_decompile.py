@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from learned_programs import histogram_program, random_inputs, random_program
+from learned_programs import histogram_program, random_inputs, random_program, repeated_token_program
 
 from rasp.api import Session, analyse
 from rasp.api import compile as compile_sop
@@ -79,6 +80,18 @@ def test_a_hand_set_histogram_decompiles_into_the_librarys_histogram() -> None:
     ours = session.evaluate("learned", inputs)
     theirs = session.evaluate("library", inputs)
     assert [r.values for r in ours] == [r.values for r in theirs] == run(program, inputs)
+
+
+def test_the_program_explained_in_the_docs_is_the_decompilers_text() -> None:
+    program = repeated_token_program()
+    simpler = simplify(program)
+    source = decompile(simpler)
+    page = (Path(__file__).resolve().parent.parent / "docs" / "learning.md").read_text(encoding="utf-8")
+    assert "# file: repeats.rasp\n" + source in page
+    assert (program_size(program), program_size(simpler)) == (
+        {"lines": 7, "heads": 3, "mlps": 1}, {"lines": 5, "heads": 1, "mlps": 1})
+    inputs = [list(w) for n in range(1, 6) for w in itertools.product("abc", repeat=n)]
+    assert agreement(program, decompile(program), inputs) == agreement(simpler, source, inputs) == 1.0
 
 
 def test_a_decompiled_program_compiles_and_verifies() -> None:

@@ -180,6 +180,7 @@ BINARY: list[tuple[str, Callable[[Any, Any], Any]]] = [
     ("{a} + {b}", operator.add), ("{a} - {b}", operator.sub), ("{b} - {a}", lambda a, b: b - a),
     ("max({a}, {b})", max), ("min({a}, {b})", min),
 ] + [(f"indicator({{a}} {op} {{b}})", lambda a, b, f=f: int(f(a, b))) for op, f in COMPARISONS.items()]
+EQUALITIES = [(template, f) for template, f in BINARY if " == " in template or " != " in template]  # any values
 
 
 def binary_expression(a: str, a_values: Sequence, b: str, b_values: Sequence, table: dict) -> str:
@@ -189,10 +190,10 @@ def binary_expression(a: str, a_values: Sequence, b: str, b_values: Sequence, ta
         return unary_expression(a, a_values, {x: table[(x, b_values[0])] for x in a_values})
     if all(len({repr(table[(x, y)]) for x in a_values}) == 1 for y in b_values):
         return unary_expression(b, b_values, {y: table[(a_values[0], y)] for y in b_values})
-    if _all_ints(a_values) and _all_ints(b_values):
-        for template, function in BINARY:
-            if all(function(x, y) == table[(x, y)] for x in a_values for y in b_values):
-                return template.format(a=a, b=b)
+    ints = _all_ints(a_values) and _all_ints(b_values)
+    for template, function in BINARY if ints else EQUALITIES:
+        if all(function(x, y) == table[(x, y)] for x in a_values for y in b_values):
+            return template.format(a=a, b=b)
     rows = {x: {y: table[(x, y)] for y in b_values} for x in a_values}
     inner = ", ".join(f"{literal(x)}: {dict_literal(row)}" for x, row in rows.items())
     return f"lookup2({{{inner}}}, {a}, {b})"
@@ -236,6 +237,7 @@ def _statement(module: Any, program: Program, names: dict[str, str]) -> tuple[st
     where = f"layer {module.layer}, head {module.head}: the {module.value} at the closest matching key"
     default = literal(module.default)
     if module.key == "indices":  # at most one key matches: a plain aggregate
+        where = f"layer {module.layer}, head {module.head}: the {module.value} at the one index the select matches"
         return where, f"aggregate({sel}, {names[module.value]}, {default})"
     if module.key == module.value:  # every matching key holds the value it matched
         matched = _matched_value(module, program, names)
