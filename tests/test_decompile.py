@@ -17,8 +17,17 @@ from rasp.api import compile as compile_sop
 from rasp.cli import main
 from rasp.learning import LearnError
 from rasp.learning.decompile import agreement, decompile, literal, select_text
-from rasp.learning.program import CategoricalHead, CategoricalMLP, Program, Readout, Variable, output_values, run
-from rasp.learning.simplify import program_size, simplify
+from rasp.learning.program import (
+    CategoricalHead,
+    CategoricalMLP,
+    Program,
+    Readout,
+    Variable,
+    output_values,
+    run,
+    run_one,
+)
+from rasp.learning.simplify import program_size, reachable_values, simplify
 from rasp.results import Problem
 
 INT_VOCAB = (0, 1, 2)
@@ -306,3 +315,35 @@ def test_closest_is_the_value_at_the_nearest_selected_key() -> None:
                 expected_a.append("a" if "a" in word else "-")
             assert session["near"](list(word)).values == expected
             assert session["near_a"](list(word)).values == expected_a
+
+
+# ------------------------------------------------------------------ the values that can occur
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_value_a_variable_takes_is_among_its_reachable_values(seed) -> None:
+    program = random_program(seed, layers=3, counting=2)
+    found = reachable_values(program)
+    for tokens in random_inputs(program.vocab, program.max_len, 60, seed):
+        _, state = run_one(program, tokens)
+        for name, column in state.items():
+            assert set(column) <= set(found[name]), (name, column, found[name])
+
+
+def test_a_head_that_can_match_nothing_holds_only_its_default() -> None:
+    vocab, max_len = ("a", "b"), 3
+    variables = Program.input_variables(vocab, max_len)
+    never = CategoricalHead("attn_0_0", 0, 0, "tokens", "tokens", "indices", ("z", None), -1)  # no key is "z"
+    variables["attn_0_0"] = Variable("attn_0_0", output_values(never, variables, max_len))
+    mlp = CategoricalMLP("mlp_0_0", 0, 0, ("tokens", "attn_0_0"),
+                         {(t, v): int(t == "a") + (v == 2) for t in vocab for v in (0, 1, 2, -1)}, 3)
+    variables["mlp_0_0"] = Variable("mlp_0_0", output_values(mlp, variables, max_len))
+    readout = Readout((0, 1, 2), np.zeros(3), {"mlp_0_0": np.eye(3)})
+    program = Program(vocab, max_len, (never, mlp), readout, 1, variables)
+    assert reachable_values(program)["attn_0_0"] == (-1,)
+    simpler = simplify(program)  # the MLP, given attn_0_0 is always -1, reads tokens only; the head goes
+    assert [m.output for m in simpler.modules] == ["mlp_0_0"] and simpler.modules[0].inputs == ("tokens", "tokens")
+    source = decompile(simpler)
+    assert "mlp_0_0 = indicator(tokens == \"a\");" in source
+    inputs = [list(w) for n in range(1, 4) for w in itertools.product(vocab, repeat=n)]
+    assert run(simpler, inputs) == run(program, inputs)
+    assert agreement(simpler, source, inputs) == agreement(program, decompile(program), inputs) == 1.0

@@ -31,7 +31,7 @@ PROOF_LIMIT = 1 << 18  # the most read-out value combinations enumerated to prov
 def simplify(program: Program) -> Program:
     """`program` with what cannot change its outputs removed (see the module docstring)."""
     while True:
-        simpler = _drop_unread(_merge_identical(_prune_readout(program)))
+        simpler = _drop_unread(_merge_identical(_prune_readout(_one_input_mlps(program))))
         if _size_key(simpler) == _size_key(program):
             return simpler
         program = simpler
@@ -39,6 +39,72 @@ def simplify(program: Program) -> Program:
 
 def _size_key(program: Program) -> tuple:
     return len(program.modules), tuple(program.readout.weights)
+
+
+# ------------------------------------------------------------------ the values that can occur
+
+def reachable_values(program: Program) -> dict[str, tuple]:
+    """Per variable, the values it can hold on some input (a superset, in the variable's order): the
+    vocabulary and indices; a head's default and, when some query value it can see matches a key value
+    that can occur, what it can read (the matched key values when the value is the key); a count's 0 and,
+    when it can match, 1 … max_len (only 1 when the key is `indices`); an MLP's table on the values of its
+    inputs that can occur. Tables, predicates and the read-out need only these (decompile writes only them)."""
+    found: dict[str, tuple] = {"tokens": tuple(program.vocab), "indices": tuple(range(program.max_len))}
+    for module in program.modules:
+        declared = program.variables[module.output].values
+        found[module.output] = _keep(declared, _module_values(module, program, found))
+    return found
+
+
+def _module_values(module: Any, program: Program, found: dict[str, tuple]) -> list:
+    if isinstance(module, CategoricalMLP):
+        a, b = module.inputs
+        if a == b:
+            return [module.table[(x, x)] for x in found[a]]
+        return [module.table[(x, y)] for x in found[a] for y in found[b]]
+    queries = program.variables[module.query].values
+    keys = found[module.key]
+    wanted = [p for q, p in zip(queries, module.predicate, strict=True)
+              if p is not None and q in found[module.query] and any(k == p for k in keys)]
+    if isinstance(module, CountingHead):
+        if not wanted:
+            return [0]
+        return [0, 1] if module.key == "indices" else list(range(program.max_len + 1))
+    if not wanted:
+        return [module.default]
+    if module.key == module.value:
+        return [k for k in keys if any(k == p for p in wanted)] + [module.default]
+    return list(found[module.value]) + [module.default]
+
+
+def _keep(declared: tuple, occurring: list) -> tuple:
+    return tuple(v for v in declared if any(v == o for o in occurring))
+
+
+def _one_input_mlps(program: Program) -> Program:
+    """An MLP whose table, on the values that can occur, does not depend on one of its inputs reads the other twice."""
+    found = reachable_values(program)
+    modules = []
+    for module in program.modules:
+        if isinstance(module, CategoricalMLP) and module.inputs[0] != module.inputs[1]:
+            module = _without_unused_input(module, program, found)
+        modules.append(module)
+    if all(m is n for m, n in zip(modules, program.modules, strict=True)):
+        return program
+    return replace(program, modules=tuple(modules))
+
+
+def _without_unused_input(mlp: CategoricalMLP, program: Program, found: dict[str, tuple]) -> CategoricalMLP:
+    a, b = mlp.inputs
+    for kept, other, first in ((a, b, True), (b, a, False)):
+        def value(x: Any, y: Any, first: bool = first) -> Any:
+            return mlp.table[(x, y) if first else (y, x)]
+
+        if all(len({value(x, y) for y in found[other]}) == 1 for x in found[kept]):
+            anyone = found[other][0]
+            table = {(x, x): value(x, anyone) for x in program.variables[kept].values}
+            return replace(mlp, inputs=(kept, kept), table=table)
+    return mlp
 
 
 # ------------------------------------------------------------------ the read-out
@@ -55,10 +121,11 @@ def _prune_readout(program: Program) -> Program:
 def _provably_needed(program: Program, weights: dict) -> dict:
     """`weights` without each block whose removal leaves the class the same on every value combination."""
     names = list(weights)
-    sizes = [len(program.variables[name].values) for name in names]
-    if not names or math.prod(sizes) > PROOF_LIMIT:
+    found = reachable_values(program)
+    rows = [[program.variables[name].index(v) for v in found[name]] for name in names]  # rows that can occur
+    if not names or math.prod(len(r) for r in rows) > PROOF_LIMIT:
         return weights
-    grids = np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij")
+    grids = np.meshgrid(*[np.array(r) for r in rows], indexing="ij")
     indices = {name: grid.ravel() for name, grid in zip(names, grids, strict=True)}
     bias = np.asarray(program.readout.bias, dtype=float)
 
