@@ -12,8 +12,7 @@ import pytest
 import rasp
 from rasp.cli import main
 from rasp.errors import RaspError
-from rasp.learning import LearnError
-from rasp.learning import pipeline
+from rasp.learning import LearnError, pipeline
 from rasp.learning.examples import MAX_VOCAB, check_fits, list_examples, program_examples, read_examples
 
 HIST = "hist = selector_width(select(tokens, tokens, ==));"
@@ -206,7 +205,8 @@ def test_statement_errors_before_learning(tmp_path, source, words, category):
 
 
 def test_a_missing_extra_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "optax", None)  # `import optax` now raises ImportError
+    for module in ("jax", "optax"):
+        monkeypatch.setitem(__import__("sys").modules, module, None)  # `import jax` now raises ImportError
     data = write(tmp_path, line("ab", [1, 1]) + "\n")
     with pytest.raises(RaspError, match="needs JAX and optax") as raised:
         rasp.Session().run(f'learn "{data}"')
@@ -251,7 +251,8 @@ def test_the_statement_learns_saves_and_binds_the_program(tmp_path, calls, monke
     (result,) = session.run(f'learn "{data}" heads 1 counting 1 layers 2 save "hist" name h;')
     assert calls[0]["inputs"] == [["a", "a", "b"], ["b"]] and calls[0]["name"] == "h"
     assert calls[0]["settings"] == {"heads": 1, "counting": 1, "layers": 2}
-    assert result.files == ["hist.rasp"] and (tmp_path / "hist.rasp").read_text() == HAND_WRITTEN.replace("learned", "h")
+    assert result.files == ["hist.rasp"]
+    assert (tmp_path / "hist.rasp").read_text() == HAND_WRITTEN.replace("learned", "h")
     assert session["h"]("abca").values == [2, 1, 1, 2]  # bound in the session
     shown = result.to_json()
     assert KEYS <= set(shown) and shown["kind"] == "learned" and shown["layers"] == 1 and shown["heads"] == [1]
