@@ -48,6 +48,7 @@ examples:
   rasp prog.rasp --eval f --inputs in.jsonl   f on every input of in.jsonl, one JSON result per line
   rasp prog.rasp --analyse hist          layers and heads of hist
   rasp prog.rasp --compile 'hist max_len 8'   hist as a transformer, verified against the interpreter
+  rasp --learn data.jsonl --out learned.rasp  a RASP program learned from input/output examples
 """
 
 
@@ -91,6 +92,10 @@ def build_argument_parser() -> argparse.ArgumentParser:
 # `rasp --learn` / `--learn-from`'s flags and the `learn` options they become (docs/learning.md)
 LEARN_FLAGS = (("--layers", "layers"), ("--heads", "heads"), ("--counting", "counting"), ("--mlps", "mlps"),
                ("--var-size", "var_size"), ("--epochs", "epochs"), ("--seed", "seed"), ("--restarts", "restarts"))
+_LEARN_FLAG_HELP = {"layers": "layers of the model", "heads": "categorical attention heads per layer",
+                    "counting": "counting (numerical) heads per layer", "mlps": "categorical MLPs per layer",
+                    "var_size": "values of an MLP's output variable", "epochs": "training epochs",
+                    "seed": "the seed of the data and the model", "restarts": "independent runs, the best kept"}
 
 
 def _add_learn_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +110,7 @@ def _add_learn_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out", metavar="PROGRAM.rasp", help="write the learned program to PROGRAM.rasp")
     group.add_argument("--name", metavar="NAME", help="the name of the learned program's result (default: learned)")
     for flag, word in LEARN_FLAGS:
-        group.add_argument(flag, type=int, metavar="N", help=f"the `{word}` option of `learn`")
+        group.add_argument(flag, type=int, metavar="N", help=f"{_LEARN_FLAG_HELP[word]} (`learn`'s {word})")
 
 
 def learn_source(args: argparse.Namespace) -> str | None:

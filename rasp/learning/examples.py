@@ -43,7 +43,8 @@ class Examples:
 
     def line_span(self, index: int) -> Span | None:
         """The span of example `index`'s line in the file, if it came from one."""
-        return Span(self.origin, self.lines[index], 1, self.lines[index], 2) if self.lines else None
+        line = self.lines[index] if self.lines else None
+        return None if line is None else Span(self.origin, line, 1, line + 1, 1)  # the whole line
 
 
 # ----------------------------------------------------------------------------- JSON Lines

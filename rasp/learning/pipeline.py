@@ -98,8 +98,8 @@ def learn(inputs: list[list], outputs: list[list], settings: Any, name: str = "l
     from ..training import require_jax
 
     require_jax()
-    from .decompile import agreement, decompile, program_size
-    from .simplify import simplify
+    from .decompile import agreement, decompile
+    from .simplify import program_size, simplify
     from .trainer import learn_examples
 
     learned = learn_examples(inputs, outputs, settings, progress)
