@@ -320,3 +320,57 @@ def test_cli_usage_errors(args, words, capsys):
 
 
 # ----------------------------------------------------------------------------- end to end (the real model)
+# The CI-sized run of docs/learning.md: histogram, vocabulary 3, inputs of length 1..5 (every one of them, 363
+# examples) -> a RASP file -> `rasp FILE --eval learned` agrees with the library's histogram, and the program
+# compiles into a transformer that verifies against the interpreter.
+
+CI_OPTIONS = ["layers 1", "heads 0", "counting 1", "mlps 0", "seed 0"]  # the shape histogram needs
+CI_SETTINGS = [part for option in CI_OPTIONS for part in ("--" + option.split()[0], option.split()[1])]
+
+
+def all_inputs(vocab: str, longest: int) -> list[list]:
+    from itertools import product
+
+    return [list(items) for n in range(1, longest + 1) for items in product(vocab, repeat=n)]
+
+
+@pytest.fixture
+def learned_parts():
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("rasp.learning.trainer")  # the model (rasp/learning/trainer.py)
+    pytest.importorskip("rasp.learning.decompile")  # the decompiler (rasp/learning/decompile.py)
+
+
+@pytest.mark.slow  # trains a model: a minute on a loaded CPU
+def test_histogram_learned_from_a_file_runs_agrees_and_compiles(tmp_path, capsys, monkeypatch, learned_parts):
+    monkeypatch.chdir(tmp_path)
+    session = rasp.Session()
+    session.run('load "paper"; h = histogram(tokens);')
+    inputs = all_inputs("abc", 5)
+    expected = [session["h"](items).values for items in inputs]
+    data = write(tmp_path, "\n".join(line(i, o) for i, o in zip(inputs, expected, strict=True)) + "\n")
+    assert main(["--learn", data, "--out", "hist.rasp", "--json", *CI_SETTINGS]) == 0
+    (record,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert record["kind"] == "learned" and record["files"] == ["hist.rasp"]
+    assert record["token_accuracy"] == 1.0 and record["sequence_accuracy"] == 1.0
+    assert record["agreement"] == 1.0
+
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(items) for items in inputs) + "\n")
+    assert main(["hist.rasp", "--eval", "learned", "--inputs", "in.jsonl"]) == 0
+    got = [json.loads(text)["value"] for text in capsys.readouterr().out.splitlines()]
+    assert got == expected  # every input of the domain, not only the test split
+
+    learned = rasp.Session()
+    learned.run((tmp_path / "hist.rasp").read_text())
+    model = rasp.compile(learned["learned"], max_len=5, vocab="abc")
+    assert model.verification.mismatches == 0 and model.verification.checked > 0
+
+
+@pytest.mark.slow  # trains a model
+def test_learn_statement_from_a_program_binds_a_working_program(learned_parts):
+    session = rasp.Session()
+    (found,) = session.run(HIST + '\nlearn hist vocab "abc" max_len 5 examples 1000 ' + " ".join(CI_OPTIONS))
+    assert found.token_accuracy == 1.0 and found.agreement == 1.0
+    for items in all_inputs("abc", 5):
+        assert session["learned"](items).values == session["hist"](items).values

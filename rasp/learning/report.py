@@ -9,6 +9,10 @@ def _percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}%"
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def _heads(heads: list) -> str:
     return "[" + ", ".join(str(h) for h in heads) + "]"
 
@@ -20,15 +24,15 @@ def learned_summary(info: dict) -> list[str]:
     layers = info["layers"]
     lines = [
         f"learned {info['name']} from {info['origin'] or 'examples'} ({info['examples']} examples): "
-        f"{trained['layers']} layers of {trained['categorical_heads']} categorical + {trained['counting_heads']} "
-        f"counting heads and {trained['mlps']} MLPs, {info['seconds']:.1f} s",
+        f"{_count(trained['layers'], 'layer')} of {trained['categorical_heads']} categorical + "
+        f"{trained['counting_heads']} counting heads and {_count(trained['mlps'], 'MLP')}, {info['seconds']:.1f} s",
         f"  test accuracy: {_percent(info['token_accuracy'])} of positions, "
         f"{_percent(info['sequence_accuracy'])} of sequences (training: {_percent(info['train_accuracy'])})",
         f"  the RASP program agrees with the learned model on {_percent(info['agreement'])} of "
         f"{info['test_inputs']} test inputs",
         f"  size: {before['lines']} lines, {before['heads']} heads as learned; "
         f"{after['lines']} lines, {after['heads']} heads simplified",
-        f"  analysed: {layers} layer{'' if layers == 1 else 's'}, heads per layer {_heads(info['heads'])}",
+        f"  analysed: {_count(layers, 'layer')}, heads per layer {_heads(info['heads'])}",
     ]
     if info["agreement"] < 1:
         lines.append("  the RASP program disagrees with the model: a bug in rasp's decompiler; please report it")
