@@ -66,15 +66,28 @@ def _module_values(module: Any, program: Program, found: dict[str, tuple]) -> li
     keys = found[module.key]
     wanted = [p for q, p in zip(queries, module.predicate, strict=True)
               if p is not None and q in found[module.query] and any(k == p for k in keys)]
+    always = _matches_itself(module, program, found)  # some key always matches: never the default, never 0
     if isinstance(module, CountingHead):
         if not wanted:
             return [0]
-        return [0, 1] if module.key == "indices" else list(range(program.max_len + 1))
+        if module.key == "indices":
+            return [1] if always else [0, 1]
+        return list(range(1 if always else 0, program.max_len + 1))
     if not wanted:
         return [module.default]
+    default = [] if always else [module.default]
     if module.key == module.value:
-        return [k for k in keys if any(k == p for p in wanted)] + [module.default]
-    return list(found[module.value]) + [module.default]
+        return [k for k in keys if any(k == p for p in wanted)] + default
+    return list(found[module.value]) + default
+
+
+def _matches_itself(module: Any, program: Program, found: dict[str, tuple]) -> bool:
+    """Whether every query position selects at least itself: the key is the query variable and the predicate
+    maps every value it can hold to itself."""
+    if module.key != module.query:
+        return False
+    pairs = zip(program.variables[module.query].values, module.predicate, strict=True)
+    return all(p is not None and type(p) is type(q) and p == q for q, p in pairs if q in found[module.query])
 
 
 def _keep(declared: tuple, occurring: list) -> tuple:
@@ -119,20 +132,32 @@ def _prune_readout(program: Program) -> Program:
 
 
 def _provably_needed(program: Program, weights: dict) -> dict:
-    """`weights` without each block whose removal leaves the class the same on every value combination."""
+    """`weights` without each block whose removal leaves the class the same on every combination of values
+    the read variables can hold (an MLP of enumerated variables computed from them, not enumerated apart)."""
     names = list(weights)
-    found = reachable_values(program)
-    rows = [[program.variables[name].index(v) for v in found[name]] for name in names]  # rows that can occur
-    if not names or math.prod(len(r) for r in rows) > PROOF_LIMIT:
+    if not names:
         return weights
-    grids = np.meshgrid(*[np.array(r) for r in rows], indexing="ij")
-    indices = {name: grid.ravel() for name, grid in zip(names, grids, strict=True)}
+    found = reachable_values(program)
+    free = _enumerated(program, names, found)
+    if math.prod(len(found[name]) for name in free) > PROOF_LIMIT:
+        return weights
+    grids = np.meshgrid(*[np.arange(len(found[name])) for name in free], indexing="ij")
+    columns = {name: np.array(found[name], dtype=object)[grid.ravel()] for name, grid in zip(free, grids, strict=True)}
+    for module in program.modules:  # the MLPs computed from the enumerated variables, in layer order
+        if isinstance(module, CategoricalMLP) and module.output not in columns and set(module.inputs) <= set(columns):
+            a, b = (columns[n] for n in module.inputs)
+            columns[module.output] = np.array([module.table[(x, y)] for x, y in zip(a, b, strict=True)], dtype=object)
+    rows = {}
+    for name in names:
+        place = {v: i for i, v in enumerate(program.variables[name].values)}
+        rows[name] = np.array([place[v] for v in columns[name]], dtype=int)
     bias = np.asarray(program.readout.bias, dtype=float)
+    count = len(next(iter(columns.values()))) if columns else 1
 
     def classes(kept: list[str]) -> np.ndarray:
-        scores = np.broadcast_to(bias, (len(indices[names[0]]), len(bias)))
+        scores = np.broadcast_to(bias, (count, len(bias)))
         for name in kept:  # the order of `run`'s additions
-            scores = scores + np.asarray(weights[name])[indices[name]]
+            scores = scores + np.asarray(weights[name])[rows[name]]
         return np.argmax(scores, axis=1)
 
     reference = classes(names)
@@ -142,6 +167,24 @@ def _provably_needed(program: Program, weights: dict) -> dict:
         if np.array_equal(classes(trial), reference):
             kept = trial
     return {name: weights[name] for name in kept}
+
+
+def _enumerated(program: Program, names: list[str], found: dict[str, tuple]) -> list[str]:
+    """The variables to enumerate for the read variables `names`: each MLP among them replaced by its inputs
+    (recursively) when that enumerates no more combinations, so that it is computed, not enumerated apart."""
+    mlps = {m.output: m for m in program.modules if isinstance(m, CategoricalMLP)}
+    chosen = list(dict.fromkeys(names))
+    changed = True
+    while changed:
+        changed = False
+        for name in list(chosen):
+            if name not in mlps:
+                continue
+            new = [n for n in dict.fromkeys(mlps[name].inputs) if n not in chosen]
+            if math.prod(len(found[n]) for n in new) <= len(found[name]):
+                chosen = [n for n in chosen if n != name] + new
+                changed = True
+    return chosen
 
 
 # ------------------------------------------------------------------ identical modules
