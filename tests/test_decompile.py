@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from learned_programs import histogram_program, random_inputs, random_program, repeated_token_program
+from learned_programs import (
+    histogram_program,
+    program_from_json,
+    random_inputs,
+    random_program,
+    repeated_token_program,
+)
 
 from rasp.api import Session, analyse
 from rasp.api import compile as compile_sop
@@ -347,3 +354,45 @@ def test_a_head_that_can_match_nothing_holds_only_its_default() -> None:
     inputs = [list(w) for n in range(1, 4) for w in itertools.product(vocab, repeat=n)]
     assert run(simpler, inputs) == run(program, inputs)
     assert agreement(simpler, source, inputs) == agreement(program, decompile(program), inputs) == 1.0
+
+
+# ------------------------------------------------------------------ programs the model learned
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def _learned(name: str) -> tuple[Program, list]:
+    data = json.loads((PROGRAMS / name).read_text(encoding="utf-8"))
+    return program_from_json(data), data["test_inputs"]
+
+
+def test_a_learned_histogram_simplifies_into_the_histogram() -> None:
+    program, tests = _learned("learned_histogram.json")
+    simpler = simplify(program)
+    source = decompile(simpler)
+    assert (program_size(program), program_size(simpler)) == (
+        {"lines": 12, "heads": 3, "mlps": 1}, {"lines": 4, "heads": 1, "mlps": 0})
+    assert "count_0_0 = selector_width(select(tokens, tokens, ==));" in source and "learned = count_0_0;" in source
+    inputs = [list(w) for n in range(1, 6) for w in itertools.product("abc", repeat=n)]
+    assert run(simpler, inputs) == run(program, inputs) == [[w.count(x) for x in w] for w in inputs]
+    assert agreement(program, source, tests) == agreement(program, decompile(program), tests) == 1.0
+
+
+def test_a_learned_program_with_every_kind_of_module_decompiles_exactly() -> None:
+    program, tests = _learned("learned_repeats.json")
+    source = decompile(simplify(program))
+    assert "closest(" in source and "best_class(" in source and "selector_width(" in source
+    inputs = [list(w) for n in range(1, 6) for w in itertools.product("abc", repeat=n)]
+    assert agreement(program, source, inputs) == agreement(program, decompile(program), tests) == 1.0
+
+
+def test_a_count_of_a_query_that_matches_itself_is_never_zero() -> None:
+    program = histogram_program(max_len=4)
+    assert reachable_values(program)["count_0_0"] == (1, 2, 3, 4)
+    head = CategoricalHead("attn_0_0", 0, 0, "tokens", "tokens", "indices", ("a", "b", "c"), -1)
+    variables = dict(program.variables, attn_0_0=Variable("attn_0_0", output_values(head, program.variables, 4)))
+    with_head = replace(program, modules=(*program.modules, head), variables=variables)
+    assert reachable_values(with_head)["attn_0_0"] == (0, 1, 2, 3)  # never the default
+    almost = replace(head, predicate=("a", "b", "a"))
+    with_almost = replace(with_head, modules=(*program.modules, almost))
+    assert reachable_values(with_almost)["attn_0_0"] == (0, 1, 2, 3, -1)
