@@ -378,6 +378,13 @@ def test_a_learned_histogram_simplifies_into_the_histogram() -> None:
     assert agreement(program, source, tests) == agreement(program, decompile(program), tests) == 1.0
 
 
+def test_the_learned_histogram_of_the_docs_is_the_decompilers_text() -> None:
+    program, _ = _learned("learned_histogram.json")
+    page = (Path(__file__).resolve().parent.parent / "docs" / "learning.md").read_text(encoding="utf-8")
+    assert "# file: hist_full.rasp\n" + decompile(program) in page
+    assert "# file: hist_simple.rasp\n" + decompile(simplify(program)) in page
+
+
 def test_a_learned_program_with_every_kind_of_module_decompiles_exactly() -> None:
     program, tests = _learned("learned_repeats.json")
     source = decompile(simplify(program))

@@ -225,6 +225,9 @@ def _statement(module: Any, program: Program, names: dict[str, str], values: dic
     if isinstance(module, CategoricalMLP):
         a, b = module.inputs
         where = f"layer {module.layer}, MLP {module.index}: a table of ({a}, {b}), {module.size} output values"
+        unused = _unused_input(module, values)
+        if unused:
+            where += f" (it does not depend on {unused})"
         if a == b:
             table = {x: module.table[(x, x)] for x in values[a]}
             return where, unary_expression(names[a], values[a], table)
@@ -243,6 +246,18 @@ def _statement(module: Any, program: Program, names: dict[str, str], values: dic
         matched = _matched_value(module, names, values, queries, predicate)
         return where, f"{matched} if selector_width({sel}) > 0 else {default}"
     return where, f"closest({sel}, {names[module.value]}, {list_literal(values[module.value])}, {default})"
+
+
+def _unused_input(mlp: CategoricalMLP, values: dict[str, tuple]) -> str | None:
+    """The input of a two-input MLP its table does not depend on, on the values that can occur (or None)."""
+    a, b = mlp.inputs
+    if a == b:
+        return None
+    if all(len({repr(mlp.table[(x, y)]) for y in values[b]}) == 1 for x in values[a]):
+        return b
+    if all(len({repr(mlp.table[(x, y)]) for x in values[a]}) == 1 for y in values[b]):
+        return a
+    return None
 
 
 def _occurring_predicate(module: Any, program: Program, values: dict[str, tuple]) -> tuple[tuple, tuple]:
