@@ -4,11 +4,11 @@ Learns the RASP paper's tasks — reverse, histogram, double histogram, sort, mo
 Dyck-1, Dyck-2 (vocabulary 8, lengths 1-8; Dyck lengths 1-16) — from examples the library's
 programs produce (rasp/training/data.py: the same input distributions, the Dyck mixture for
 Dyck), with several seeds, each run an independent process (as scripts/experiments.py).
-Every run: learn_examples → the hard program's held-out accuracy; then, where the decompiler
-is installed (rasp/learning/decompile.py, simplify.py), simplify → decompile → agreement of the
-RASP with the hard program on the held-out inputs → size in lines → `analyse` of the RASP's
-result (layers, heads per layer). Prints a Markdown table (median and range over seeds) and
-writes JSON (each run also to OUT.partial.jsonl as it finishes).
+Every run is rasp.learning.pipeline.learn: learn_examples (the hard program's held-out accuracy)
+→ simplify → decompile → agreement of the RASP with the hard program on the held-out inputs →
+size in lines → `analyse` of the RASP's result (layers, heads per layer). Prints a Markdown
+table (median and range over seeds) and writes JSON (each run also to OUT.partial.jsonl as it
+finishes).
 
     nice -n 10 python scripts/learn_tasks.py --preset cpu --jobs 2 --out learn_tasks.json
     python scripts/learn_tasks.py --quick
@@ -73,29 +73,6 @@ def examples(task: str, n: int, seed: int, max_len: int | None = None) -> tuple[
     return inputs, program_outputs(session["program"].node, inputs)
 
 
-def decompiled_figures(learned, task: str) -> dict:
-    """Agreement, lines and analysed layers/heads of the simplified, decompiled program (empty without the
-    decompiler)."""
-    try:
-        from rasp.learning.decompile import agreement, decompile, program_size
-        from rasp.learning.simplify import simplify
-    except ImportError:
-        return {}
-    import rasp
-    from rasp.analysis import analyse
-
-    simple = simplify(learned.program)
-    source = decompile(simple)
-    figures = {"agreement": agreement(learned.program, source, learned.test_inputs),
-               "size_before": program_size(learned.program), "size_after": program_size(simple)}
-    figures["lines"] = program_size(source).get("lines")
-    session = rasp.Session()
-    session.run(source)
-    analysis = analyse(session["learned"].node)
-    figures["analysed_layers"], figures["analysed_heads"] = analysis.layers, list(analysis.heads)
-    return figures
-
-
 def run_one(run: dict) -> dict:
     """One learning run: its settings in, its figures out (no shared state)."""
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
@@ -105,21 +82,21 @@ def run_one(run: dict) -> dict:
         jax.config.update("jax_compilation_cache_dir", run["cache"])
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     from rasp.errors import RaspError
-    from rasp.learning.trainer import LearnSettings, learn_examples
+    from rasp.learning.pipeline import learn
+    from rasp.learning.trainer import LearnSettings
 
     started = time.perf_counter()
     try:
         inputs, outputs = examples(run["task"], run["examples"], run["seed"], run.get("max_len"))
         settings = LearnSettings(**{k: run[k] for k in SETTING_KEYS if k in run})
-        learned = learn_examples(inputs, outputs, settings)
-        result = {**run, "token_accuracy": learned.token_accuracy, "sequence_accuracy": learned.sequence_accuracy,
-                  "train_accuracy": learned.train_accuracy, "modules": len(learned.program.modules),
-                  "learn_seconds": learned.seconds}
-        result.update(decompiled_figures(learned, run["task"]))
+        learned = learn(inputs, outputs, settings)
     except RaspError as error:
         return {**run, "error": error.message, "seconds": time.perf_counter() - started}
-    result["seconds"] = time.perf_counter() - started
-    return result
+    found = learned.to_json()
+    return {**run, **{k: found[k] for k in ("token_accuracy", "sequence_accuracy", "train_accuracy", "agreement",
+                                            "lines", "size_before", "size_after", "program")},
+            "analysed_layers": found["layers"], "analysed_heads": found["heads"],
+            "learn_seconds": learned.learned.seconds, "seconds": time.perf_counter() - started}
 
 
 def plan(config: dict, tasks: list[str]) -> list[dict]:

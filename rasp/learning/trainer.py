@@ -25,7 +25,7 @@ from . import LearnError
 from .program import Program
 
 START_TEMPERATURE, END_TEMPERATURE = 3.0, 0.01
-MAX_VALUES = 64  # the most values a variable may have (vocabulary, max_len + 1, var_size): the model grows as D^2
+MAX_VALUES = 64  # the most tokens, input length and var_size (a count has max_len + 1 values): the model grows as D^2
 MAX_MODULES = 64
 
 
@@ -98,8 +98,8 @@ def model_shape(settings: LearnSettings, vocab: tuple, max_len: int, classes: in
     if len(vocab) > MAX_VALUES:
         raise LearnError(f"the vocabulary has {len(vocab)} tokens: at most {MAX_VALUES}",
                          hint="a variable is one-hot over its values; map the tokens to fewer")
-    if max_len + 1 > MAX_VALUES:
-        raise LearnError(f"inputs of up to {max_len} tokens: at most {MAX_VALUES - 1}", hint="shorter examples")
+    if max_len > MAX_VALUES:
+        raise LearnError(f"inputs of up to {max_len} tokens: at most {MAX_VALUES}", hint="shorter examples")
     if classes > 4 * MAX_VALUES:
         raise LearnError(f"the outputs have {classes} distinct values: at most {4 * MAX_VALUES}")
     return Shape(len(vocab), max_len, settings.layers, settings.categorical_heads, settings.counting_heads,
