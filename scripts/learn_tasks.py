@@ -46,7 +46,7 @@ PUBLISHED = {"reverse": 99.74, "hist": 99.95, "double_hist": 94.4, "sort": 99.98
 
 PRESETS = {
     # sized for this loaded 2-core machine: ~20-30 minutes at nice 10 with 2 jobs
-    "cpu": {"examples": 3000, "layers": 3, "categorical_heads": 2, "counting_heads": 2, "mlps": 1, "epochs": 120,
+    "cpu": {"examples": 2000, "layers": 3, "categorical_heads": 2, "counting_heads": 1, "mlps": 1, "epochs": 100,
             "batch": 512, "lr": 5e-2, "restarts": 1, "seeds": [0, 1]},
     # Transformer Programs' sizes (RESEARCH.md section 3): 20,000 examples, 3 layers, 4 + 4 heads, 250 epochs
     "paper": {"examples": 20_000, "layers": 3, "categorical_heads": 4, "counting_heads": 4, "mlps": 2,
