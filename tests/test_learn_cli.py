@@ -277,6 +277,26 @@ def test_without_save_the_program_is_shown(tmp_path, calls):
     assert repr(result).endswith(HAND_WRITTEN.rstrip("\n"))
 
 
+def test_python_learn_from_a_file_a_program_and_lists(tmp_path, calls):
+    data = write(tmp_path, line("ab", [1, 1]) + "\n")
+    found = rasp.learn(data, layers=1, heads=2)
+    assert calls[-1]["inputs"] == [["a", "b"]] and calls[-1]["settings"] == {"layers": 1, "heads": 2}
+    assert found.to_json()["kind"] == "learned" and found.origin == data
+    rasp.learn(tmp_path / "data.jsonl")  # a Path too
+    session = rasp.Session()
+    session.run(HIST)
+    rasp.learn(session["hist"], vocab="xy", max_len=3, examples=25, seed=1)
+    assert len(calls[-1]["inputs"]) == 25 and {t for i in calls[-1]["inputs"] for t in i} <= {"x", "y"}
+    assert calls[-1]["settings"] == {"seed": 1}
+    rasp.learn(["ab", "b"], [[1, 1], [1]], counting=2)
+    assert calls[-1]["inputs"] == [["a", "b"], ["b"]] and calls[-1]["settings"] == {"counting": 2}
+    with pytest.raises(LearnError, match="line 2: the output has 2 values"):
+        rasp.learn(["ab", "b"], [[1, 1], [1, 1]])
+    with pytest.raises(RaspError, match="learn needs a data file's path, an s-op or inputs and outputs"):
+        rasp.learn(3)
+    assert "learn" in dir(rasp)
+
+
 def test_cli_learn_json_record_and_the_saved_file_runs(tmp_path, calls, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = write(tmp_path, line("aab", [2, 2, 1]) + "\n" + line("ab", [1, 1]) + "\n")
