@@ -344,7 +344,7 @@ def test_cli_usage_errors(args, words, capsys):
 # examples) -> a RASP file -> `rasp FILE --eval learned` agrees with the library's histogram, and the program
 # compiles into a transformer that verifies against the interpreter.
 
-CI_OPTIONS = ["layers 1", "heads 0", "counting 1", "mlps 0", "seed 0"]  # the shape histogram needs
+CI_OPTIONS = ["layers 1", "heads 0", "counting 1", "mlps 0", "seed 0", "restarts 4"]  # histogram's shape
 CI_SETTINGS = [part for option in CI_OPTIONS for part in ("--" + option.split()[0], option.split()[1])]
 
 
