@@ -196,6 +196,7 @@ def test_errors_of_the_data_are_at_the_data_and_the_statement(tmp_path):
     ('learn "{data}" max_len 1', "longer than max_len 1", "learn error"),
     ('learn "{data}" vocab "a"', 'the token "b" is not in the vocabulary', "learn error"),
     ('learn "{data}" name length', "`length` is reserved", "name error"),
+    ('learn "{data}" save "{missing}/p.rasp"', "the folder .* does not exist", "learn error"),
 ])
 def test_statement_errors_before_learning(tmp_path, source, words, category):
     data = write(tmp_path, line("ab", [1, 1]) + "\n")
