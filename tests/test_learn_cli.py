@@ -340,6 +340,26 @@ def test_cli_usage_errors(args, words, capsys):
     assert words in capsys.readouterr().err
 
 
+def test_progress_on_a_terminal_shows_the_temperature_and_is_wiped_at_the_end():
+    import io
+
+    from rasp.cli import train_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    show = train_progress(stream)
+    show(SimpleNamespace(epoch=3, loss=0.5, validation_accuracy=0.25, seconds=4.0, temperature=1.5))
+    assert "epoch 3: loss 0.5000, temperature 1.5, validation accuracy 25.0%, 4 s" in stream.getvalue()
+    show.finish()
+    assert stream.getvalue().endswith("\r\x1b[K")
+    show(SimpleNamespace(epoch=1, loss=0.5, validation_accuracy=0.25, seconds=4.0))  # train's records: no temperature
+    assert "temperature" not in stream.getvalue().rsplit("\r", 2)[-1]
+    assert train_progress(io.StringIO()) is None  # not a terminal: no progress
+
+
 # ----------------------------------------------------------------------------- end to end (the real model)
 # The CI-sized run of docs/learning.md: histogram, vocabulary 3, inputs of length 1..5 (every one of them, 363
 # examples) -> a RASP file -> `rasp FILE --eval learned` agrees with the library's histogram, and the program
@@ -395,3 +415,4 @@ def test_learn_statement_from_a_program_binds_a_working_program(learned_parts):
     assert found.token_accuracy == 1.0 and found.agreement == 1.0
     for items in all_inputs("abc", 5):
         assert session["learned"](items).values == session["hist"](items).values
+
