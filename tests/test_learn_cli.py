@@ -360,6 +360,25 @@ def test_progress_on_a_terminal_shows_the_temperature_and_is_wiped_at_the_end():
     assert train_progress(io.StringIO()) is None  # not a terminal: no progress
 
 
+def test_help_and_completion_know_learn():
+    from prompt_toolkit.document import Document
+
+    from rasp.help import help_text
+    from rasp.prompt import RaspCompleter
+
+    session = rasp.Session()
+    assert "learn EXPR|\"DATA\" [OPTIONS]" in help_text(session)
+    assert help_text(session, "learn").startswith('learn "DATA.jsonl" [OPTIONS]')
+    completer = RaspCompleter(lambda: session)
+
+    def complete(text):
+        return {c.text: c.display_meta_text for c in completer.get_completions(Document(text), None)}
+
+    assert complete("lea").get("learn") == "command"
+    assert complete('learn "d.jsonl" la') == {"layers": "learn option"}
+    assert "restarts" in complete("learn hist re") and "restarts" not in complete("x = re")
+
+
 # ----------------------------------------------------------------------------- end to end (the real model)
 # The CI-sized run of docs/learning.md: histogram, vocabulary 3, inputs of length 1..5 (every one of them, 363
 # examples) -> a RASP file -> `rasp FILE --eval learned` agrees with the library's histogram, and the program
