@@ -84,6 +84,7 @@ def _histogram_params(shape: Shape) -> dict:
     return params
 
 
+@pytest.mark.slow  # JAX compiles each first-used operation: seconds on a loaded CPU
 def test_hand_set_model_hardens_into_histogram():
     max_len = 6
     classes = tuple(range(1, max_len + 1))
@@ -108,6 +109,7 @@ def test_hand_set_histogram_model_runs_as_its_program():
     assert _model_outputs(params, shape, inputs, classes, temperature=1e-6) == expected
 
 
+@pytest.mark.slow  # JAX compiles each first-used operation: seconds on a loaded CPU
 def test_a_head_that_matches_nothing_gives_a_fresh_default():
     classes = (0, 1)
     shape = Shape(len(VOCAB), 4, 2, 2, 0, 0, 4, len(classes))
