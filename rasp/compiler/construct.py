@@ -63,6 +63,7 @@ from .valueset import COMPARE, MAX_POINTS, ValueSets, evaluate_points, is_number
 
 MAX_LEN = 128  # the longest input a model is compiled for
 CATEGORICAL_LIMIT = 1024  # a node with more values than this is kept as a number (or refused)
+JOINT_LIMIT = 2048  # the same for a joint key or query (a select mixing s-ops: sort's (key, indices) at max_len 32)
 TOLERANCE = 1e-12  # stated and verified: no attention weight is further than this from hard attention
 LEAKAGE = 1e-15  # what the scale allows outside the ideal pattern for exact inputs; the margin up to
 # TOLERANCE absorbs the rounding in inputs computed by earlier layers (it shifts scores by scale * error)
@@ -307,13 +308,14 @@ class _Compiler:
         return values
 
     def _kind_for(self, node: Any, values: list | None, categorical: bool) -> str:
-        if values is not None and len(values) <= CATEGORICAL_LIMIT:
+        limit = JOINT_LIMIT if isinstance(node, Joint) else CATEGORICAL_LIMIT
+        if values is not None and len(values) <= limit:
             return "categorical"
         if categorical:
             count = "too many values to enumerate" if values is None else f"{len(values)} values"
             raise CompileError(
                 f"`{node.name}` is compared by a select, so it must be one-hot, but it has {count} "
-                f"(at most {CATEGORICAL_LIMIT}) for max_len {self.max_len}",
+                f"(at most {limit}) for max_len {self.max_len}",
                 hint="a smaller max_len or vocabulary keeps it enumerable",
             )
         if values is not None and all(is_number(v) for v in values):
@@ -813,13 +815,19 @@ class _Compiler:
         return W_V, W_O, v_bos
 
     def _predicate_table(self, group: Group) -> np.ndarray:
-        table = np.zeros((len(group.query_values), len(group.key_values)))
-        for a, query in enumerate(group.query_values):
-            for b, key in enumerate(group.key_values):
-                key_of = dict(zip(map(id, group.keys), key, strict=True))
-                query_of = dict(zip(map(id, group.queries), query, strict=True))
-                table[a, b] = all(_truth(tree, key_of, query_of) for tree in group.trees)
-        return table
+        """1 where the query value (row) selects the key value (column) under all of the group's trees.
+
+        Each comparison is evaluated once per pair of its operands' distinct values and spread over
+        the (joint) values by indexing, so a joint of a thousand values costs a few array operations."""
+        leaves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for tree in group.trees:
+            for select, _ in _leaves(tree):
+                if id(select) not in leaves:
+                    leaves[id(select)] = _comparison_table(select, group)
+        table = np.ones((len(group.query_values), len(group.key_values)), dtype=bool)
+        for tree in group.trees:
+            table &= _tree_table(tree, leaves)
+        return table.astype(float)
 
     # ---------------------------------------------------------------- MLPs
 
@@ -1099,18 +1107,48 @@ def _distinct(operands: Any) -> list[Lazy]:
     return list(seen.values())
 
 
-def _truth(tree: tuple, key_of: dict[int, Any], query_of: dict[int, Any]) -> bool:
+def _comparison_table(select: Select, group: Group) -> tuple[np.ndarray, np.ndarray]:
+    """select's comparison at every (query value, key value) of the group, and where the interpreter
+    refuses to compare the two (nothing is selected there, negated or not)."""
+    key_codes, key_distinct = _operand_codes(select.key, group.keys, group.key_values)
+    query_codes, query_distinct = _operand_codes(select.query, group.queries, group.query_values)
+    true = np.zeros((len(query_distinct), len(key_distinct)), dtype=bool)
+    refused = np.zeros_like(true)
+    for a, query in enumerate(query_distinct):
+        for b, key in enumerate(key_distinct):
+            try:
+                true[a, b] = bool(COMPARE[select.op](key, query))
+            except TypeError:
+                refused[a, b] = True
+    spread = np.ix_(query_codes, key_codes)
+    return true[spread], refused[spread]
+
+
+def _operand_codes(operand: Any, nodes: tuple[Lazy, ...], values: list[tuple]) -> tuple[np.ndarray, list]:
+    """For each (joint) value, the index of the operand's part of it among the operand's distinct values."""
+    if not isinstance(operand, Lazy):
+        return np.zeros(len(values), dtype=int), [operand]
+    where = next(j for j, node in enumerate(nodes) if node is operand)
+    index: dict[tuple, int] = {}
+    distinct: list = []
+    codes = np.empty(len(values), dtype=int)
+    for row, value in enumerate(values):
+        key = value_key(value[where])
+        if key not in index:
+            index[key] = len(distinct)
+            distinct.append(value[where])
+        codes[row] = index[key]
+    return codes, distinct
+
+
+def _tree_table(tree: tuple, leaves: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """A negation-normal-form tree's truth at every (query value, key value), from its leaves' tables."""
     if tree[0] == "leaf":
-        select, negated = tree[1], tree[2]
-        key = key_of[id(select.key)] if isinstance(select.key, Lazy) else select.key
-        query = query_of[id(select.query)] if isinstance(select.query, Lazy) else select.query
-        try:
-            outcome = bool(COMPARE[select.op](key, query))
-        except TypeError:
-            return False  # the interpreter refuses such inputs; nothing is selected here
-        return outcome != negated
-    results = [_truth(sub, key_of, query_of) for sub in tree[1]]
-    return all(results) if tree[0] == "and" else any(results)
+        true, refused = leaves[id(tree[1])]
+        return ~true & ~refused if tree[2] else true
+    parts = [_tree_table(sub, leaves) for sub in tree[1]]
+    combine = np.logical_and if tree[0] == "and" else np.logical_or
+    return combine.reduce(parts)
 
 
 # ------------------------------------------------------------------ text
