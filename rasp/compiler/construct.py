@@ -161,6 +161,7 @@ class Target:
     sources: list[tuple[Lazy, Encoding]]
     points: list[tuple]
     outputs: list
+    units: Any = None  # its MLP units, built while choosing the plan, writing to dimensions 0.. of the encoding
 
 
 @dataclass
@@ -202,6 +203,13 @@ class _Units:
     def add_constant(self, outputs: dict[int, float]) -> None:
         for dim, weight in outputs.items():
             self.constant[dim] = self.constant.get(dim, 0.0) + weight
+
+    def extend(self, other: _Units, dims: list[int]) -> None:
+        """Add `other`'s units, their outputs to dimension k moved to dims[k] (their inputs stay)."""
+        self.inputs.extend(other.inputs)
+        self.biases.extend(other.biases)
+        self.outputs.extend({dims[d]: w for d, w in out.items()} for out in other.outputs)
+        self.add_constant({dims[d]: w for d, w in other.constant.items()})
 
     def mlp(self, d_model: int, computes: list[str]) -> MLP:
         hidden = len(self.inputs)
@@ -358,12 +366,13 @@ class _Compiler:
         if not plans:
             assert first_error is not None
             raise first_error
-        best = min(plans, key=lambda plan: self._hidden_units(node, plan, categorical))
-        sources, points, outputs, values = best
+        built = [self._trial_units(node, plan, categorical) for plan in plans]
+        best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
+        sources, points, outputs, values = plans[best]
         encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
         if encoding.kind == "numerical":
             encoding.values = []
-        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
+        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs, built[best]))
         return encoding
 
     def _point_count(self, sources: list[tuple[Lazy, Encoding]]) -> float:
@@ -399,8 +408,9 @@ class _Compiler:
         self._kind_for(node, values, categorical)  # refuses what cannot be encoded
         return sources, points, outputs, values
 
-    def _hidden_units(self, node: Any, plan: tuple, categorical: bool) -> float:
-        """How many hidden units the MLP construction of a plan takes (inf: it cannot be built)."""
+    def _trial_units(self, node: Any, plan: tuple, categorical: bool) -> _Units | None:
+        """The MLP units of a plan, writing to dimensions 0.. of the node's encoding (None: it cannot be
+        built); their count decides between plans, and the chosen plan's are moved to its real dimensions."""
         sources, points, outputs, values = plan
         kind = self._kind_for(node, values, categorical)
         dims = list(range(len(values))) if kind == "categorical" else [0]
@@ -409,8 +419,12 @@ class _Compiler:
         try:
             self._target_units(Target(node, trial, sources, points, outputs), units)
         except CompileError:
-            return math.inf
-        return len(units.inputs)
+            return None
+        return units
+
+    def _cost(self, plan: tuple, units: _Units | None) -> float:
+        """What choosing between plans minimises: hidden units (inf: the plan cannot be built)."""
+        return math.inf if units is None else len(units.inputs)
 
     def _with_derived(self, nodes: list[Lazy], derived: list[ScaledSum], points: list[tuple]) -> list[tuple]:
         """The points with the values of the aggregates computed from scaled sums and widths appended."""
@@ -835,7 +849,10 @@ class _Compiler:
         units = _Units()
         targets = self.targets.get(stage, [])
         for target in targets:
-            self._target_units(target, units)
+            if target.units is None:
+                self._target_units(target, units)
+            else:
+                units.extend(target.units, target.encoding.dims)
         return units.mlp(d_model, [t.node.name for t in targets])
 
     def _target_units(self, target: Target, units: _Units) -> None:

@@ -53,6 +53,8 @@ class MLP:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         flat = x.reshape(-1, x.shape[-1])  # one 2-D product (BLAS) rather than one per batch row
+        if flat.shape[0] < FEW_ROWS:
+            return (np.maximum(flat @ self.W1 + self.b1, 0.0) @ self.W2 + self.b2).reshape(x.shape)
         hidden = np.maximum(product(flat, self.W1, _cached_plan(self, "W1")) + self.b1, 0.0)
         return (product(hidden, self.W2, _cached_plan(self, "W2")) + self.b2).reshape(x.shape)
 
@@ -292,6 +294,7 @@ def project(x: np.ndarray, head: Head, name: str) -> np.ndarray:
     return product(flat, weights, _cached_plan(head, name)).reshape(*x.shape[:-1], weights.shape[1])
 
 
+FEW_ROWS = 64  # fewer rows than this (the compiler's BOS residual) are multiplied densely, without a plan
 SPARSE = 0.05  # a matrix with at most this share of non-zero entries is multiplied entry by entry
 
 
