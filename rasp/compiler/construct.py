@@ -775,10 +775,9 @@ class _Compiler:
         column = 0
         for group in plan.groups:
             table = self._predicate_table(group)
-            for a, dim in enumerate(group.query_dims):
-                W_Q[dim, column + a] = 1.0
-                for b, key_dim in enumerate(group.key_dims):
-                    W_K[key_dim, column + a] += s * table[a, b]
+            own = column + np.arange(len(group.query_dims))  # the group's columns, one per query value
+            W_Q[group.query_dims, own] = 1.0
+            W_K[np.ix_(group.key_dims, own)] += s * table.T
             column += len(group.query_dims)
         count = len(plan.groups)
         W_Q[self.one, c_col] = 1.0
