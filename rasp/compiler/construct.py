@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,7 +129,7 @@ class Encoding:
     """Where and how a node lives in the residual stream."""
 
     node: Any  # a Lazy node or a Joint
-    kind: str  # "categorical", "numerical" or "width"
+    kind: str  # "categorical", "numerical", "width", "affine" (read by an MLP) or "classes" (a select's key)
     dims: list[int]
     values: list  # categorical: the value of each dimension
     stage: float  # written by: 0 tables, 0.5 embedding MLP, d layer d's attention, d + 0.5 layer d's MLP
@@ -147,7 +148,7 @@ class Encoding:
 
     def vector(self, value: Any) -> dict[int, float]:
         """The residual entries of a value of this node."""
-        if self.kind == "categorical":
+        if self.kind in ("categorical", "classes"):
             return {self.dims[self.index[value_key(value)]]: 1.0}
         return {self.dims[0]: self.scalar(value)}
 
@@ -263,7 +264,7 @@ class _Compiler:
 
     def _encoding(self, node: Any, kind: str, values: list, stage: float) -> Encoding:
         written_by = _stage_text(stage)
-        if kind == "categorical":
+        if kind in ("categorical", "classes"):
             dims = [self._dim(node.name, kind, v, written_by) for v in values]
         else:
             dims = [self._dim(node.name, kind, None, written_by)]
@@ -340,27 +341,28 @@ class _Compiler:
         self.tables.append(encoding)
         return encoding
 
-    def _target(self, node: Any, stage: float, categorical: bool) -> Encoding:
+    def _target(self, node: Any, stage: float, categorical: bool, classes: Callable | None = None) -> Encoding:
         """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there.
 
         Two constructions are tried when they differ: the maps between the node and the residual
         fused into one function of the residual nodes, and the same with the affine maps among them
         (sums, differences, multiples of numbers) read as numbers directly by the MLP's first layer
         (they cost no hidden units and enumerate one value set, not the product of their inputs').
-        The one with fewer hidden units is kept.
+        The one with fewer hidden units is kept. With `classes` (a value -> the representative of its
+        class), the node is encoded by its classes, for a select's key (see _key_channel).
         """
         plans = []
         first_error: CompileError | None = None
         affine_sources = self._sources(node, stage, affine=True)
         if any(e.kind == "affine" for _, e in affine_sources[0]):
             try:
-                plans.append(self._plan_target(node, stage, categorical, affine_sources))
+                plans.append(self._plan_target(node, stage, categorical, affine_sources, classes))
             except CompileError as error:
                 first_error = error
         fused_sources = self._sources(node, stage)
         if not plans or self._point_count(fused_sources[0]) <= FUSED_MARGIN * len(plans[0][1]):
             try:
-                plans.append(self._plan_target(node, stage, categorical, fused_sources))
+                plans.append(self._plan_target(node, stage, categorical, fused_sources, classes))
             except CompileError as error:
                 first_error = first_error or error
         if not plans:
@@ -369,7 +371,8 @@ class _Compiler:
         built = [self._trial_units(node, plan, categorical) for plan in plans]
         best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
         sources, points, outputs, values = plans[best]
-        encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
+        kind = "classes" if classes is not None else self._kind_for(node, values, categorical)
+        encoding = self._encoding(node, kind, values, stage)
         if encoding.kind == "numerical":
             encoding.values = []
         self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs, built[best]))
@@ -390,8 +393,10 @@ class _Compiler:
             total += math.prod(len(values) for values in sets)
         return total
 
-    def _plan_target(self, node: Any, stage: float, categorical: bool, found: tuple) -> tuple:
-        """(sources, points, outputs, values) of `node` computed from `found` (from _sources)."""
+    def _plan_target(self, node: Any, stage: float, categorical: bool, found: tuple,
+                     classes: Callable | None = None) -> tuple:
+        """(sources, points, outputs, values) of `node` computed from `found` (from _sources); with
+        `classes`, the outputs and values are the representatives of the outputs' classes."""
         sources, derived = found
         points = self._points(node, sources)
         nodes = [s for s, _ in sources]
@@ -402,7 +407,9 @@ class _Compiler:
             outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns, strict=True)]
         else:
             outputs = evaluate_points(node, nodes_given, given)
-        found = self._values(node) or {}
+        if classes is not None:
+            outputs = [None if v is None else classes(v) for v in outputs]
+        found = (self._values(node) or {}) if classes is None else {}
         found.update((value_key(v), v) for v in outputs if v is not None)
         values = sort_values(list(found.values()))
         self._kind_for(node, values, categorical)  # refuses what cannot be encoded
@@ -581,8 +588,8 @@ class _Compiler:
         widths = [u for u in users if isinstance(u, SelectorWidth)]
         groups = self._groups(analysed.selector)
         for group in groups:
-            group.key_dims, group.key_values = self._channel(group.keys)
             group.query_dims, group.query_values = self._channel(group.queries)
+            group.key_dims, group.key_values = self._key_channel(group)
         extremes = [u for u in users if isinstance(u, ExtremeAggregate) and isinstance(u.sop, Lazy)]
         if extremes:
             return self._plan_extreme_head(analysed, groups, extremes[0], layer)
@@ -664,7 +671,7 @@ class _Compiler:
 
     def _is_mean(self, node: Aggregate) -> bool:
         """Can the aggregate average two different numbers somewhere? Then it is numerical."""
-        if not is_number(node.default):
+        if not is_number(node.default) or self.sets.at_most_one(node.selector):
             return False
         sop = self.sets.at(node.sop)
         for n in range(1, self.max_len + 1):
@@ -693,6 +700,33 @@ class _Compiler:
                 groups[signature] = Group(keys, queries, [])
             groups[signature].trees.append(tree)
         return list(groups.values())
+
+    def _key_channel(self, group: Group) -> tuple[list[int], list[tuple]]:
+        """The key variable of a group, by classes where that is smaller: a key compared by one select
+        and computed by an MLP needs only tell apart values the select tells apart (those selected by
+        different query values). add's `indices + length - plus_position` takes hundreds of fractional
+        values, which select nothing against the integer `indices`: one class, beside one per integer."""
+        node = group.keys[0] if len(group.keys) == 1 else None
+        leaf = group.trees[0] if len(group.trees) == 1 and group.trees[0][0] == "leaf" else None
+        if node is None or leaf is None or self._channel_exists(node) or not self._computed_by_mlp(node):
+            return self._channel(group.keys)
+        compare = _leaf_on_values(leaf, [q[0] for q in group.query_values] if group.queries else [None])
+        representatives: dict[tuple, Any] = {}
+        encoding = self._target(node, self._stage_of(node), True,
+                                classes=lambda v: representatives.setdefault(compare(v), v))
+        return encoding.dims, [(v,) for v in encoding.values]
+
+    def _channel_exists(self, node: Lazy) -> bool:
+        return any(e.kind in ("categorical", "classes") for e in self.encodings.get(id(node), []))
+
+    def _computed_by_mlp(self, node: Lazy) -> bool:
+        """Is the node computed by an MLP (not a row of the embedding tables)?"""
+        if isinstance(node, (Aggregate, SelectorWidth)):
+            return False  # written by a head
+        return self._depth(node) > 0 or len(self._primitive_kinds(node)) > 1
+
+    def _stage_of(self, node: Lazy) -> float:
+        return self._depth(node) + 0.5 if self._depth(node) > 0 else 0.5
 
     def _channel(self, nodes: tuple[Lazy, ...]) -> tuple[list[int], list[tuple]]:
         """The residual dimensions and values (as tuples) of a key or query variable."""
@@ -1121,6 +1155,24 @@ def _distinct(operands: Any) -> list[Lazy]:
         if isinstance(operand, Lazy):
             seen.setdefault(id(operand), operand)
     return list(seen.values())
+
+
+def _leaf_on_values(leaf: tuple, queries: list) -> Callable[[Any], tuple]:
+    """For a key value, whether the leaf's select (negated or not) selects it against each query
+    value: keys alike here are alike to the head."""
+    select, negated = leaf[1], leaf[2]
+
+    def compare(key: Any) -> tuple:
+        outcomes = []
+        for query in queries:
+            query = select.query if not isinstance(select.query, Lazy) else query
+            try:
+                outcomes.append(bool(COMPARE[select.op](key, query)) != negated)
+            except TypeError:
+                outcomes.append(False)  # refused: nothing is selected, negated or not
+        return tuple(outcomes)
+
+    return compare
 
 
 def _comparison_table(select: Select, group: Group) -> tuple[np.ndarray, np.ndarray]:
