@@ -123,3 +123,14 @@ def test_a_key_used_elsewhere_keeps_its_values():
     s = session(SHIFTED + 'x = aggregate(select(key, indices, ==), tokens, "_");'
                 'y = x if key > 2 else "big";')
     exact_everywhere(s["y"].node, 4)
+
+
+def test_at_most_one_of_many_values_stays_a_number(monkeypatch):
+    """A value with more values than a one-hot holds is copied as a number (exact too)."""
+    from rasp.compiler import construct
+
+    monkeypatch.setattr(construct, "CATEGORICAL_LIMIT", 8)
+    s = session(SHIFTED + 'm = aggregate(select(indices, indices, <=), indicator(tokens == "a"));'
+                "x = aggregate(select(key, indices, ==), m, 0);")
+    model = exact_everywhere(s["x"].node, 5)
+    assert [d["encoding"] for d in dims_of(model, "x")] == ["numerical"]

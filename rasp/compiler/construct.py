@@ -670,9 +670,15 @@ class _Compiler:
         return node, self._encoding(node, "categorical", values, layer), sop
 
     def _is_mean(self, node: Aggregate) -> bool:
-        """Can the aggregate average two different numbers somewhere? Then it is numerical."""
-        if not is_number(node.default) or self.sets.at_most_one(node.selector):
+        """Can the aggregate average two different numbers somewhere? Then it is numerical. Not when
+        its select picks at most one key and the values fit a one-hot (a number of many values is
+        kept as a number: the head copies it exactly either way)."""
+        if not is_number(node.default):
             return False
+        if self.sets.at_most_one(node.selector):
+            values = self.sets.union(node.sop) if isinstance(node.sop, Lazy) else {}
+            if values is not None and len(values) < CATEGORICAL_LIMIT:
+                return False
         sop = self.sets.at(node.sop)
         for n in range(1, self.max_len + 1):
             possible, _ = self.sets.pattern(node.selector, n)
