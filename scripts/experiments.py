@@ -37,8 +37,8 @@ TASKS = {
 SHAPES = ("predicted", "fewer_heads", "fewer_layers", "fewer_layers_wider")
 
 PRESETS = {
-    # sized for a 2-core machine (about an hour with --jobs 2): lengths to 12, 4,000 examples, d_model 64
-    "cpu": {"min_len": 1, "max_len": 12, "examples": 4000, "validation": 300, "test": 500, "epochs": 30,
+    # sized for a 2-core machine (docs/training.md has its measured time): lengths to 10, 3,000 examples, d_model 64
+    "cpu": {"min_len": 1, "max_len": 10, "examples": 3000, "validation": 300, "test": 500, "epochs": 30,
             "d_model": 64, "lr": 3e-3, "decay": 0.98, "batch": 50, "seeds": [0, 1, 2], "supervise": [False, True]},
     # the paper's sizes (RESEARCH.md section 1): lengths to 100, d_model 256, 50k examples
     "paper": {"min_len": 1, "max_len": 100, "examples": 50_000, "validation": 1000, "test": 1000, "epochs": 100,
