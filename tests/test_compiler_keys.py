@@ -7,12 +7,11 @@ a mean (rasp/compiler/valueset.py, ValueSets.at_most_one)."""
 from __future__ import annotations
 
 import pytest
+from test_compiler_mlp import exact_everywhere
 
 import rasp.api
 from rasp.compiler.construct import compile_sop
 from rasp.compiler.valueset import ValueSets
-from rasp.compiler.verify import verify
-from rasp.values import SOp
 
 VOCAB = ["a", "b", "+"]
 PLUS = 'plus = aggregate(select(tokens, "+", ==), indices);'  # where the "+" is (a mean of several)
@@ -23,15 +22,6 @@ def session(source: str) -> rasp.api.Session:
     s = rasp.api.Session()
     s.run('load "add";\n' + source)
     return s
-
-
-def exact_everywhere(node: SOp, max_len: int, vocab: list = VOCAB):
-    model = compile_sop(node, max_len=max_len, vocab=vocab)
-    result = verify(model, node, random_inputs=0, exhaustive_limit=10**6)
-    assert result.exhaustive_up_to == max_len
-    assert result.mismatches == 0, result.first_mismatch
-    assert result.attention_error <= model.attention_tolerance
-    return model
 
 
 def dims_of(model, name: str) -> list[dict]:
@@ -69,14 +59,14 @@ def test_aggregate_of_at_most_one_number_is_categorical_and_exact():
     dimension, and every map of it a table over thousands of fractions)."""
     s = session(SHIFTED + 'x = aggregate(select(key, indices, ==), indicator(tokens == "a"), 0);'
                 "y = x + 2;")
-    model = exact_everywhere(s["y"].node, 5)
+    model = exact_everywhere(s["y"].node, VOCAB, 5)
     assert [d["encoding"] for d in dims_of(model, "x")] == ["categorical"] * 2
     assert ValueSets(VOCAB, 5).union(s["x"].node).keys() == {("n", 0), ("n", 1)}
 
 
 def test_aggregate_of_several_numbers_is_still_a_mean():
     s = session('x = aggregate(select(indices + indicator(tokens == "a"), indices, ==), indicator(tokens == "b"), 0);')
-    model = exact_everywhere(s["x"].node, 4)
+    model = exact_everywhere(s["x"].node, VOCAB, 4)
     assert [d["encoding"] for d in dims_of(model, "x")] == ["numerical"]
 
 
@@ -95,7 +85,7 @@ def test_key_by_classes_is_exact(selector, default):
     key = s["x"].node.selector
     while not hasattr(key, "key"):
         key = key.args[0]
-    model = exact_everywhere(s["x"].node, 5)
+    model = exact_everywhere(s["x"].node, VOCAB, 5)
     classes = [d for d in model.dims() if d["node"] == key.key.name and d["encoding"] == "classes"]
     values = ValueSets(VOCAB, 5).union(key.key)
     assert classes, "the key is encoded by its classes"
@@ -115,14 +105,14 @@ def test_add_key_has_one_class_per_integer_and_one_for_the_rest():
 
 def test_add_is_exact_up_to_length_5():
     s = session("x = add(tokens);")
-    exact_everywhere(s["x"].node, 5, ["0", "1", "9", "+"])
+    exact_everywhere(s["x"].node, ["0", "1", "9", "+"], 5)
 
 
 def test_a_key_used_elsewhere_keeps_its_values():
     """The key is also the program's output: that needs its values, the head its classes."""
     s = session(SHIFTED + 'x = aggregate(select(key, indices, ==), tokens, "_");'
                 'y = x if key > 2 else "big";')
-    exact_everywhere(s["y"].node, 4)
+    exact_everywhere(s["y"].node, VOCAB, 4)
 
 
 def test_at_most_one_of_many_values_stays_a_number(monkeypatch):
@@ -132,5 +122,5 @@ def test_at_most_one_of_many_values_stays_a_number(monkeypatch):
     monkeypatch.setattr(construct, "CATEGORICAL_LIMIT", 8)
     s = session(SHIFTED + 'm = aggregate(select(indices, indices, <=), indicator(tokens == "a"));'
                 "x = aggregate(select(key, indices, ==), m, 0);")
-    model = exact_everywhere(s["x"].node, 5)
+    model = exact_everywhere(s["x"].node, VOCAB, 5)
     assert [d["encoding"] for d in dims_of(model, "x")] == ["numerical"]
