@@ -54,13 +54,12 @@ def test_at_most_one(selector, single):
     assert ValueSets(VOCAB, 4).at_most_one(s["sel"].node) == single
 
 
-def test_aggregate_of_at_most_one_number_is_categorical_and_exact():
-    """Without the rule the aggregate would be a mean of up to max_len numbers (a numerical
-    dimension, and every map of it a table over thousands of fractions)."""
+def test_aggregate_of_at_most_one_number_has_the_selected_values_and_is_exact():
+    """Without the rule its values would be every mean of up to max_len numbers (and every map of it
+    a table over thousands of fractions)."""
     s = session(SHIFTED + 'x = aggregate(select(key, indices, ==), indicator(tokens == "a"), 0);'
                 "y = x + 2;")
-    model = exact_everywhere(s["y"].node, VOCAB, 5)
-    assert [d["encoding"] for d in dims_of(model, "x")] == ["categorical"] * 2
+    exact_everywhere(s["y"].node, VOCAB, 5)
     assert ValueSets(VOCAB, 5).union(s["x"].node).keys() == {("n", 0), ("n", 1)}
 
 
@@ -68,6 +67,7 @@ def test_aggregate_of_several_numbers_is_still_a_mean():
     s = session('x = aggregate(select(indices + indicator(tokens == "a"), indices, ==), indicator(tokens == "b"), 0);')
     model = exact_everywhere(s["x"].node, VOCAB, 4)
     assert [d["encoding"] for d in dims_of(model, "x")] == ["numerical"]
+    assert ("n", 0.5) in ValueSets(VOCAB, 4).union(s["x"].node)
 
 
 # ------------------------------------------------------------ keys by classes
@@ -109,18 +109,8 @@ def test_add_is_exact_up_to_length_5():
 
 
 def test_a_key_used_elsewhere_keeps_its_values():
-    """The key is also the program's output: that needs its values, the head its classes."""
+    """A map reads the key too: it keeps its values (classes would be a second copy)."""
     s = session(SHIFTED + 'x = aggregate(select(key, indices, ==), tokens, "_");'
                 'y = x if key > 2 else "big";')
-    exact_everywhere(s["y"].node, VOCAB, 4)
-
-
-def test_at_most_one_of_many_values_stays_a_number(monkeypatch):
-    """A value with more values than a one-hot holds is copied as a number (exact too)."""
-    from rasp.compiler import construct
-
-    monkeypatch.setattr(construct, "CATEGORICAL_LIMIT", 8)
-    s = session(SHIFTED + 'm = aggregate(select(indices, indices, <=), indicator(tokens == "a"));'
-                "x = aggregate(select(key, indices, ==), m, 0);")
-    model = exact_everywhere(s["x"].node, VOCAB, 5)
-    assert [d["encoding"] for d in dims_of(model, "x")] == ["numerical"]
+    model = exact_everywhere(s["y"].node, VOCAB, 4)
+    assert not [d for d in model.dims() if d["encoding"] == "classes"]

@@ -248,6 +248,7 @@ class _Compiler:
         self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
         self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
         self.strict = _read_by_attention(root)
+        self.read_elsewhere = _read_outside_selects(root)
 
     # ================================================================ plan
 
@@ -675,10 +676,6 @@ class _Compiler:
         kept as a number: the head copies it exactly either way)."""
         if not is_number(node.default):
             return False
-        if self.sets.at_most_one(node.selector):
-            values = self.sets.union(node.sop) if isinstance(node.sop, Lazy) else {}
-            if values is not None and len(values) < CATEGORICAL_LIMIT:
-                return False
         sop = self.sets.at(node.sop)
         for n in range(1, self.max_len + 1):
             possible, _ = self.sets.pattern(node.selector, n)
@@ -708,13 +705,14 @@ class _Compiler:
         return list(groups.values())
 
     def _key_channel(self, group: Group) -> tuple[list[int], list[tuple]]:
-        """The key variable of a group, by classes where that is smaller: a key compared by one select
-        and computed by an MLP needs only tell apart values the select tells apart (those selected by
+        """The key variable of a group, by classes: a key computed by an MLP and read only by selects
+        needs only tell apart values the select tells apart (those selected by
         different query values). add's `indices + length - plus_position` takes hundreds of fractional
         values, which select nothing against the integer `indices`: one class, beside one per integer."""
         node = group.keys[0] if len(group.keys) == 1 else None
         leaf = group.trees[0] if len(group.trees) == 1 and group.trees[0][0] == "leaf" else None
-        if node is None or leaf is None or self._channel_exists(node) or not self._computed_by_mlp(node):
+        if (node is None or leaf is None or id(node) in self.read_elsewhere or self._channel_exists(node)
+                or not self._computed_by_mlp(node)):
             return self._channel(group.keys)
         compare = _leaf_on_values(leaf, [q[0] for q in group.query_values] if group.queries else [None])
         representatives: dict[tuple, Any] = {}
@@ -1130,6 +1128,16 @@ def _read_by_attention(root: Lazy) -> set[int]:
                 if id(node.sop) not in found:
                     found.add(id(node.sop))
                     changed = True
+    return found
+
+
+def _read_outside_selects(root: Lazy) -> set[int]:
+    """Ids of the nodes something other than a select reads (a map, an aggregate's values, the
+    output): they need their values in the residual, and a key's classes would be a second copy."""
+    found = {id(root)}
+    for node in ancestry(root):
+        if not isinstance(node, Select):
+            found.update(id(parent) for parent in node.parents())
     return found
 
 

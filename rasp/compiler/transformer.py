@@ -55,8 +55,10 @@ class MLP:
         flat = x.reshape(-1, x.shape[-1])  # one 2-D product (BLAS) rather than one per batch row
         if flat.shape[0] < FEW_ROWS:
             return (np.maximum(flat @ self.W1 + self.b1, 0.0) @ self.W2 + self.b2).reshape(x.shape)
-        hidden = np.maximum(product(flat, self.W1, _cached_plan(self, "W1")) + self.b1, 0.0)
-        return (product(hidden, self.W2, _cached_plan(self, "W2")) + self.b2).reshape(x.shape)
+        # rows only, no entry-by-entry sums: an output sums many units, and summed in another order
+        # than BLAS's its one-hots are off by 1e-16, which attention's scale turns into 1e-12
+        hidden = np.maximum(product(flat, self.W1, _cached_plan(self, "W1", entries=False)) + self.b1, 0.0)
+        return (product(hidden, self.W2, _cached_plan(self, "W2", entries=False)) + self.b2).reshape(x.shape)
 
 
 @dataclass
@@ -311,24 +313,25 @@ def product(flat: np.ndarray, weights: np.ndarray, plan: tuple) -> np.ndarray:
     return out
 
 
-def sparse_plan(weights: np.ndarray) -> tuple:
+def sparse_plan(weights: np.ndarray, entries: bool = True) -> tuple:
     """(the rows that are not all zero, the non-zero entries grouped by column or None for a dense
-    matrix). Compiled weights are mostly zeros: an MLP reads a few dimensions, each unit writes one
-    or two, a head's query reads one-hots one column each."""
+    matrix, or where `entries` is false). Compiled weights are mostly zeros: an MLP reads a few
+    dimensions, a head's query reads one-hots one column each; a head's columns sum one or two
+    terms, so the order of their sums does not matter."""
     rows = np.flatnonzero(np.any(weights != 0, axis=1))
-    columns, inputs = np.nonzero(weights.T)  # by column, then row
-    if len(inputs) > SPARSE * max(1, weights.size):
+    if not entries or np.count_nonzero(weights) > SPARSE * max(1, weights.size):
         return rows, None
+    columns, inputs = np.nonzero(weights.T)  # by column, then row
     starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]]) if len(columns) else columns
     return rows, (inputs, starts, columns[starts], weights[inputs, columns])
 
 
-def _cached_plan(owner: Any, name: str) -> tuple:
+def _cached_plan(owner: Any, name: str, entries: bool = True) -> tuple:
     """sparse_plan of owner.<name>, kept on the owner while that attribute holds the same array."""
     weights = getattr(owner, name)
     cache = owner.__dict__.setdefault("_plans", {})
     if name not in cache or cache[name][0] is not weights:
-        cache[name] = (weights, sparse_plan(weights))
+        cache[name] = (weights, sparse_plan(weights, entries))
     return cache[name][1]
 
 
