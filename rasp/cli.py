@@ -211,19 +211,6 @@ def result_to_json(result: Any) -> dict:
     raise TypeError(f"cannot encode {result!r}")
 
 
-def train_progress(stream: TextIO):
-    """A `train` progress callback writing one line per epoch to a terminal (None when not a terminal)."""
-    if not stream.isatty():
-        return None
-
-    def show(record: Any) -> None:
-        stream.write(f"\r  epoch {record.epoch}: loss {record.loss:.4f}, validation accuracy "
-                     f"{100 * record.validation_accuracy:.1f}%, {record.seconds:.0f} s\x1b[K")
-        stream.flush()
-
-    return show
-
-
 def compiled_to_json(compiled: Compiled) -> dict:
     """{"kind": "compiled", "name", "layers", "heads", "d_model", "params", "checked", "mismatches", ...}:
     the model's summary_json(), the verification's to_json() and the files written."""
@@ -327,7 +314,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[MEMORY_LIMIT_VARIABLE] = args.memory_limit
 
     session = Session(stdlib=not args.no_stdlib, causal=args.causal)
-    session.train_progress = train_progress(sys.stderr)
     if sys.stderr.isatty() and not args.json:
         session.progress = StageProgress()
     printer = Printer(session, args.json, args.debug)
@@ -404,7 +390,11 @@ def _parse_input_line(line: str) -> Any:
 class StageProgress:
     """What a long compile is doing, on one line of a terminal's stderr: `verifying x: the model
     on 5,000 inputs [#####.....] 1,200/5,000`. Given to the interpreter as Session.progress (the
-    interpreter never prints); drawn only once the work has taken half a second, wiped when done."""
+    interpreter never prints); drawn only once the work has taken half a second, wiped when done.
+    Training's lines (`training hist: ...`, rasp/training/run.py) are drawn at once: training takes
+    seconds at least, and its first line covers the silent data generation and jit compile."""
+
+    AT_ONCE = "training "
 
     def __init__(self, stream=None, delay: float = 0.5):
         self.stream = stream or sys.stderr
@@ -424,7 +414,7 @@ class StageProgress:
             return
         if self.started is None:
             self.started = now
-        if now - self.started < self.delay:
+        if now - self.started < self.delay and not stage.startswith(self.AT_ONCE):
             return
         bar = ""
         if total:

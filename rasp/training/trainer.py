@@ -74,6 +74,7 @@ class Trained:
     supervised_heads: list[tuple[int, int, str]] = field(default_factory=list)  # (layer, head, selector name)
     heads_matched: list[dict] = field(default_factory=list)
     history: list[Progress] = field(default_factory=list)
+    program: SOp | None = field(default=None, repr=False, compare=False)  # not saved: a loaded model has none
 
     @property
     def param_count(self) -> int:
@@ -131,15 +132,29 @@ class Trained:
                    token_accuracy=meta["token_accuracy"], sequence_accuracy=meta["sequence_accuracy"],
                    heads_matched=meta["heads_matched"])
 
+    def page(self, items: list | str | None = None) -> str:
+        """An HTML page: every head's attention on one input (default: one drawn from the training
+        distribution) beside the program selector it matches (rasp/training/page.py)."""
+        from .page import page_html
+
+        return page_html(self, items)
+
+    def draw(self, items: list | str | None = None, directory: str | None = None) -> str:
+        """Write `page(items)` to DIRECTORY/NAME_trained.html (default: where `draw` writes); returns its name."""
+        from .page import write_page
+
+        return write_page(self, items, directory)
+
     def __repr__(self) -> str:
         from .report import trained_text
 
         return trained_text(self.to_json())
 
     def _repr_html_(self) -> str:
+        from .page import heads_html
         from .report import trained_html
 
-        return trained_html(self.to_json())
+        return trained_html(self.to_json()) + heads_html(self)
 
 
 def choose_shape(node: SOp, settings: Settings) -> Shape:
@@ -279,6 +294,7 @@ def train_model(node: SOp, dist: Distribution, settings: Settings, name: str = "
         settings=settings, epochs=epochs, seconds=0.0, token_accuracy=token_accuracy(guessed, test.labels),
         sequence_accuracy=sequence_accuracy(guessed, test.labels),
         supervised_heads=[(layer, head, sel.name) for layer, head, sel, _ in chosen], history=history,
+        program=node,
     )
     trained.heads_matched = match_heads(node, trained, test)
     trained.seconds = time.perf_counter() - started
