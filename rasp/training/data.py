@@ -69,7 +69,8 @@ def check_distribution(dist: Distribution) -> None:
     if len(kinds) > 1:
         raise RaspTypeError(f"the vocabulary mixes {' and '.join(sorted(kinds))}: one type only")
     if len(set(dist.vocab)) != len(dist.vocab):
-        raise RaspValueError("the vocabulary has a repeated token")
+        repeated = next(v for i, v in enumerate(dist.vocab) if v in dist.vocab[:i])
+        raise RaspValueError(f"the vocabulary has a repeated token: {exact_text(repeated)}")
     if not 1 <= dist.min_len <= dist.max_len:
         raise RaspValueError(f"lengths must satisfy 1 <= min_len <= max_len, got {dist.min_len}..{dist.max_len}")
     if dist.dyck is not None:

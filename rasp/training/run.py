@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import RaspTypeError, RaspValueError
-from ..values import SOp, is_atom, type_name
+from ..values import SOp, is_atom, short_text, type_name
 from . import require_jax
 
 DEFAULT_MAX_LEN = 8
+
+# the type each option must have (Python callers; the statement's parser checks its own words)
+WHOLE_NUMBERS = ("layers", "heads", "d_model", "d_ff", "examples", "validation", "test", "epochs", "batch",
+                 "patience", "seed", "min_len", "max_len")
+NUMBERS = ("lr", "decay", "attn_c")
+FLAGS = ("bos", "supervise")
 
 
 def default_vocab(example: Any) -> tuple:
@@ -28,6 +35,8 @@ def train(node: Any, name: str, *, vocab: Any, max_len: int | None = None, min_l
     long work (Session.progress: text, done, total; "done" when it ends), given one line per epoch."""
     require_jax()
     from .data import Distribution
+
+    check_types({"min_len": min_len, "max_len": max_len, "bos": bos, "save": save, **settings})
     from .trainer import Settings, train_model
 
     if not isinstance(node, SOp):
@@ -44,7 +53,11 @@ def train(node: Any, name: str, *, vocab: Any, max_len: int | None = None, min_l
     dist = Distribution(vocab=vocab, min_len=min_len, max_len=max_len, bos=bos, dyck=dyck)
     unknown = set(settings) - set(Settings.__dataclass_fields__)
     if unknown:
-        raise RaspTypeError(f"train has no option {sorted(unknown)[0]!r}")
+        wrong = sorted(unknown)[0]
+        close = difflib.get_close_matches(wrong, [*Settings.__dataclass_fields__, "vocab", "min_len", "max_len", "bos"],
+                                          n=1)
+        raise RaspTypeError(f"train has no option {wrong!r}", hint=f"did you mean {close[0]}?" if close else
+                            "the options are rasp.training.trainer.Settings's fields, vocab, min_len, max_len, bos")
     chosen = Settings(**settings)
     if stage is not None:
         progress = epoch_line(stage, name, chosen.epochs, progress)
@@ -71,3 +84,30 @@ def epoch_line(stage: Callable, name: str, epochs: int, also: Callable | None = 
             also(record)
 
     return show
+
+
+def check_types(options: dict[str, Any]) -> None:
+    """A RaspTypeError naming the first option whose value has the wrong type."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name in WHOLE_NUMBERS and (isinstance(value, bool) or not isinstance(value, int)):
+            raise RaspTypeError(f"{name} must be a whole number, got {type_name(value)} {short_text(value)}")
+        if name in NUMBERS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise RaspTypeError(f"{name} must be a number, got {type_name(value)} {short_text(value)}")
+        if name in FLAGS and not isinstance(value, bool):
+            raise RaspTypeError(f"{name} must be True or False, got {type_name(value)} {short_text(value)}")
+        if name in ("variant", "save") and not isinstance(value, str):
+            raise RaspTypeError(f"{name} must be a string, got {type_name(value)} {short_text(value)}")
+
+
+def argument_at_fault(error: Any, given: dict[str, Any]) -> str | None:
+    """The argument of rasp.train an error is about: the first given option its message names
+    ("vocab" for the vocabulary and for a program that fails on generated inputs; "value" for the s-op)."""
+    message = error.message
+    if "needs an s-op" in message:
+        return "value"
+    if "fails on a generated input" in message or "vocabulary" in message:
+        return "vocab"
+    named = [(message.find(word), word) for word in given if word in message]
+    return min(named)[1] if named else None
