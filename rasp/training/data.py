@@ -13,6 +13,7 @@ NumPy only: no JAX here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +134,8 @@ def program_outputs(node: SOp, inputs: list[list]) -> list[list]:
     for items, value in evaluate_batch(node, inputs):
         if isinstance(value, RaspError):
             shown = "[" + ", ".join(exact_text(v) for v in items or []) + "]"
-            raise RaspValueError(f"the program fails on a generated input {shown}: {value.message}",
+            reason = re.sub(r"^input \d+: ", "", value.message)  # the batch's index: the input is shown instead
+            raise RaspValueError(f"the program fails on a generated input {shown}: {reason}",
                                  hint="choose a vocabulary and lengths on which the program is defined")
         outputs.append(value.to_list())
     return outputs

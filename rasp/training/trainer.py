@@ -174,13 +174,18 @@ def choose_shape(node: SOp, settings: Settings) -> Shape:
     layers = settings.layers if settings.layers is not None else layers
     heads = settings.heads if settings.heads is not None else heads
     if layers < 1 or heads < 1:
-        raise RaspValueError(f"variant {settings.variant} leaves {layers} layers and {heads} heads per layer: "
-                             "a model needs at least one of each", hint="this program's predicted shape is "
-                             f"{analysis.layers} layers, heads {analysis.heads}")
+        raise RaspValueError(f"variant {settings.variant} leaves {plural(layers, 'layer')} and "
+                             f"{plural(heads, 'head')} per layer: a model needs at least one of each",
+                             hint=f"this program's predicted shape is {plural(analysis.layers, 'layer')}, "
+                             f"heads per layer {analysis.heads}")
     if d_model % heads:
         d_model += heads - d_model % heads  # the heads split d_model evenly
     d_ff = settings.d_ff if settings.d_ff is not None else 2 * d_model
     return Shape(layers, heads, d_model, d_ff)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def check_settings(settings: Settings) -> None:
