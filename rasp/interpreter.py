@@ -148,7 +148,7 @@ class Session:
         self.library_names = frozenset(self.base.vars) - {"tokens"}
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
-        self.train_progress: Callable | None = None  # called with each epoch's figures (rasp/training/trainer.py)
+        self.train_progress: Callable | None = None  # `learn` calls it with each epoch's figures (docs/learning.md)
         self.selector_example: Any = DEFAULT_EXAMPLE
         self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
@@ -317,8 +317,7 @@ class Session:
         if options.get("draw"):  # the page shows the running example when the model can read it
             options["draw"] = self.sop_example if _fits(self.sop_example, vocab, options.get("max_len")) else True
         try:
-            epochs = self.train_progress if self.progress is None else None  # a face draws one of the two
-            trained = train(value, name, vocab=vocab, progress=epochs, stage=self.progress, **options)
+            trained = train(value, name, vocab=vocab, stage=self.progress, **options)  # docs/training.md, 'Progress'
         except RaspError as error:
             raise error.at(_option_span(error, spans) or stmt.expr.span) from None
         return TrainedResult(name, trained, getattr(trained, "files", []))

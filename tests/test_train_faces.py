@@ -156,6 +156,7 @@ def test_train_statement_reports_epochs_and_draws_its_page(tmp_path, monkeypatch
     page = (tmp_path / "hist_trained.html").read_text(encoding="utf-8")
     assert 'on [&quot;a&quot;, &quot;b&quot;, &quot;b&quot;, &quot;a&quot;]' in page  # the running example
     assert result.to_json()["files"] == result.files
+    assert "trained hist" in result._repr_html_() and "rasp-trained-head" in result._repr_html_()
 
 
 class Terminal(io.StringIO):
@@ -175,7 +176,7 @@ def test_cli_progress_on_a_terminal_and_quiet_with_json(tmp_path, monkeypatch, c
     assert code == 0
     shown = terminal.getvalue()
     if as_json:
-        assert "training hist" not in shown
+        assert "training hist" not in shown and "epoch" not in shown
         assert json.loads(capsys.readouterr().out.splitlines()[-1])["kind"] == "trained"
     else:
         assert "training hist: epoch 1/2, loss " in shown and shown.endswith("\r\x1b[K")
