@@ -293,3 +293,21 @@ def test_a_missing_extra_from_the_command_line(tmp_path, capsys, without_jax):
     err = capsys.readouterr().err
     assert code != 0 and "needs JAX and optax" in err and 'pip install "rasp[train]"' in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("options, column, words", [
+    ('sel vocab "ab"', 7, "needs an s-op"),
+    ("f vocab [0, 1, 2]", 7, "fails on a generated input"),
+    ('hist vocab [1, "a"]', 12, "mixes"),
+    ("hist epochs 0", 19, "between 1 and 10000"),
+    ("hist variant fewer_layers", 12, "at least one of each"),
+])
+def test_command_line_errors_are_json_records_at_their_position(tmp_path, capsys, options, column, words):
+    needs_jax()
+    program = tmp_path / "p.rasp"
+    program.write_text(HIST + " sel = select(tokens, tokens, ==); f = 10 / tokens_int;\n")
+    code = main([str(program), "--json", "--example", "[1, 2]", "--train", options])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (error,) = [r for r in records if r["kind"] == "error"]
+    assert code != 0 and words in error["message"]
+    assert (error["file"], error["line"], error["column"]) == ("--train", 1, column)
