@@ -71,11 +71,14 @@ def layer_norm(x, g, b, eps: float = 1e-5):
     return (x - mean) / jnp.sqrt(var + eps) * g + b
 
 
-def forward(params: dict, ids, positions) -> tuple:
+def forward(params: dict, ids, positions, causal: bool = False) -> tuple:
     """(logits (B, W, classes), attention (layers, B, heads, W, W)) for token ids (B, W), 0 = padding.
-    `positions` is the (W, d_model) position table."""
+    `positions` is the (W, d_model) position table. With `causal`, a decoder: each query attends to
+    its own and earlier positions only (a lower-triangular mask; docs/lengthgen.md, 'The model')."""
     x = params["embed"][ids] + positions[None, : ids.shape[1]]
     keep = (ids != 0)[:, None, None, :]
+    if causal:
+        keep = keep & jnp.tril(jnp.ones((ids.shape[1], ids.shape[1]), dtype=bool))[None, None]
     attentions = []
     for layer in params["layers"]:
         y = layer_norm(x, layer["ln1_g"], layer["ln1_b"])
