@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in tasks if t not in TASK_NAMES]
     if unknown:
         parser.error(f"unknown task {unknown[0]!r}; choose from {', '.join(TASK_NAMES)}")
-    runs = plan(config, tasks)
+    runs = sorted(plan(config, tasks), key=lambda r: not r["task"].startswith("add"))  # the longest first
     os.environ["XLA_FLAGS"] = XLA_ONE_THREAD
     started = time.perf_counter()
     partial = Path(args.out).with_suffix(".partial.jsonl")  # each run as it finishes, should the whole be cut short

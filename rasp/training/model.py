@@ -6,7 +6,8 @@ TransformerEncoderLayer with norm_first=True; the paper used the post-norm defau
 trained markedly worse here on small data): x = x + attention(LN(x)); x = x + MLP(LN(x)),
 a final LN before the classifier,
 bidirectional attention (padding keys masked), sinusoidal positions, a ReLU MLP and a
-per-position linear classifier.
+per-position linear classifier. forward(..., causal=True) is the same model as a decoder
+(docs/lengthgen.md, 'The model'); the default stays bidirectional.
 """
 
 from __future__ import annotations

@@ -91,9 +91,12 @@ def run(settings: RunSettings, progress: Callable[[int, float], None] | None = N
             "seconds": time.perf_counter() - started, "per_length": per_length}
 
 
+CHUNK = 50  # steps per jitted call (a lax.scan), and per point of the loss curve
+
+
 def _train(params: dict, train: NextTokenData, positions, settings: RunSettings, rng: np.random.Generator,
            progress: Callable[[int, float], None] | None) -> tuple[dict, list[float]]:
-    """Adam with cosine decay on the answer's cross-entropy; the mean loss per 50 steps."""
+    """Adam with cosine decay on the answer's cross-entropy; the mean loss of every CHUNK steps."""
     width = train.ids.shape[1]
     optimiser = optax.adam(optax.cosine_decay_schedule(settings.lr, settings.steps, alpha=0.05))
     state = optimiser.init(params)
@@ -104,22 +107,23 @@ def _train(params: dict, train: NextTokenData, positions, settings: RunSettings,
         ce = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.where(scored, labels, 0))
         return (ce * scored).sum() / jnp.maximum(scored.sum(), 1)
 
-    @jax.jit
-    def step(p, s, ids, labels):
-        loss, grads = jax.value_and_grad(loss_fn)(p, ids, labels)
+    def step(carry, batch):
+        p, s = carry
+        loss, grads = jax.value_and_grad(loss_fn)(p, *batch)
         updates, s = optimiser.update(grads, s, p)
-        return optax.apply_updates(p, updates), s, loss
+        return (optax.apply_updates(p, updates), s), loss
 
-    losses, window = [], []
-    for number in range(1, settings.steps + 1):
-        pick = rng.integers(0, len(train), size=settings.batch)
-        params, state, loss = step(params, state, train.ids[pick], train.labels[pick])
-        window.append(float(loss))
-        if number % 50 == 0 or number == settings.steps:
-            losses.append(float(np.mean(window)))
-            window = []
-            if progress is not None:
-                progress(number, losses[-1])
+    steps = jax.jit(lambda p, s, ids, labels: jax.lax.scan(step, (p, s), (ids, labels)))
+    losses: list[float] = []
+    done = 0
+    while done < settings.steps:
+        count = min(CHUNK, settings.steps - done)
+        pick = rng.integers(0, len(train), size=(count, settings.batch))
+        (params, state), chunk_losses = steps(params, state, train.ids[pick], train.labels[pick])
+        done += count
+        losses.append(float(np.mean(chunk_losses)))
+        if progress is not None:
+            progress(done, losses[-1])
     return params, losses
 
 
