@@ -28,6 +28,7 @@ Commands
   causal on|off                every selector sees only keys at or before its query
   raspl EXPR                   is EXPR RASP-L? each rule it breaks, where and why (docs/raspl.md)
   compile EXPR [OPTIONS]       EXPR as a real transformer, verified (help compile)
+  learn EXPR|"DATA" [OPTIONS]  a RASP program learned from examples (help learn)
   draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
   load "NAME";                 run NAME.rasp from here or the standard library
   help [NAME]                  this text, or what NAME is
@@ -71,6 +72,25 @@ attention is to hard attention. A program the compiler cannot handle is an error
 names the node and the reason. Example: compile length max_len 6 vocab "abc"
 """
 
+LEARN_HELP = """\
+learn "DATA.jsonl" [OPTIONS]   or   learn EXPR [vocab LIST] [min_len N] [max_len N] [examples N] [OPTIONS]
+  learns a transformer program from examples (a JSON Lines file, one {"input": [...],
+  "output": [...]} a line, or EXPR's outputs on random inputs), makes every choice hard,
+  simplifies it and decompiles it into RASP; checks that the RASP agrees with the model on
+  the held-out test inputs and analyses it. Binds the result to `learned` (or NAME).
+  Needs pip install "rasp[train]".
+options (in any order, after the data)
+  layers N, heads N, counting N, mlps N   layers; categorical heads, counting heads and
+                  MLPs per layer
+  var_size N      values of an MLP's output variable
+  epochs N, seed N, restarts N   training length, seed, independent runs (best kept)
+  vocab LIST, min_len N, max_len N, examples N   the inputs drawn from EXPR (vocab and
+                  max_len default to the running example's tokens and length)
+  save "FILE"     write the RASP program to FILE (.rasp added)
+  name NAME       the name of the program's result (default learned)
+Example: learn hist vocab "abc" max_len 5 save "hist_learned"  (docs/learning.md)
+"""
+
 BUILTIN_HELP = {
     "select": "select(keys, queries, OP) -> selector\n"
     "  query position q selects key position k when keys[k] OP queries[q];\n"
@@ -99,6 +119,7 @@ BUILTIN_HELP = {
     "aggregate_max": "aggregate_max(sel, s, default): per query, the largest value of s over the selected keys",
     "aggregate_min": "aggregate_min(sel, s, default): per query, the smallest value of s over the selected keys",
     "compile": COMPILE_HELP.rstrip("\n"),
+    "learn": LEARN_HELP.rstrip("\n"),
 }
 
 

@@ -309,6 +309,52 @@ class Session:
             raise error.at(_option_span(error, spans) or stmt.expr.span) from None
         return TrainedResult(name, trained, getattr(trained, "files", []))
 
+    def _run_learn(self, stmt: ast.Learn, env: Env, top_level: bool) -> list[Result]:
+        result = self._learn(stmt, env)  # as train: it runs (and saves, if asked) everywhere
+        return [result] if top_level else []
+
+    def _learn(self, stmt: ast.Learn, env: Env) -> Any:
+        """`learn EXPR|"DATA.jsonl" [options]`: a program learned from examples, decompiled into RASP and
+        bound to `name` (default `learned`) (docs/learning.md)."""
+        from .learning.pipeline import learn_from
+
+        options = dict(stmt.options)
+        name = options.pop("name", "learned")
+        self._check_bindable(name, stmt.option_spans.get("name", stmt.span), top_level=env is self.globals)
+        if "vocab" in options:
+            vocab = self.eval(options.pop("vocab"), env)
+            options["vocab"] = tuple(vocab) if isinstance(vocab, (str, list, tuple)) else (vocab,)
+        try:
+            data, more = self._learn_data(stmt, env, options)
+            learned = learn_from(data, name=name, progress=self.train_progress, **more, **options)
+        except RaspError as error:
+            error = error.at(_option_span(error, stmt.option_spans) or stmt.expr.span)
+            if error.span is not None and error.span.file != stmt.span.file:
+                error.add_context(stmt.span, "in the examples of this `learn`")  # a line of the data file
+            raise error from None
+        _bind(env, name, learned.node)
+        return learned
+
+    def _learn_data(self, stmt: ast.Learn, env: Env, options: dict) -> tuple[Any, dict]:
+        """`learn`'s data: a file's path and text (kept for carets under a bad line), or an s-op, its name,
+        and the running example's tokens and length as the default vocab and max_len."""
+        from .learning.examples import read_text
+        from .training.run import default_vocab
+
+        value = self.eval(stmt.expr, env)
+        if isinstance(value, str):
+            text = read_text(value)
+            self.sources[value] = text
+            return value, {"text": text}
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"learn needs an s-op or a data file's name, got {type_name(value)}", stmt.expr.span,
+                                hint='e.g. learn "examples.jsonl", or learn hist vocab "abc" max_len 5')
+        options.setdefault("vocab", default_vocab(self.sop_example))
+        if "max_len" not in options and isinstance(self.sop_example, (str, list)):
+            options["max_len"] = max(len(self.sop_example), options.get("min_len", 1))
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return value, {"program_name": name}
+
     def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
         result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
         return [result] if top_level else []
@@ -970,6 +1016,7 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
     ast.Draw: Session._run_analyse_or_draw,
     ast.Compile: Session._run_compile,
     ast.Train: Session._run_train,
+    ast.Learn: Session._run_learn,
     ast.CheckRaspL: Session._run_raspl,
     **dict.fromkeys(_COMMANDS, Session._run_command),
 }
@@ -979,7 +1026,7 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
 
 
 def _option_span(error: RaspError, spans: dict) -> Span | None:
-    """The span of the `train` option an error's message names first (docs/training.md)."""
+    """The span of the `train` or `learn` option an error's message names first (docs/training.md, docs/learning.md)."""
     named = [(error.message.find(word), where) for word, where in spans.items() if word in error.message]
     return min(named, key=lambda pair: pair[0])[1] if named else None
 
