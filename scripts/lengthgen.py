@@ -117,7 +117,7 @@ def plot(results: list[dict], path: str, title: str) -> None:
     groups = grouped(results)
     compared = sorted({t for (t, p) in groups if p != "none"}, key=TASK_NAMES.index)
     panels = 2 if compared else 1
-    fig, axes = plt.subplots(1, panels, figsize=(7.5 * panels, 5), squeeze=False)
+    fig, axes = plt.subplots(1, panels, figsize=(7.5 * panels, 6), squeeze=False)
     colours = dict(zip(TASK_NAMES, plt.get_cmap("tab10").colors, strict=False))
     train_length = results[0]["train_length"]
     for panel, ax in enumerate(axes[0]):
@@ -139,11 +139,23 @@ def plot(results: list[dict], path: str, title: str) -> None:
         ax.set_ylim(-3, 103)
         ax.set_title("no position encoding" if panel == 0 else "positions: none (solid) vs. sinusoidal (dashed)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def report(meta: dict, results: list[dict], picture: str) -> None:
+    """Write the plot, print the two tables and how they were made."""
+    config = meta["config"]
+    plot(results, picture, f"trained on lengths 1-{config['train_length']}: {config['layers']} layers x "
+         f"{config['heads']} heads, d_model {config['d_model']}, {config['steps']} steps; {meta['date']}")
+    print("Whole answer correct (%), median over seeds; training lengths in bold\n")
+    print(table(results, "sequence_accuracy"))
+    print("\nAnswer tokens correct (%, teacher-forced), median over seeds\n")
+    print(table(results, "token_accuracy"))
+    print(f"\n{len(results)} runs in {meta['seconds']:.0f} s; {meta['machine']}; load {meta['load']}; plot {picture}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,14 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(TASK_NAMES), help="comma-separated, from " + ", ".join(TASK_NAMES))
     parser.add_argument("--seeds", help="comma-separated seeds (default: the preset's)")
     parser.add_argument("--steps", type=int)
+    parser.add_argument("--positions", help="comma-separated, from none, sinusoidal: every task with each "
+                        "(default: the preset's, none, and its comparison runs)")
     parser.add_argument("--jobs", type=int, default=max(os.cpu_count() or 1, 1))
+    parser.add_argument("--replot", metavar="JSON", help="no training: the tables and the plot of a run's JSON")
     parser.add_argument("--out", default="lengthgen.json", help="the JSON of every run; the plot goes beside it (.png)")
     args = parser.parse_args(argv)
+    if args.replot:
+        saved = json.loads(Path(args.replot).read_text())
+        report(saved["meta"], saved["runs"], str(Path(args.replot).with_suffix(".png")))
+        return 0
     config = dict(QUICK if args.quick else PRESETS[args.preset])
     if args.seeds:
         config["seeds"] = [int(s) for s in args.seeds.split(",")]
     if args.steps:
         config["steps"] = args.steps
+    if args.positions:
+        config["positions"], config["compare_positions"] = args.positions.split(","), None
     tasks = args.tasks.split(",")
     unknown = [t for t in tasks if t not in TASK_NAMES]
     if unknown:
@@ -185,14 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": os.getloadavg()}
     Path(args.out).write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
     partial.unlink()
-    picture = str(Path(args.out).with_suffix(".png"))
-    plot(results, picture, f"trained on lengths 1-{config['train_length']}: {config['layers']} layers x "
-         f"{config['heads']} heads, d_model {config['d_model']}, {config['steps']} steps; {meta['date']}")
-    print("Whole answer correct (%), median over seeds; training lengths in bold\n")
-    print(table(results, "sequence_accuracy"))
-    print("\nAnswer tokens correct (%, teacher-forced), median over seeds\n")
-    print(table(results, "token_accuracy"))
-    print(f"\n{len(runs)} runs in {meta['seconds']:.0f} s; {meta['machine']}; load {meta['load']}; plot {picture}")
+    report(meta, results, str(Path(args.out).with_suffix(".png")))
     return 0
 
 
