@@ -4,6 +4,7 @@ and a CI-sized run through the real pipeline."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def _fake_run(task: str, positions: str, seed: int, accuracies: list[float]) -> 
 
 
 @pytest.mark.slow  # matplotlib
-def test_the_scripts_table_and_plot(tmp_path):
+def test_the_scripts_table_and_plot(tmp_path, capsys):
     script = _script()
     results = [_fake_run("count", "none", 0, [1.0, 1.0, 0.5]), _fake_run("count", "none", 1, [1.0, 0.8, 0.25]),
                _fake_run("parity", "none", 0, [1.0, 0.5, 0.5]), _fake_run("count", "sinusoidal", 0, [1.0, 1.0, 0.0])]
@@ -171,6 +172,12 @@ def test_the_scripts_table_and_plot(tmp_path):
     assert lines[4] == "| count | yes | sinusoidal | 1 | 100 | 100 | 0 |"
     script.plot(results, str(tmp_path / "plot.png"), "test")
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    saved = tmp_path / "runs.json"
+    meta = {"config": script.PRESETS["cpu"], "seconds": 1.0, "machine": "m", "load": [1, 1, 1], "date": "d"}
+    saved.write_text(json.dumps({"meta": meta, "runs": results}))
+    assert script.main(["--replot", str(saved)]) == 0
+    assert "| count | yes | none | 2 | 100 | 90 | 38 |" in capsys.readouterr().out
+    assert (tmp_path / "runs.png").exists()
     plan = script.plan(script.PRESETS["cpu"], ["count", "parity"])
     assert {(r["task"], r["positions"]) for r in plan} == {("count", "none"), ("parity", "none"),
                                                           ("count", "sinusoidal")}
