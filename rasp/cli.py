@@ -284,6 +284,11 @@ def train_progress(stream: TextIO):
                      f"{100 * record.validation_accuracy:.1f}%, {record.seconds:.0f} s\x1b[K")
         stream.flush()
 
+    def wipe() -> None:  # called when the training is over (`learn`), so that the answer starts on a clean line
+        stream.write("\r\x1b[K")
+        stream.flush()
+
+    show.finish = wipe  # type: ignore[attr-defined]
     return show
 
 

@@ -332,6 +332,8 @@ class Session:
             if error.span is not None and error.span.file != stmt.span.file:
                 error.add_context(stmt.span, "in the examples of this `learn`")  # a line of the data file
             raise error from None
+        finally:
+            getattr(self.train_progress, "finish", lambda: None)()  # the face's progress line is wiped
         _bind(env, name, learned.node)
         return learned
 

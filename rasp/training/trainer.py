@@ -55,6 +55,7 @@ class Progress:
     loss: float
     validation_accuracy: float
     seconds: float
+    temperature: float | None = None  # a learned program's Gumbel temperature (rasp/learning/trainer.py)
 
 
 @dataclass
