@@ -40,6 +40,7 @@ PRESETS = {
 QUICK = {"train_length": 3, "test_lengths": [1, 2, 3, 4, 6], "layers": 1, "heads": 2, "d_model": 16, "d_ff": 32,
          "examples": 200, "test_per_length": 20, "steps": 30, "batch": 16, "lr": 3e-3, "seeds": [0],
          "positions": ["none"], "compare_positions": None}
+QUICK_TASKS = ("count", "parity")  # one task with a RASP-L program, one without
 RUN_KEYS = ("train_length", "layers", "heads", "d_model", "d_ff", "examples", "test_per_length", "steps", "batch",
             "lr")
 
@@ -161,8 +162,9 @@ def report(meta: dict, results: list[dict], picture: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny model, a few steps, one seed")
-    parser.add_argument("--tasks", default=",".join(TASK_NAMES), help="comma-separated, from " + ", ".join(TASK_NAMES))
+    parser.add_argument("--quick", action="store_true", help="a smoke run: a tiny model, 30 steps, one seed, 2 tasks")
+    parser.add_argument("--tasks", help="comma-separated, from " + ", ".join(TASK_NAMES)
+                        + " (default: all; with --quick, " + ",".join(QUICK_TASKS) + ")")
     parser.add_argument("--seeds", help="comma-separated seeds (default: the preset's)")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--positions", help="comma-separated, from none, sinusoidal: every task with each "
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         config["steps"] = args.steps
     if args.positions:
         config["positions"], config["compare_positions"] = args.positions.split(","), None
-    tasks = args.tasks.split(",")
+    tasks = args.tasks.split(",") if args.tasks else list(QUICK_TASKS if args.quick else TASK_NAMES)
     unknown = [t for t in tasks if t not in TASK_NAMES]
     if unknown:
         parser.error(f"unknown task {unknown[0]!r}; choose from {', '.join(TASK_NAMES)}")
