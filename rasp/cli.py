@@ -284,6 +284,11 @@ def train_progress(stream: TextIO):
                      f"{100 * record.validation_accuracy:.1f}%, {record.seconds:.0f} s\x1b[K")
         stream.flush()
 
+    def wipe() -> None:  # called when the training is over (`learn`), so that the answer starts on a clean line
+        stream.write("\r\x1b[K")
+        stream.flush()
+
+    show.finish = wipe  # type: ignore[attr-defined]
     return show
 
 
@@ -476,7 +481,11 @@ def _parse_input_line(line: str) -> Any:
 class StageProgress:
     """What a long compile is doing, on one line of a terminal's stderr: `verifying x: the model
     on 5,000 inputs [#####.....] 1,200/5,000`. Given to the interpreter as Session.progress (the
-    interpreter never prints); drawn only once the work has taken half a second, wiped when done."""
+    interpreter never prints); drawn only once the work has taken half a second, wiped when done.
+    Training's lines (`training hist: ...`, rasp/training/run.py) are drawn at once: training takes
+    seconds at least, and its first line covers the silent data generation and jit compile."""
+
+    AT_ONCE = "training "
 
     def __init__(self, stream=None, delay: float = 0.5):
         self.stream = stream or sys.stderr
@@ -496,7 +505,7 @@ class StageProgress:
             return
         if self.started is None:
             self.started = now
-        if now - self.started < self.delay:
+        if now - self.started < self.delay and not stage.startswith(self.AT_ONCE):
             return
         bar = ""
         if total:

@@ -138,3 +138,41 @@ def repeated_token_program(vocab: tuple = ("a", "b", "c"), max_len: int = 6) -> 
     readout = Readout((0, 1), np.zeros(2, dtype=np.float32),
                       {"mlp_0_0": same, "count_0_0": np.zeros((max_len + 1, 2), dtype=np.float32)})
     return Program(tuple(vocab), max_len, tuple(modules), readout, 1, variables)
+
+
+def program_to_json(program: Program) -> dict:
+    """A Program as plain JSON (for fixtures of programs learned by the model, e.g. tests/programs/)."""
+    def module_json(module) -> dict:
+        fields = dict(module.__dict__)
+        if isinstance(module, CategoricalMLP):
+            fields["table"] = [[a, b, out] for (a, b), out in module.table.items()]
+        return {"kind": type(module).__name__, **fields}
+
+    readout = program.readout
+    return {"vocab": list(program.vocab), "max_len": program.max_len, "layers": program.layers,
+            "variables": {name: list(v.values) for name, v in program.variables.items()},
+            "modules": [module_json(m) for m in program.modules],
+            "readout": {"classes": list(readout.classes), "bias": [float(b) for b in readout.bias],
+                        "dtypes": [str(np.asarray(readout.bias).dtype),
+                                   str(np.asarray(next(iter(readout.weights.values()), readout.bias)).dtype)],
+                        "weights": {name: np.asarray(w, dtype=float).tolist() for name, w in readout.weights.items()}}}
+
+
+def program_from_json(data: dict) -> Program:
+    """`program_to_json`'s inverse (the bias and weights with the model's dtypes)."""
+    kinds = {"CategoricalHead": CategoricalHead, "CountingHead": CountingHead, "CategoricalMLP": CategoricalMLP}
+    modules = []
+    for item in data["modules"]:
+        fields = {k: v for k, v in item.items() if k != "kind"}
+        for name in ("predicate", "inputs"):
+            if name in fields:
+                fields[name] = tuple(fields[name])
+        if "table" in fields:
+            fields["table"] = {(a, b): out for a, b, out in fields["table"]}
+        modules.append(kinds[item["kind"]](**fields))
+    readout = data["readout"]
+    bias_type, weight_type = readout["dtypes"]
+    weights = {name: np.array(w, dtype=weight_type) for name, w in readout["weights"].items()}
+    return Program(tuple(data["vocab"]), data["max_len"], tuple(modules),
+                   Readout(tuple(readout["classes"]), np.array(readout["bias"], dtype=bias_type), weights),
+                   data["layers"], {name: Variable(name, tuple(v)) for name, v in data["variables"].items()})

@@ -6,19 +6,35 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from learned_programs import histogram_program, random_inputs, random_program, repeated_token_program
+from learned_programs import (
+    histogram_program,
+    program_from_json,
+    random_inputs,
+    random_program,
+    repeated_token_program,
+)
 
 from rasp.api import Session, analyse
 from rasp.api import compile as compile_sop
 from rasp.cli import main
 from rasp.learning import LearnError
 from rasp.learning.decompile import agreement, decompile, literal, select_text
-from rasp.learning.program import CategoricalHead, CategoricalMLP, Program, Readout, Variable, output_values, run
-from rasp.learning.simplify import program_size, simplify
+from rasp.learning.program import (
+    CategoricalHead,
+    CategoricalMLP,
+    Program,
+    Readout,
+    Variable,
+    output_values,
+    run,
+    run_one,
+)
+from rasp.learning.simplify import program_size, reachable_values, simplify
 from rasp.results import Problem
 
 INT_VOCAB = (0, 1, 2)
@@ -306,3 +322,84 @@ def test_closest_is_the_value_at_the_nearest_selected_key() -> None:
                 expected_a.append("a" if "a" in word else "-")
             assert session["near"](list(word)).values == expected
             assert session["near_a"](list(word)).values == expected_a
+
+
+# ------------------------------------------------------------------ the values that can occur
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_value_a_variable_takes_is_among_its_reachable_values(seed) -> None:
+    program = random_program(seed, layers=3, counting=2)
+    found = reachable_values(program)
+    for tokens in random_inputs(program.vocab, program.max_len, 60, seed):
+        _, state = run_one(program, tokens)
+        for name, column in state.items():
+            assert set(column) <= set(found[name]), (name, column, found[name])
+
+
+def test_a_head_that_can_match_nothing_holds_only_its_default() -> None:
+    vocab, max_len = ("a", "b"), 3
+    variables = Program.input_variables(vocab, max_len)
+    never = CategoricalHead("attn_0_0", 0, 0, "tokens", "tokens", "indices", ("z", None), -1)  # no key is "z"
+    variables["attn_0_0"] = Variable("attn_0_0", output_values(never, variables, max_len))
+    mlp = CategoricalMLP("mlp_0_0", 0, 0, ("tokens", "attn_0_0"),
+                         {(t, v): int(t == "a") + (v == 2) for t in vocab for v in (0, 1, 2, -1)}, 3)
+    variables["mlp_0_0"] = Variable("mlp_0_0", output_values(mlp, variables, max_len))
+    readout = Readout((0, 1, 2), np.zeros(3), {"mlp_0_0": np.eye(3)})
+    program = Program(vocab, max_len, (never, mlp), readout, 1, variables)
+    assert reachable_values(program)["attn_0_0"] == (-1,)
+    simpler = simplify(program)  # the MLP, given attn_0_0 is always -1, reads tokens only; the head goes
+    assert [m.output for m in simpler.modules] == ["mlp_0_0"] and simpler.modules[0].inputs == ("tokens", "tokens")
+    source = decompile(simpler)
+    assert "mlp_0_0 = indicator(tokens == \"a\");" in source
+    inputs = [list(w) for n in range(1, 4) for w in itertools.product(vocab, repeat=n)]
+    assert run(simpler, inputs) == run(program, inputs)
+    assert agreement(simpler, source, inputs) == agreement(program, decompile(program), inputs) == 1.0
+
+
+# ------------------------------------------------------------------ programs the model learned
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def _learned(name: str) -> tuple[Program, list]:
+    data = json.loads((PROGRAMS / name).read_text(encoding="utf-8"))
+    return program_from_json(data), data["test_inputs"]
+
+
+def test_a_learned_histogram_simplifies_into_the_histogram() -> None:
+    program, tests = _learned("learned_histogram.json")
+    simpler = simplify(program)
+    source = decompile(simpler)
+    assert (program_size(program), program_size(simpler)) == (
+        {"lines": 12, "heads": 3, "mlps": 1}, {"lines": 4, "heads": 1, "mlps": 0})
+    assert "count_0_0 = selector_width(select(tokens, tokens, ==));" in source and "learned = count_0_0;" in source
+    inputs = [list(w) for n in range(1, 6) for w in itertools.product("abc", repeat=n)]
+    assert run(simpler, inputs) == run(program, inputs) == [[w.count(x) for x in w] for w in inputs]
+    assert agreement(program, source, tests) == agreement(program, decompile(program), tests) == 1.0
+
+
+def test_the_learned_histogram_of_the_docs_is_the_decompilers_text() -> None:
+    program, _ = _learned("learned_histogram.json")
+    page = (Path(__file__).resolve().parent.parent / "docs" / "learning.md").read_text(encoding="utf-8")
+    assert "# file: hist_full.rasp\n" + decompile(program) in page
+    assert "# file: hist_simple.rasp\n" + decompile(simplify(program)) in page
+
+
+def test_a_learned_program_with_every_kind_of_module_decompiles_exactly() -> None:
+    program, tests = _learned("learned_repeats.json")
+    source = decompile(simplify(program))
+    assert "closest(" in source and "best_class(" in source and "selector_width(" in source
+    inputs = [list(w) for n in range(1, 6) for w in itertools.product("abc", repeat=n)]
+    assert agreement(program, source, inputs) == agreement(program, decompile(program), tests) == 1.0
+
+
+def test_a_count_of_a_query_that_matches_itself_is_never_zero() -> None:
+    program = histogram_program(max_len=4)
+    assert reachable_values(program)["count_0_0"] == (1, 2, 3, 4)
+    head = CategoricalHead("attn_0_0", 0, 0, "tokens", "tokens", "indices", ("a", "b", "c"), -1)
+    variables = dict(program.variables, attn_0_0=Variable("attn_0_0", output_values(head, program.variables, 4)))
+    with_head = replace(program, modules=(*program.modules, head), variables=variables)
+    assert reachable_values(with_head)["attn_0_0"] == (0, 1, 2, 3)  # never the default
+    almost = replace(head, predicate=("a", "b", "a"))
+    with_almost = replace(with_head, modules=(*program.modules, almost))
+    assert reachable_values(with_almost)["attn_0_0"] == (0, 1, 2, 3, -1)

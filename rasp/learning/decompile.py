@@ -26,6 +26,7 @@ import numpy as np
 
 from . import LearnError
 from .program import CategoricalHead, CategoricalMLP, CountingHead, Program, run
+from .simplify import reachable_values
 
 TABLE_LIMIT = 4096  # the largest read-out domain (product of its variables' value counts) written as a table
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -219,18 +220,20 @@ def rasp_names(program: Program) -> dict[str, str]:
     return names
 
 
-def _statement(module: Any, program: Program, names: dict[str, str]) -> tuple[str, str]:
-    """(comment, RASP expression) of one module."""
-    values = {name: variable.values for name, variable in program.variables.items()}
+def _statement(module: Any, program: Program, names: dict[str, str], values: dict[str, tuple]) -> tuple[str, str]:
+    """(comment, RASP expression) of one module; `values` are the values each variable can hold."""
     if isinstance(module, CategoricalMLP):
         a, b = module.inputs
         where = f"layer {module.layer}, MLP {module.index}: a table of ({a}, {b}), {module.size} output values"
+        unused = _unused_input(module, values)
+        if unused:
+            where += f" (it does not depend on {unused})"
         if a == b:
             table = {x: module.table[(x, x)] for x in values[a]}
             return where, unary_expression(names[a], values[a], table)
         return where, binary_expression(names[a], values[a], names[b], values[b], module.table)
-    sel = select_text(names[module.key], values[module.key], names[module.query], values[module.query],
-                      module.predicate)
+    queries, predicate = _occurring_predicate(module, program, values)
+    sel = select_text(names[module.key], values[module.key], names[module.query], queries, predicate)
     if isinstance(module, CountingHead):
         return f"layer {module.layer}, counting head {module.head}: how many keys the select matches", \
             f"selector_width({sel})"
@@ -240,28 +243,47 @@ def _statement(module: Any, program: Program, names: dict[str, str]) -> tuple[st
         where = f"layer {module.layer}, head {module.head}: the {module.value} at the one index the select matches"
         return where, f"aggregate({sel}, {names[module.value]}, {default})"
     if module.key == module.value:  # every matching key holds the value it matched
-        matched = _matched_value(module, program, names)
+        matched = _matched_value(module, names, values, queries, predicate)
         return where, f"{matched} if selector_width({sel}) > 0 else {default}"
     return where, f"closest({sel}, {names[module.value]}, {list_literal(values[module.value])}, {default})"
 
 
-def _matched_value(module: CategoricalHead, program: Program, names: dict[str, str]) -> str:
+def _unused_input(mlp: CategoricalMLP, values: dict[str, tuple]) -> str | None:
+    """The input of a two-input MLP its table does not depend on, on the values that can occur (or None)."""
+    a, b = mlp.inputs
+    if a == b:
+        return None
+    if all(len({repr(mlp.table[(x, y)]) for y in values[b]}) == 1 for x in values[a]):
+        return b
+    if all(len({repr(mlp.table[(x, y)]) for x in values[a]}) == 1 for y in values[b]):
+        return a
+    return None
+
+
+def _occurring_predicate(module: Any, program: Program, values: dict[str, tuple]) -> tuple[tuple, tuple]:
+    """The query values that can occur and their predicate entries."""
+    pairs = [(q, p) for q, p in zip(program.variables[module.query].values, module.predicate, strict=True)
+             if q in values[module.query]]
+    return tuple(q for q, _ in pairs), tuple(p for _, p in pairs)
+
+
+def _matched_value(module: CategoricalHead, names: dict[str, str], values: dict[str, tuple], queries: tuple,
+                   predicate: tuple) -> str:
     """The key value a query matches, as RASP: what the select compares the keys with when it is `==`,
     else the predicate as a table."""
-    query_values = program.variables[module.query].values
-    target, op = select_target(program.variables[module.key].values, names[module.query], query_values,
-                               module.predicate)
+    target, op = select_target(values[module.key], names[module.query], queries, predicate)
     if op == "==":
         return f"({target})" if " " in target and not target.startswith("{") else target
-    table = {q: (module.default if p is None else p) for q, p in zip(query_values, module.predicate, strict=True)}
+    table = {q: (module.default if p is None else p) for q, p in zip(queries, predicate, strict=True)}
     return f"{dict_literal(table)}[{names[module.query]}]"
 
 
-def readout_statements(program: Program, names: dict[str, str], name: str) -> list[str]:
-    """The read-out as RASP lines: a table of the variables it reads when that is small, else a score per class."""
+def readout_statements(program: Program, names: dict[str, str], name: str, occurring: dict[str, tuple]) -> list[str]:
+    """The read-out as RASP lines: a table of the variables it reads when that is small, else a score per class
+    (over the values the variables can hold)."""
     readout = program.readout
     read = list(readout.weights)
-    values = [program.variables[v].values for v in read]
+    values = [occurring[v] for v in read]
     domain = math.prod(len(v) for v in values)
     if len(read) <= 2 and domain <= TABLE_LIMIT:
         table = {combo: readout_class(program, dict(zip(read, combo, strict=True)))
@@ -282,8 +304,9 @@ def readout_statements(program: Program, names: dict[str, str], name: str) -> li
     for c, klass in enumerate(readout.classes):
         terms = [literal(float(readout.bias[c]))]
         for variable, vals in zip(read, values, strict=True):
-            weights = readout.weights[variable]
-            terms.append(f"{dict_literal({v: float(weights[i][c]) for i, v in enumerate(vals)})}[{names[variable]}]")
+            weights, declared = readout.weights[variable], program.variables[variable]
+            row = {v: float(weights[declared.index(v)][c]) for v in vals}
+            terms.append(f"{dict_literal(row)}[{names[variable]}]")
         lines.append(f"score_{c} = {' + '.join(terms)};  # class {literal(klass)}")
         scores.append(f"score_{c}")
     lines.append(f"{name} = best_class([{', '.join(scores)}], {list_literal(readout.classes)});")
@@ -317,10 +340,11 @@ def decompile(program: Program, name: str = "learned") -> str:
         f"set example {list_literal(_example(program))}",
         "",
     ]
+    values = reachable_values(program)
     for module in program.modules:
-        comment, expression = _statement(module, program, names)
+        comment, expression = _statement(module, program, names, values)
         lines += [f"# {comment}", f"{names[module.output]} = {expression};", ""]
-    lines += readout_statements(program, names, name)
+    lines += readout_statements(program, names, name, values)
     return "\n".join(lines) + "\n"
 
 

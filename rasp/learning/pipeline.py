@@ -175,6 +175,8 @@ def learn_from(data: Any, *, name: str = "learned", program_name: str | None = N
 
 
 def _learned(found: Examples, name: str, save: str | None, progress: Callable | None, options: dict) -> LearnedProgram:
+    if save is not None:
+        _check_writable(save)  # before the training, not after it
     result = learn(found.inputs, found.outputs, settings_for(options), name, progress)
     result.origin = found.origin
     if save is not None:
@@ -189,3 +191,11 @@ def learn_lists(inputs: list, outputs: list, *, name: str = "learned", save: str
     found = list_examples(list(inputs), list(outputs))
     check_fits(found, None if vocab is None else tuple(vocab), max_len)
     return _learned(found, name, save, progress, options)
+
+
+def _check_writable(path: str) -> None:
+    from pathlib import Path
+
+    folder = Path(path).expanduser().parent
+    if not folder.is_dir():
+        raise LearnError(f"cannot save to {path}: the folder {folder} does not exist")

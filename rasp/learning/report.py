@@ -30,8 +30,8 @@ def learned_summary(info: dict) -> list[str]:
         f"{_percent(info['sequence_accuracy'])} of sequences (training: {_percent(info['train_accuracy'])})",
         f"  the RASP program agrees with the learned model on {_percent(info['agreement'])} of "
         f"{info['test_inputs']} test inputs",
-        f"  size: {before['lines']} lines, {before['heads']} heads as learned; "
-        f"{after['lines']} lines, {after['heads']} heads simplified",
+        f"  size: {_count(before['lines'], 'line')}, {_count(before['heads'], 'head')} as learned; "
+        f"{_count(after['lines'], 'line')}, {_count(after['heads'], 'head')} simplified",
         f"  analysed: {_count(layers, 'layer')}, heads per layer {_heads(info['heads'])}",
     ]
     if info["agreement"] < 1:

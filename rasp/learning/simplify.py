@@ -31,7 +31,7 @@ PROOF_LIMIT = 1 << 18  # the most read-out value combinations enumerated to prov
 def simplify(program: Program) -> Program:
     """`program` with what cannot change its outputs removed (see the module docstring)."""
     while True:
-        simpler = _drop_unread(_merge_identical(_prune_readout(program)))
+        simpler = _drop_unread(_merge_identical(_prune_readout(_one_input_mlps(program))))
         if _size_key(simpler) == _size_key(program):
             return simpler
         program = simpler
@@ -39,6 +39,85 @@ def simplify(program: Program) -> Program:
 
 def _size_key(program: Program) -> tuple:
     return len(program.modules), tuple(program.readout.weights)
+
+
+# ------------------------------------------------------------------ the values that can occur
+
+def reachable_values(program: Program) -> dict[str, tuple]:
+    """Per variable, the values it can hold on some input (a superset, in the variable's order): the
+    vocabulary and indices; a head's default and, when some query value it can see matches a key value
+    that can occur, what it can read (the matched key values when the value is the key); a count's 0 and,
+    when it can match, 1 … max_len (only 1 when the key is `indices`); an MLP's table on the values of its
+    inputs that can occur. Tables, predicates and the read-out need only these (decompile writes only them)."""
+    found: dict[str, tuple] = {"tokens": tuple(program.vocab), "indices": tuple(range(program.max_len))}
+    for module in program.modules:
+        declared = program.variables[module.output].values
+        found[module.output] = _keep(declared, _module_values(module, program, found))
+    return found
+
+
+def _module_values(module: Any, program: Program, found: dict[str, tuple]) -> list:
+    if isinstance(module, CategoricalMLP):
+        a, b = module.inputs
+        if a == b:
+            return [module.table[(x, x)] for x in found[a]]
+        return [module.table[(x, y)] for x in found[a] for y in found[b]]
+    queries = program.variables[module.query].values
+    keys = found[module.key]
+    wanted = [p for q, p in zip(queries, module.predicate, strict=True)
+              if p is not None and q in found[module.query] and any(k == p for k in keys)]
+    always = _matches_itself(module, program, found)  # some key always matches: never the default, never 0
+    if isinstance(module, CountingHead):
+        if not wanted:
+            return [0]
+        if module.key == "indices":
+            return [1] if always else [0, 1]
+        return list(range(1 if always else 0, program.max_len + 1))
+    if not wanted:
+        return [module.default]
+    default = [] if always else [module.default]
+    if module.key == module.value:
+        return [k for k in keys if any(k == p for p in wanted)] + default
+    return list(found[module.value]) + default
+
+
+def _matches_itself(module: Any, program: Program, found: dict[str, tuple]) -> bool:
+    """Whether every query position selects at least itself: the key is the query variable and the predicate
+    maps every value it can hold to itself."""
+    if module.key != module.query:
+        return False
+    pairs = zip(program.variables[module.query].values, module.predicate, strict=True)
+    return all(p is not None and type(p) is type(q) and p == q for q, p in pairs if q in found[module.query])
+
+
+def _keep(declared: tuple, occurring: list) -> tuple:
+    return tuple(v for v in declared if any(v == o for o in occurring))
+
+
+def _one_input_mlps(program: Program) -> Program:
+    """An MLP whose table, on the values that can occur, does not depend on one of its inputs reads the other twice."""
+    found = reachable_values(program)
+    modules = []
+    for module in program.modules:
+        if isinstance(module, CategoricalMLP) and module.inputs[0] != module.inputs[1]:
+            module = _without_unused_input(module, program, found)
+        modules.append(module)
+    if all(m is n for m, n in zip(modules, program.modules, strict=True)):
+        return program
+    return replace(program, modules=tuple(modules))
+
+
+def _without_unused_input(mlp: CategoricalMLP, program: Program, found: dict[str, tuple]) -> CategoricalMLP:
+    a, b = mlp.inputs
+    for kept, other, first in ((a, b, True), (b, a, False)):
+        def value(x: Any, y: Any, first: bool = first) -> Any:
+            return mlp.table[(x, y) if first else (y, x)]
+
+        if all(len({value(x, y) for y in found[other]}) == 1 for x in found[kept]):
+            anyone = found[other][0]
+            table = {(x, x): value(x, anyone) for x in program.variables[kept].values}
+            return replace(mlp, inputs=(kept, kept), table=table)
+    return mlp
 
 
 # ------------------------------------------------------------------ the read-out
@@ -53,19 +132,32 @@ def _prune_readout(program: Program) -> Program:
 
 
 def _provably_needed(program: Program, weights: dict) -> dict:
-    """`weights` without each block whose removal leaves the class the same on every value combination."""
+    """`weights` without each block whose removal leaves the class the same on every combination of values
+    the read variables can hold (an MLP of enumerated variables computed from them, not enumerated apart)."""
     names = list(weights)
-    sizes = [len(program.variables[name].values) for name in names]
-    if not names or math.prod(sizes) > PROOF_LIMIT:
+    if not names:
         return weights
-    grids = np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij")
-    indices = {name: grid.ravel() for name, grid in zip(names, grids, strict=True)}
+    found = reachable_values(program)
+    free = _enumerated(program, names, found)
+    if math.prod(len(found[name]) for name in free) > PROOF_LIMIT:
+        return weights
+    grids = np.meshgrid(*[np.arange(len(found[name])) for name in free], indexing="ij")
+    columns = {name: np.array(found[name], dtype=object)[grid.ravel()] for name, grid in zip(free, grids, strict=True)}
+    for module in program.modules:  # the MLPs computed from the enumerated variables, in layer order
+        if isinstance(module, CategoricalMLP) and module.output not in columns and set(module.inputs) <= set(columns):
+            a, b = (columns[n] for n in module.inputs)
+            columns[module.output] = np.array([module.table[(x, y)] for x, y in zip(a, b, strict=True)], dtype=object)
+    rows = {}
+    for name in names:
+        place = {v: i for i, v in enumerate(program.variables[name].values)}
+        rows[name] = np.array([place[v] for v in columns[name]], dtype=int)
     bias = np.asarray(program.readout.bias, dtype=float)
+    count = len(next(iter(columns.values()))) if columns else 1
 
     def classes(kept: list[str]) -> np.ndarray:
-        scores = np.broadcast_to(bias, (len(indices[names[0]]), len(bias)))
+        scores = np.broadcast_to(bias, (count, len(bias)))
         for name in kept:  # the order of `run`'s additions
-            scores = scores + np.asarray(weights[name])[indices[name]]
+            scores = scores + np.asarray(weights[name])[rows[name]]
         return np.argmax(scores, axis=1)
 
     reference = classes(names)
@@ -75,6 +167,24 @@ def _provably_needed(program: Program, weights: dict) -> dict:
         if np.array_equal(classes(trial), reference):
             kept = trial
     return {name: weights[name] for name in kept}
+
+
+def _enumerated(program: Program, names: list[str], found: dict[str, tuple]) -> list[str]:
+    """The variables to enumerate for the read variables `names`: each MLP among them replaced by its inputs
+    (recursively) when that enumerates no more combinations, so that it is computed, not enumerated apart."""
+    mlps = {m.output: m for m in program.modules if isinstance(m, CategoricalMLP)}
+    chosen = list(dict.fromkeys(names))
+    changed = True
+    while changed:
+        changed = False
+        for name in list(chosen):
+            if name not in mlps:
+                continue
+            new = [n for n in dict.fromkeys(mlps[name].inputs) if n not in chosen]
+            if math.prod(len(found[n]) for n in new) <= len(found[name]):
+                chosen = [n for n in chosen if n != name] + new
+                changed = True
+    return chosen
 
 
 # ------------------------------------------------------------------ identical modules
