@@ -368,8 +368,26 @@ def train(value: Any, *, vocab: Any = None, max_len: int | None = None, min_len:
                                 hint='e.g. rasp.train(node, vocab="abc")')
         vocab = default_vocab(value.session.sop_example)
     vocab = to_rasp(vocab) if not isinstance(vocab, (str, list, tuple)) else vocab
-    return run(node, name, vocab=vocab, max_len=max_len, min_len=min_len, bos=bos, progress=progress, save=save,
-               **settings)
+    given = {"vocab": vocab, "max_len": max_len, "min_len": min_len, "bos": bos, "save": save, **settings}
+    try:
+        return run(node, name, vocab=vocab, max_len=max_len, min_len=min_len, bos=bos, progress=progress, save=save,
+                   **settings)
+    except RaspError as error:
+        raise _naming_argument(error, given, node) from None
+
+
+def _naming_argument(error: RaspError, given: dict, node: Any) -> RaspError:
+    """The error with the argument at fault in front: `rasp.train(epochs=0): epochs must be ...`
+    (the statement's errors point at the option's position instead; docs/training.md, 'Errors')."""
+    from .training.run import argument_at_fault
+
+    argument = argument_at_fault(error, given)
+    if argument == "value":
+        error.message = f"rasp.train(value={type_name(node)}): {error.message}"
+    elif argument is not None:
+        shown = given[argument]
+        error.message = f"rasp.train({argument}={shown!r}): {error.message}"
+    return error
 
 
 def learn(data: Any, outputs: Any = None, *, vocab: Any = None, max_len: int | None = None, min_len: int = 1,

@@ -481,7 +481,11 @@ def _parse_input_line(line: str) -> Any:
 class StageProgress:
     """What a long compile is doing, on one line of a terminal's stderr: `verifying x: the model
     on 5,000 inputs [#####.....] 1,200/5,000`. Given to the interpreter as Session.progress (the
-    interpreter never prints); drawn only once the work has taken half a second, wiped when done."""
+    interpreter never prints); drawn only once the work has taken half a second, wiped when done.
+    Training's lines (`training hist: ...`, rasp/training/run.py) are drawn at once: training takes
+    seconds at least, and its first line covers the silent data generation and jit compile."""
+
+    AT_ONCE = "training "
 
     def __init__(self, stream=None, delay: float = 0.5):
         self.stream = stream or sys.stderr
@@ -501,7 +505,7 @@ class StageProgress:
             return
         if self.started is None:
             self.started = now
-        if now - self.started < self.delay:
+        if now - self.started < self.delay and not stage.startswith(self.AT_ONCE):
             return
         bar = ""
         if total:

@@ -28,6 +28,7 @@ Commands
   causal on|off                every selector sees only keys at or before its query
   raspl EXPR                   is EXPR RASP-L? each rule it breaks, where and why (docs/raspl.md)
   compile EXPR [OPTIONS]       EXPR as a real transformer, verified (help compile)
+  train EXPR [OPTIONS]         train a transformer on EXPR's outputs (help train)
   learn EXPR|"DATA" [OPTIONS]  a RASP program learned from examples (help learn)
   draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
   load "NAME";                 run NAME.rasp from here or the standard library
@@ -70,6 +71,30 @@ it prints the layers, heads per layer, d_model, MLP sizes and parameters, how ma
 inputs were checked and whether all agree (the first mismatch if not), and how close
 attention is to hard attention. A program the compiler cannot handle is an error that
 names the node and the reason. Example: compile length max_len 6 vocab "abc"
+"""
+
+TRAIN_HELP = """\
+train EXPR [layers N] [heads N] [d_model N] [epochs N] [examples N] [vocab LIST]
+           [min_len N] [max_len N] [bos] [supervise] [draw] [variant NAME] [seed N] [save "FILE"]
+  trains a transformer (JAX) on the s-op EXPR's outputs for random inputs, shaped as
+  `analyse` predicts, then tests it and says which program selector each head is
+  closest to. Needs pip install "rasp[train]". Progress (epoch, loss, validation
+  accuracy, time) is drawn on a terminal's stderr.
+options (in any order, after EXPR)
+  layers N, heads N   override the predicted shape (heads: per layer)
+  d_model N           the model's width (default 64)
+  epochs N            at most N epochs (default 50; stops after 3 perfect validations)
+  examples N          training examples (default 2000)
+  vocab LIST          the input tokens (default: the running example's distinct tokens)
+  min_len N, max_len N  input lengths (default 1 to the running example's length)
+  bos                 a BOS token at position 0
+  supervise           also fit each head's attention to its selector (attn_c 100)
+  draw                write a page of every head's attention beside the selector it
+                      matches, on the running example, under ./rasp_draw/
+  variant NAME        predicted, fewer_heads, fewer_layers or fewer_layers_wider
+  seed N              the seed of the data and the weights (default 0)
+  save "FILE"         write the model to FILE.npz
+Example: train hist vocab "abc" max_len 6 bos (docs/training.md)
 """
 
 LEARN_HELP = """\
@@ -119,6 +144,7 @@ BUILTIN_HELP = {
     "aggregate_max": "aggregate_max(sel, s, default): per query, the largest value of s over the selected keys",
     "aggregate_min": "aggregate_min(sel, s, default): per query, the smallest value of s over the selected keys",
     "compile": COMPILE_HELP.rstrip("\n"),
+    "train": TRAIN_HELP.rstrip("\n"),
     "learn": LEARN_HELP.rstrip("\n"),
 }
 

@@ -402,13 +402,14 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
 
 TRAIN_NUMBERS = {"layers": (1, 64), "heads": (1, 64), "d_model": (2, 4096), "epochs": (1, 10_000),
                  "examples": (1, 10_000_000), "min_len": (1, 512), "max_len": (1, 512), "seed": (0, 2**31 - 1)}
-TRAIN_FLAGS = ("bos", "supervise")
+TRAIN_FLAGS = ("bos", "supervise", "draw")
 TRAIN_VARIANTS = ("predicted", "fewer_heads", "fewer_layers", "fewer_layers_wider")
 TRAIN_OPTIONS = (*TRAIN_NUMBERS, *TRAIN_FLAGS, "vocab", "variant", "save")
 
 
 def _train_command(match: re.Match, span: Span, origin: _Origin) -> ast.Train:
-    """`train EXPR [layers N] ... [bos] [supervise] [variant NAME] [save "FILE"]`: options from the end, any order."""
+    """`train EXPR [layers N] ... [bos] [supervise] [draw] [variant NAME] [save "FILE"]`: options from the end,
+    any order."""
     expr, options = _expression_and_options(match, "train_expr", origin, TRAIN_OPTIONS, _train_option_value,
                                             "`train` needs an expression (an s-op), e.g. train hist vocab \"abc\" bos")
     return ast.Train(span, expr, {word: value for word, (value, _) in options.items()},
