@@ -40,13 +40,11 @@ that would not fit the budget (RASP_MEMORY_LIMIT) is refused with a RaspValueErr
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import copy
 import math
 import os
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +147,7 @@ def input_items(value: Any) -> list:
     if isinstance(value, str) and "\x00" not in value:
         return items  # one-character strings: atoms
     kinds = set(map(type, items))
-    if kinds <= _ATOM_KINDS and (str not in kinds or not any("\x00" in v for v in items if type(v) is str)):
+    if kinds <= _ATOM_KINDS and not (str in kinds and _holds_nul(items, kinds)):
         return items
     for i, item in enumerate(items):
         if isinstance(item, str) and "\x00" in item:
@@ -162,6 +160,14 @@ def input_items(value: Any) -> list:
 
 
 _ATOM_KINDS = {str, int, float, bool}
+_STR_ONLY = frozenset((str,))
+
+
+def _holds_nul(items: list, kinds: set) -> bool:
+    """Does a string among the items hold the NUL character?"""
+    if kinds == _STR_ONLY:
+        return "\x00" in "".join(items)  # one pass in C
+    return any("\x00" in v for v in items if type(v) is str)
 
 
 # ------------------------------------------------------------ memory budget
@@ -382,14 +388,21 @@ def _first_true(mask: np.ndarray) -> int:
 _CAUSAL = contextvars.ContextVar("rasp_causal", default=False)
 
 
-@contextlib.contextmanager
-def causal_mode(on: bool = True) -> Iterator[None]:
-    """Evaluations started inside this block are causal (on) or not (off)."""
-    token = _CAUSAL.set(on)
-    try:
-        yield
-    finally:
-        _CAUSAL.reset(token)
+class causal_mode:  # noqa: N801 - used as a function: `with causal_mode(on):`
+    """Evaluations started inside this block are causal (on) or not (off). A class rather than a
+    generator-based context manager: it is entered once per evaluation, and this is cheaper."""
+
+    __slots__ = ("on", "_tokens")
+
+    def __init__(self, on: bool = True):
+        self.on = on
+        self._tokens: list[contextvars.Token] = []
+
+    def __enter__(self) -> None:
+        self._tokens.append(_CAUSAL.set(self.on))
+
+    def __exit__(self, *exc_info: object) -> None:
+        _CAUSAL.reset(self._tokens.pop())
 
 
 def is_causal() -> bool:
@@ -431,6 +444,8 @@ class _Batch:
         else:
             plan = plan_of(root)
         self.check_memory(plan)
+        if self.size == 1 and self.n <= SMALL_LENGTH and not self.memo:
+            return self._compute_short(plan, root)
         self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
         memo = self.memo
         # short inputs: nodes computed from indices and constants alone keep their values between
@@ -453,6 +468,26 @@ class _Batch:
                         self.owned.discard(key)
         finally:
             self.spare.clear()
+        return memo[id(root)]
+
+    def _compute_short(self, plan: _Plan, root: Lazy) -> Any:
+        """compute() for one short input: every node's value stays in the memo (none is dropped or
+        written over: the arrays are small), and once the input-free nodes' values at this length
+        are all known, they go into the memo at once and only the other nodes are computed."""
+        memo = self.memo
+        known = plan.known_values(self.n, self.causal) if plan.free_nodes else None
+        with np.errstate(all="ignore"):  # failures are checked and reported as RASP errors
+            if known is not None and len(known) == len(plan.free_nodes):
+                memo.update(known)
+                self.alive.update(plan.free_nodes)
+                for node in plan.input_bound:
+                    self._compute_into_memo(node)
+            else:
+                for node, free in zip(plan.order, plan.input_free, strict=True):
+                    if free and known is not None:
+                        self._known_into_memo(node, known)
+                    else:
+                        self._compute_into_memo(node)
         return memo[id(root)]
 
     def _known_into_memo(self, node: Lazy, known: dict[int, Any]) -> None:
@@ -551,7 +586,8 @@ class _Batch:
         if node.op == "not":
             return np.logical_not(matrices[0], out=self._reusable(node, matrices[0].shape))
         combine = np.logical_and if node.op == "and" else np.logical_or
-        shape = np.broadcast_shapes(matrices[0].shape, matrices[1].shape)
+        first, second = matrices[0].shape, matrices[1].shape
+        shape = first if first == second else np.broadcast_shapes(first, second)
         out = self._reusable(node, shape)
         return combine(matrices[0], matrices[1], out=self._spare_array(shape) if out is None else out)
 
@@ -613,7 +649,8 @@ class _Plan:
     unused (their arrays are dropped or written over), the selectors only one node uses,
     and the figures of the memory estimate."""
 
-    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops", "input_free", "known")
+    __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops", "input_free", "known",
+                 "free_nodes", "input_bound")
 
     def __init__(self, order: list[Lazy], root: Lazy):
         self.order = order
@@ -646,6 +683,8 @@ class _Plan:
                     not isinstance(node, Primitive) and all(id(p) in free for p in node.parents())):
                 free.add(id(node))
         self.input_free = [id(node) in free for node in order]
+        self.free_nodes = {id(node): node for node in order if id(node) in free}
+        self.input_bound = [node for node in order if id(node) not in free]
         # (length, causal) -> node id -> value of the input-free nodes
         self.known: dict[tuple[int, bool], dict[int, Any]] = {}
 
@@ -802,7 +841,9 @@ def primitive_value(primitive: str, rows: list[list], n: int) -> Seq:
     if primitive == "indices":
         return Seq(np.arange(n, dtype=np.int64)[None, :], "ints")
     if primitive == "tokens_str":
-        if all(isinstance(v, str) for row in rows for v in row):
+        if len(rows) == 1 and set(map(type, rows[0])) == _STR_ONLY and max(map(len, rows[0])) == 1:
+            return Seq(_characters(rows[0]), "strings")  # a string input: one character per token
+        if all(set(map(type, row)) <= _STR_ONLY for row in rows):  # str subclasses take the path below
             return Seq(np.array(rows, dtype=str).reshape(len(rows), n), "strings")
         return Seq(np.array([_strings(row) for row in rows], dtype=str).reshape(len(rows), n), "strings")
     if primitive == "tokens_asis":
@@ -822,6 +863,12 @@ def primitive_value(primitive: str, rows: list[list], n: int) -> Seq:
     if convert is int:
         return Seq(_int_array(converted).reshape(len(rows), n), "ints")
     return Seq(np.array(converted, dtype=np.float64).reshape(len(rows), n), "floats")
+
+
+def _characters(row: list[str]) -> np.ndarray:
+    """One row of one-character strings as a (1, n) "<U1" array: its UTF-32 code units, one buffer
+    (several times faster than np.array on the list)."""
+    return np.frombuffer(bytearray("".join(row).encode("utf-32-le", "surrogatepass")), dtype="<U1").reshape(1, len(row))
 
 
 def _strings(row: list) -> list[str]:
@@ -939,7 +986,7 @@ def _mixes_big_ints_with_floats(a: np.ndarray, b: np.ndarray) -> bool:
 def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if a.dtype == object or b.dtype == object or _may_overflow(op, a, b):
         return object_op(op, a.astype(object), b.astype(object))
-    if op in ("/", "%") and not np.asarray(b).all():  # the method: cheaper than np.all on short arrays
+    if op in ("/", "%") and _has_zero(b):
         raise _division_by_zero(op, a, b)
     if op == "+":
         return make_seq(a + b)
@@ -952,6 +999,13 @@ def numeric_op(op: str, a: np.ndarray, b: np.ndarray) -> Seq:
     if op == "%":
         return make_seq(np.remainder(a, b))
     return power(a, b)
+
+
+def _has_zero(array: np.ndarray) -> bool:
+    """Does the (int, float or bool) array hold a zero?"""
+    if array.size <= SMALL_ELEMENTS:
+        return 0 in array.ravel().tolist()  # Python atoms: cheaper than an array reduction when short
+    return not np.asarray(array).all()
 
 
 def _max_abs(array: np.ndarray) -> float:
@@ -968,7 +1022,7 @@ def _max_abs(array: np.ndarray) -> float:
 
 
 def _may_overflow(op: str, a: np.ndarray, b: np.ndarray) -> bool:
-    if a.dtype.kind != "i" or b.dtype.kind != "i":
+    if a.dtype.kind != "i" or b.dtype.kind != "i" or op not in _OVERFLOWING:
         return False
     ma, mb = _max_abs(a), _max_abs(b)
     if op in ("+", "-"):
@@ -978,6 +1032,9 @@ def _may_overflow(op: str, a: np.ndarray, b: np.ndarray) -> bool:
     if op == "^":
         return ma >= 2 and mb * math.log2(ma) >= 62
     return False
+
+
+_OVERFLOWING = frozenset(("+", "-", "*", "^"))  # the int operations whose result may leave int64
 
 
 def _division_by_zero(op: str, a: np.ndarray, b: np.ndarray) -> RaspValueError:
@@ -1116,7 +1173,7 @@ def round_seq(seq: Seq) -> Seq:
     if seq.type != "floats":
         return make_seq(_arith_array(seq))
     values = seq.values
-    if values.size and np.abs(values).max() < INT64_SAFE:  # finite and int64-sized: one check (NaN fails it)
+    if values.size and _int64_sized(values):
         return Seq(np.rint(values).astype(np.int64), "ints")  # half to even, as Python's round
     if not np.isfinite(values).all():
         i = _first_true(~np.isfinite(values))
@@ -1125,6 +1182,15 @@ def round_seq(seq: Seq) -> Seq:
     if np.max(np.abs(rounded), initial=0) < INT64_SAFE:
         return Seq(rounded.astype(np.int64), "ints")
     return Seq(_int_array([round(v) for v in _flat(values).tolist()]).reshape(values.shape), "ints")
+
+
+def _int64_sized(values: np.ndarray) -> bool:
+    """Are the (non-empty) floats finite and of magnitude below INT64_SAFE?"""
+    if values.size <= SMALL_ELEMENTS:  # Python floats: cheaper than array reductions when short
+        floats = values.ravel().tolist()
+        # a NaN or an infinity makes the sum NaN or infinite (as does a sum too large: then False, to be safe)
+        return math.isfinite(sum(floats)) and -INT64_SAFE < min(floats) and max(floats) < INT64_SAFE
+    return bool(np.abs(values).max() < INT64_SAFE)  # one check: NaN fails it
 
 
 def ternary(cond: Seq, then: Seq, otherwise: Seq) -> Seq:
