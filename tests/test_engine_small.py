@@ -183,3 +183,13 @@ def test_float_errors_are_ignored_inside_and_restored_after():
             assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
             np.array([1.0]) / np.array([0.0])
     assert np.geterr() == before
+
+
+def test_selector_shapes_broadcast_as_numpy_broadcasts_them():
+    import itertools
+
+    shapes = list(itertools.product([1, 3], [1, 4], [1, 4]))
+    for first, second in itertools.product(shapes, shapes):
+        assert engine._broadcast_shape(first, second) == np.broadcast_shapes(first, second)
+    with pytest.raises(ValueError):
+        engine._broadcast_shape((1, 3, 4), (1, 2, 4))
