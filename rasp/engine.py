@@ -511,8 +511,7 @@ class _Batch:
             if known is not None and len(known) == len(plan.free_nodes):
                 memo.update(known)
                 self.alive.update(plan.free_nodes)
-                for node in plan.input_bound:
-                    self._compute_into_memo(node)
+                self._compute_steps(plan.bound_steps)
             else:
                 for node, free in zip(plan.order, plan.input_free, strict=True):
                     if free and known is not None:
@@ -520,6 +519,23 @@ class _Batch:
                     else:
                         self._compute_into_memo(node)
         return memo[id(root)]
+
+    def _compute_steps(self, steps: list[tuple[Lazy, Any]]) -> None:
+        """_compute_into_memo of each (node, its compute method) in turn, for one input (no
+        batch to split) with the dispatch on the node's type done beforehand."""
+        memo, alive, causal = self.memo, self.alive, self.causal
+        node = None
+        try:
+            for node, compute in steps:
+                value = compute(self, node)
+                if causal and isinstance(node, (Select, SelectorCombination)):
+                    value = causal_mask(value, self.n)
+                memo[id(node)] = value
+                alive[id(node)] = node
+        except (RaspValueError, RaspTypeError) as error:
+            if node is not None and node.origin is not None and not error.context:
+                error.add_context(node.origin, f"while computing `{node.name}`")
+            raise
 
     def _known_into_memo(self, node: Lazy, known: dict[int, Any]) -> None:
         """An input-free node's value: the one computed before at this length, else computed now and kept."""
@@ -577,12 +593,7 @@ class _Batch:
         return self.memo[id(value)] if isinstance(value, Lazy) else _operand_atom(value)
 
     def _compute(self, node: Lazy) -> Any:
-        compute = _COMPUTE_BY_TYPE.get(type(node))  # one look-up instead of a chain of isinstance
-        if compute is None:
-            compute = next((f for kind, f in _COMPUTE_BY_TYPE.items() if isinstance(node, kind)), None)
-            if compute is None:
-                raise TypeError(f"unknown node {node!r}")
-        return compute(self, node)
+        return _compute_method(node)(self, node)
 
     def _primitive(self, node: Primitive) -> Seq:
         return primitive_value(node.primitive, self.rows, self.n)
@@ -657,6 +668,16 @@ def _broadcast_shape(first: tuple, second: tuple) -> tuple:
     return tuple(b if a == 1 else a for a, b in zip(first, second, strict=True))
 
 
+def _compute_method(node: Lazy) -> Any:
+    """The _Batch method that computes a node of this type."""
+    compute = _COMPUTE_BY_TYPE.get(type(node))  # one look-up instead of a chain of isinstance
+    if compute is None:
+        compute = next((f for kind, f in _COMPUTE_BY_TYPE.items() if isinstance(node, kind)), None)
+        if compute is None:
+            raise TypeError(f"unknown node {node!r}")
+    return compute
+
+
 def _prefix_of(selector: Lazy) -> str | None:
     """"<" or "<=" for select(indices, indices, < or <=) (each query sees the keys before it), else None."""
     if not (isinstance(selector, Select) and selector.op in ("<", "<=")):
@@ -690,7 +711,7 @@ class _Plan:
     and the figures of the memory estimate."""
 
     __slots__ = ("order", "selectors", "releases", "reusable", "selector_peak", "sops", "input_free", "known",
-                 "free_nodes", "input_bound")
+                 "free_nodes", "bound_steps")
 
     def __init__(self, order: list[Lazy], root: Lazy):
         self.order = order
@@ -724,7 +745,8 @@ class _Plan:
                 free.add(id(node))
         self.input_free = [id(node) in free for node in order]
         self.free_nodes = {id(node): node for node in order if id(node) in free}
-        self.input_bound = [node for node in order if id(node) not in free]
+        # the other nodes with their compute methods (_Batch._compute's dispatch, done once)
+        self.bound_steps = [(node, _compute_method(node)) for node in order if id(node) not in free]
         # (length, causal) -> node id -> value of the input-free nodes
         self.known: dict[tuple[int, bool], dict[int, Any]] = {}
 
