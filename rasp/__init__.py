@@ -12,7 +12,8 @@ See rasp/api.py and the README's "Use from Python".
 
 __version__ = "0.1.0"
 
-__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "load_model", "train"]
+__all__ = ["RaspError", "Session", "__version__", "analyse", "check_raspl", "compile", "learn", "load_model",
+           "train"]
 
 
 def __dir__() -> list[str]:
@@ -46,6 +47,10 @@ def __getattr__(name: str):
         from .api import train  # JAX only when called (rasp/training, docs/training.md)
 
         return train
+    if name == "learn":
+        from .api import learn  # JAX only when it learns (rasp/learning, docs/learning.md)
+
+        return learn
     if name == "RaspError":
         from .errors import RaspError
 

@@ -20,6 +20,7 @@ Results render as text (`repr`) and as HTML in notebooks (`_repr_html_`).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
@@ -367,5 +368,57 @@ def train(value: Any, *, vocab: Any = None, max_len: int | None = None, min_len:
                                 hint='e.g. rasp.train(node, vocab="abc")')
         vocab = default_vocab(value.session.sop_example)
     vocab = to_rasp(vocab) if not isinstance(vocab, (str, list, tuple)) else vocab
-    return run(node, name, vocab=vocab, max_len=max_len, min_len=min_len, bos=bos, progress=progress, save=save,
-               **settings)
+    given = {"vocab": vocab, "max_len": max_len, "min_len": min_len, "bos": bos, "save": save, **settings}
+    try:
+        return run(node, name, vocab=vocab, max_len=max_len, min_len=min_len, bos=bos, progress=progress, save=save,
+                   **settings)
+    except RaspError as error:
+        raise _naming_argument(error, given, node) from None
+
+
+def _naming_argument(error: RaspError, given: dict, node: Any) -> RaspError:
+    """The error with the argument at fault in front: `rasp.train(epochs=0): epochs must be ...`
+    (the statement's errors point at the option's position instead; docs/training.md, 'Errors')."""
+    from .training.run import argument_at_fault
+
+    argument = argument_at_fault(error, given)
+    if argument == "value":
+        error.message = f"rasp.train(value={type_name(node)}): {error.message}"
+    elif argument is not None:
+        shown = given[argument]
+        error.message = f"rasp.train({argument}={shown!r}): {error.message}"
+    return error
+
+
+def learn(data: Any, outputs: Any = None, *, vocab: Any = None, max_len: int | None = None, min_len: int = 1,
+          examples: int | None = None, name: str = "learned", save: str | None = None, progress: Any = None,
+          **options: Any) -> Any:
+    """Learn a program from examples and decompile it into RASP (docs/learning.md); needs pip install "rasp[train]".
+
+    data is a JSON Lines file's path (one {"input": [...], "output": [...]} a line), an s-op (a Bound
+    value or a graph node: its outputs on `examples` random inputs of `vocab` and lengths
+    min_len..max_len), or a list of inputs with their `outputs`. options are the `learn` statement's:
+    layers, heads (categorical, per layer), counting (per layer), mlps, var_size, epochs, seed,
+    restarts. Returns a rasp.learning.pipeline.LearnedProgram: .source (the RASP text, its result
+    bound to `name`), .agreement, .token_accuracy, .sequence_accuracy, .analysis, .learned (the
+    hard model), .save(path), .to_json()."""
+    from .learning.pipeline import learn_from, learn_lists
+
+    if outputs is not None:
+        return learn_lists(data, outputs, name=name, save=save, progress=progress, vocab=vocab, max_len=max_len,
+                           **options)
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
+    program_name = None
+    if not isinstance(data, str):
+        program_name = data.name if isinstance(data, Bound) else getattr(data, "name", "program")
+        if vocab is None and isinstance(data, Bound):
+            from .training.run import default_vocab
+
+            vocab = default_vocab(data.session.sop_example)
+        data = data.node if isinstance(data, Bound) else data
+        if not isinstance(data, SOp):
+            raise RaspTypeError(f"learn needs a data file's path, an s-op or inputs and outputs, got {type_name(data)}")
+    vocab = to_rasp(vocab) if vocab is not None and not isinstance(vocab, (str, list, tuple)) else vocab
+    return learn_from(data, name=name, program_name=program_name, vocab=vocab, min_len=min_len, max_len=max_len,
+                      examples=examples, save=save, progress=progress, **options)

@@ -47,6 +47,7 @@ examples:
   rasp prog.rasp --eval f --inputs in.jsonl   f on every input of in.jsonl, one JSON result per line
   rasp prog.rasp --analyse hist          layers and heads of hist
   rasp prog.rasp --compile 'hist max_len 8'   hist as a transformer, verified against the interpreter
+  rasp --learn data.jsonl --out learned.rasp  a RASP program learned from input/output examples
 """
 
 
@@ -77,6 +78,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", metavar="NAME",
                         help="after running the files, train a transformer on NAME (like the `train` command;"
                              " options may follow: 'NAME vocab \"abc\" bos'; needs pip install \"rasp[train]\")")
+    _add_learn_arguments(parser)
     parser.add_argument("--causal", action="store_true",
                         help="start in causal mode: every selector sees only keys at or before its query")
     parser.add_argument("--raspl", metavar="NAME",
@@ -84,6 +86,61 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-preview", action="store_true", help="REPL: no live preview of the value being typed")
     parser.add_argument("--version", action="version", version=f"rasp {__version__}")
     return parser
+
+
+# `rasp --learn` / `--learn-from`'s flags and the `learn` options they become (docs/learning.md)
+LEARN_FLAGS = (("--layers", "layers"), ("--heads", "heads"), ("--counting", "counting"), ("--mlps", "mlps"),
+               ("--var-size", "var_size"), ("--epochs", "epochs"), ("--seed", "seed"), ("--restarts", "restarts"))
+_LEARN_FLAG_HELP = {"layers": "layers of the model", "heads": "categorical attention heads per layer",
+                    "counting": "counting (numerical) heads per layer", "mlps": "categorical MLPs per layer",
+                    "var_size": "values of an MLP's output variable", "epochs": "training epochs",
+                    "seed": "the seed of the data and the model", "restarts": "independent runs, the best kept"}
+
+
+def _add_learn_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("learning a program from examples (docs/learning.md; needs pip install "
+                                      '"rasp[train]")')
+    group.add_argument("--learn", metavar="DATA.jsonl",
+                       help='learn a RASP program from the examples of DATA.jsonl, one {"input": [...], '
+                            '"output": [...]} a line (like the `learn` command)')
+    group.add_argument("--learn-from", metavar="NAME",
+                       help="after running the files, learn a RASP program from NAME's outputs on random inputs"
+                            " (options may follow: 'NAME vocab \"abc\" max_len 5 examples 2000')")
+    group.add_argument("--out", metavar="PROGRAM.rasp", help="write the learned program to PROGRAM.rasp")
+    group.add_argument("--name", metavar="NAME", help="the name of the learned program's result (default: learned)")
+    for flag, word in LEARN_FLAGS:
+        group.add_argument(flag, type=int, metavar="N", help=f"{_LEARN_FLAG_HELP[word]} (`learn`'s {word})")
+
+
+def learn_source(args: argparse.Namespace) -> str | None:
+    """The `learn` statement that --learn / --learn-from and their flags stand for (None: neither given);
+    a ValueError says why the flags do not make one."""
+    from .parser import LEARN_NUMBERS
+
+    given = [flag for flag in ("--out", "--name", *(f for f, _ in LEARN_FLAGS))
+             if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if args.learn is None and args.learn_from is None:
+        if given:
+            raise ValueError(f"{given[0]} goes with --learn DATA.jsonl or --learn-from NAME")
+        return None
+    if args.learn is not None and args.learn_from is not None:
+        raise ValueError("--learn and --learn-from are two sources of examples: give one")
+    for path in (args.learn, args.out):
+        if path is not None and ('"' in path or "\n" in path):
+            raise ValueError(f"a file name with a quote or a line break cannot be used: {path!r}")
+    words = [f'learn "{args.learn}"' if args.learn is not None else "learn " + " ".join(args.learn_from.splitlines())]
+    for flag, word in LEARN_FLAGS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            low, high = LEARN_NUMBERS[word]
+            if not low <= value <= high:
+                raise ValueError(f"{flag} must be between {low} and {high}, got {value}")
+            words.append(f"{word} {value}")
+    if args.out is not None:
+        words.append(f'save "{args.out}"')
+    if args.name is not None:
+        words.append(f"name {args.name}")
+    return " ".join(words) + "\n"
 
 
 class Printer:
@@ -108,6 +165,8 @@ class Printer:
             self.failed = True  # the model disagrees with the interpreter: the statement failed
         if type(result).__name__ == "RaspLReport" and not result.ok:
             self.failed = True  # `raspl`: the program is not RASP-L
+        if type(result).__name__ == "LearnedProgram" and result.agreement < 1:
+            self.failed = True  # `learn`: the decompiled RASP disagrees with the learned model
         if isinstance(result, ExitRequest):
             return
         if self.as_json:
@@ -204,6 +263,8 @@ def result_to_json(result: Any) -> dict:
         return _finite(result.to_json())
     if type(result).__name__ == "RaspLReport":  # rasp.raspl (docs/raspl.md, 'The checker')
         return result.to_json()
+    if type(result).__name__ == "LearnedProgram":  # rasp.learning (docs/learning.md)
+        return _finite(result.to_json())
     if isinstance(result, Drawn):
         return {"kind": "drawing", "name": result.name, "path": result.path, "dot": result.dot_path,
                 "input": _json_input(result.input), "layers": result.layers}
@@ -216,10 +277,17 @@ def train_progress(stream: TextIO):
         return None
 
     def show(record: Any) -> None:
-        stream.write(f"\r  epoch {record.epoch}: loss {record.loss:.4f}, validation accuracy "
+        temperature = getattr(record, "temperature", None)  # `learn`'s Gumbel temperature (docs/learning.md)
+        shown = "" if temperature is None else f", temperature {temperature:.3g}"
+        stream.write(f"\r  epoch {record.epoch}: loss {record.loss:.4f}{shown}, validation accuracy "
                      f"{100 * record.validation_accuracy:.1f}%, {record.seconds:.0f} s\x1b[K")
         stream.flush()
 
+    def wipe() -> None:  # called when the training is over (`learn`), so that the answer starts on a clean line
+        stream.write("\r\x1b[K")
+        stream.flush()
+
+    show.finish = wipe  # type: ignore[attr-defined]
     return show
 
 
@@ -310,12 +378,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.train is not None:
         sources.append(("train " + " ".join(args.train.splitlines()) + "\n", "--train"))
 
+    try:
+        learning = learn_source(args)
+    except ValueError as error:
+        return _usage_error(str(error))
+    if learning is not None:
+        sources.append((learning, "--learn" if args.learn is not None else "--learn-from"))
+
     if (args.eval_name is None) != (args.inputs is None):
         return _usage_error("--eval NAME and --inputs FILE go together")
     if args.eval_name is not None and args.analyse is not None:
         return _usage_error("--analyse and --eval are separate runs: --eval prints only the inputs' results")
     if args.eval_name is not None and args.compile is not None:
         return _usage_error("--compile and --eval are separate runs: --eval prints only the inputs' results")
+    if args.eval_name is not None and learning is not None:
+        return _usage_error("--learn and --eval are separate runs: learn first (--out FILE), then --eval on FILE")
     if args.memory_limit is not None:
         from .engine import MEMORY_LIMIT_VARIABLE, parse_size
 
@@ -411,7 +488,11 @@ def _parse_input_line(line: str) -> Any:
 class StageProgress:
     """What a long compile is doing, on one line of a terminal's stderr: `verifying x: the model
     on 5,000 inputs [#####.....] 1,200/5,000`. Given to the interpreter as Session.progress (the
-    interpreter never prints); drawn only once the work has taken half a second, wiped when done."""
+    interpreter never prints); drawn only once the work has taken half a second, wiped when done.
+    Training's lines (`training hist: ...`, rasp/training/run.py) are drawn at once: training takes
+    seconds at least, and its first line covers the silent data generation and jit compile."""
+
+    AT_ONCE = "training "
 
     def __init__(self, stream=None, delay: float = 0.5):
         self.stream = stream or sys.stderr
@@ -431,7 +512,7 @@ class StageProgress:
             return
         if self.started is None:
             self.started = now
-        if now - self.started < self.delay:
+        if now - self.started < self.delay and not stage.startswith(self.AT_ONCE):
             return
         bar = ""
         if total:

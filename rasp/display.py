@@ -76,6 +76,10 @@ def format_result(result: Any, options: DisplayOptions | None = None) -> str:
         from .training.report import trained_text
 
         return trained_text(result.to_json()) + ("\nsaved " + ", ".join(result.files) if result.files else "")
+    if type(result).__name__ == "LearnedProgram":  # rasp.learning, imported only by `learn`
+        from .learning.report import learned_text
+
+        return learned_text(result.to_json())
     if type(result).__name__ == "RaspLReport":  # rasp.raspl, imported only by `raspl`
         return format_raspl(result)
     if isinstance(result, Drawn):

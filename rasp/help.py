@@ -28,6 +28,8 @@ Commands
   causal on|off                every selector sees only keys at or before its query
   raspl EXPR                   is EXPR RASP-L? each rule it breaks, where and why (docs/raspl.md)
   compile EXPR [OPTIONS]       EXPR as a real transformer, verified (help compile)
+  train EXPR [OPTIONS]         train a transformer on EXPR's outputs (help train)
+  learn EXPR|"DATA" [OPTIONS]  a RASP program learned from examples (help learn)
   draw(EXPR [, INPUT]);        a picture of the computation, written under ./rasp_draw/
   load "NAME";                 run NAME.rasp from here or the standard library
   help [NAME]                  this text, or what NAME is
@@ -71,6 +73,49 @@ attention is to hard attention. A program the compiler cannot handle is an error
 names the node and the reason. Example: compile length max_len 6 vocab "abc"
 """
 
+TRAIN_HELP = """\
+train EXPR [layers N] [heads N] [d_model N] [epochs N] [examples N] [vocab LIST]
+           [min_len N] [max_len N] [bos] [supervise] [draw] [variant NAME] [seed N] [save "FILE"]
+  trains a transformer (JAX) on the s-op EXPR's outputs for random inputs, shaped as
+  `analyse` predicts, then tests it and says which program selector each head is
+  closest to. Needs pip install "rasp[train]". Progress (epoch, loss, validation
+  accuracy, time) is drawn on a terminal's stderr.
+options (in any order, after EXPR)
+  layers N, heads N   override the predicted shape (heads: per layer)
+  d_model N           the model's width (default 64)
+  epochs N            at most N epochs (default 50; stops after 3 perfect validations)
+  examples N          training examples (default 2000)
+  vocab LIST          the input tokens (default: the running example's distinct tokens)
+  min_len N, max_len N  input lengths (default 1 to the running example's length)
+  bos                 a BOS token at position 0
+  supervise           also fit each head's attention to its selector (attn_c 100)
+  draw                write a page of every head's attention beside the selector it
+                      matches, on the running example, under ./rasp_draw/
+  variant NAME        predicted, fewer_heads, fewer_layers or fewer_layers_wider
+  seed N              the seed of the data and the weights (default 0)
+  save "FILE"         write the model to FILE.npz
+Example: train hist vocab "abc" max_len 6 bos (docs/training.md)
+"""
+
+LEARN_HELP = """\
+learn "DATA.jsonl" [OPTIONS]   or   learn EXPR [vocab LIST] [min_len N] [max_len N] [examples N] [OPTIONS]
+  learns a transformer program from examples (a JSON Lines file, one {"input": [...],
+  "output": [...]} a line, or EXPR's outputs on random inputs), makes every choice hard,
+  simplifies it and decompiles it into RASP; checks that the RASP agrees with the model on
+  the held-out test inputs and analyses it. Binds the result to `learned` (or NAME).
+  Needs pip install "rasp[train]".
+options (in any order, after the data)
+  layers N, heads N, counting N, mlps N   layers; categorical heads, counting heads and
+                  MLPs per layer
+  var_size N      values of an MLP's output variable
+  epochs N, seed N, restarts N   training length, seed, independent runs (best kept)
+  vocab LIST, min_len N, max_len N, examples N   the inputs drawn from EXPR (vocab and
+                  max_len default to the running example's tokens and length)
+  save "FILE"     write the RASP program to FILE (.rasp added)
+  name NAME       the name of the program's result (default learned)
+Example: learn hist vocab "abc" max_len 5 save "hist_learned"  (docs/learning.md)
+"""
+
 BUILTIN_HELP = {
     "select": "select(keys, queries, OP) -> selector\n"
     "  query position q selects key position k when keys[k] OP queries[q];\n"
@@ -99,6 +144,8 @@ BUILTIN_HELP = {
     "aggregate_max": "aggregate_max(sel, s, default): per query, the largest value of s over the selected keys",
     "aggregate_min": "aggregate_min(sel, s, default): per query, the smallest value of s over the selected keys",
     "compile": COMPILE_HELP.rstrip("\n"),
+    "train": TRAIN_HELP.rstrip("\n"),
+    "learn": LEARN_HELP.rstrip("\n"),
 }
 
 

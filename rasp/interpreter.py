@@ -116,6 +116,17 @@ class Applied:
 
     shown: EvaluatedSOp | EvaluatedSelector
 
+    @property
+    def type_text(self) -> str:
+        """How messages name it (values.type_name): `an applied s-op length("abc")`."""
+        kind = "s-op" if isinstance(self.shown, EvaluatedSOp) else "selector"
+        return f"an applied {kind} {self.shown.name}({short_text(self.shown.input)})"
+
+    def __repr__(self) -> str:  # in messages (values.short_text): the values, or the matrix's size
+        if isinstance(self.shown, EvaluatedSOp):
+            return "[" + ", ".join(exact_text(v) for v in self.shown.values) + "]"
+        return f"a {len(self.shown.tokens)}x{len(self.shown.tokens)} matrix"
+
 
 class _Exit(Exception):
     pass
@@ -137,7 +148,7 @@ class Session:
         self.library_names = frozenset(self.base.vars) - {"tokens"}
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
-        self.train_progress: Callable | None = None  # called with each epoch's figures (rasp/training/trainer.py)
+        self.train_progress: Callable | None = None  # `learn` calls it with each epoch's figures (docs/learning.md)
         self.selector_example: Any = DEFAULT_EXAMPLE
         self.progress: Callable[[str, int, int], None] | None = None  # a face's (cli, repl) view of long work
         self.sop_examples_on = True
@@ -156,7 +167,7 @@ class Session:
         first_line numbers the source's first line, for input read in pieces
         (the REPL), so that positions count from the start of the whole input.
         """
-        self.sources[filename] = "\n" * (first_line - 1) + source
+        self.sources[filename] = _continued(self.sources.get(filename, ""), source, first_line)
         for statement in parse_program(source, filename, first_line):
             results = self.run_statement(statement)
             yield from results
@@ -303,11 +314,61 @@ class Session:
             vocab = vocab if isinstance(vocab, (str, list, tuple)) else [vocab]
         if "max_len" not in options and isinstance(self.sop_example, (str, list)):
             options["max_len"] = max(len(self.sop_example), options.get("min_len", 1))
+        if options.get("draw"):  # the page shows the running example when the model can read it
+            options["draw"] = self.sop_example if _fits(self.sop_example, vocab, options.get("max_len")) else True
         try:
-            trained = train(value, name, vocab=vocab, progress=self.train_progress, **options)
+            trained = train(value, name, vocab=vocab, stage=self.progress, **options)  # docs/training.md, 'Progress'
         except RaspError as error:
             raise error.at(_option_span(error, spans) or stmt.expr.span) from None
         return TrainedResult(name, trained, getattr(trained, "files", []))
+
+    def _run_learn(self, stmt: ast.Learn, env: Env, top_level: bool) -> list[Result]:
+        result = self._learn(stmt, env)  # as train: it runs (and saves, if asked) everywhere
+        return [result] if top_level else []
+
+    def _learn(self, stmt: ast.Learn, env: Env) -> Any:
+        """`learn EXPR|"DATA.jsonl" [options]`: a program learned from examples, decompiled into RASP and
+        bound to `name` (default `learned`) (docs/learning.md)."""
+        from .learning.pipeline import learn_from
+
+        options = dict(stmt.options)
+        name = options.pop("name", "learned")
+        self._check_bindable(name, stmt.option_spans.get("name", stmt.span), top_level=env is self.globals)
+        if "vocab" in options:
+            vocab = self.eval(options.pop("vocab"), env)
+            options["vocab"] = tuple(vocab) if isinstance(vocab, (str, list, tuple)) else (vocab,)
+        try:
+            data, more = self._learn_data(stmt, env, options)
+            learned = learn_from(data, name=name, progress=self.train_progress, **more, **options)
+        except RaspError as error:
+            error = error.at(_option_span(error, stmt.option_spans) or stmt.expr.span)
+            if error.span is not None and error.span.file != stmt.span.file:
+                error.add_context(stmt.span, "in the examples of this `learn`")  # a line of the data file
+            raise error from None
+        finally:
+            getattr(self.train_progress, "finish", lambda: None)()  # the face's progress line is wiped
+        _bind(env, name, learned.node)
+        return learned
+
+    def _learn_data(self, stmt: ast.Learn, env: Env, options: dict) -> tuple[Any, dict]:
+        """`learn`'s data: a file's path and text (kept for carets under a bad line), or an s-op, its name,
+        and the running example's tokens and length as the default vocab and max_len."""
+        from .learning.examples import read_text
+        from .training.run import default_vocab
+
+        value = self.eval(stmt.expr, env)
+        if isinstance(value, str):
+            text = read_text(value)
+            self.sources[value] = text
+            return value, {"text": text}
+        if not isinstance(value, SOp):
+            raise RaspTypeError(f"learn needs an s-op or a data file's name, got {type_name(value)}", stmt.expr.span,
+                                hint='e.g. learn "examples.jsonl", or learn hist vocab "abc" max_len 5')
+        options.setdefault("vocab", default_vocab(self.sop_example))
+        if "max_len" not in options and isinstance(self.sop_example, (str, list)):
+            options["max_len"] = max(len(self.sop_example), options.get("min_len", 1))
+        name = stmt.expr.name if isinstance(stmt.expr, ast.Name) else self._source_text(stmt.expr.span) or value.name
+        return value, {"program_name": name}
 
     def _run_raspl(self, stmt: ast.CheckRaspL, env: Env, top_level: bool) -> list[Result]:
         result = self._check_raspl(stmt, env)  # as analyse: nothing is shown below the top level
@@ -970,6 +1031,7 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
     ast.Draw: Session._run_analyse_or_draw,
     ast.Compile: Session._run_compile,
     ast.Train: Session._run_train,
+    ast.Learn: Session._run_learn,
     ast.CheckRaspL: Session._run_raspl,
     **dict.fromkeys(_COMMANDS, Session._run_command),
 }
@@ -978,8 +1040,23 @@ _STATEMENTS: dict[type, Callable[[Session, Any, Env, bool], list[Result]]] = {
 # ------------------------------------------------------------------ helpers
 
 
+def _continued(earlier: str, source: str, first_line: int) -> str:
+    """A source's text placed at line `first_line` after the lines before it that earlier input gave
+    (the REPL runs each statement on its own: `help NAME` reads the comment typed above a def)."""
+    kept = earlier.split("\n")[: first_line - 1] if earlier and first_line > 1 else []
+    return "\n".join(kept + [""] * (first_line - 1 - len(kept)) + [source])
+
+
+def _fits(example: Any, vocab: Any, max_len: int | None) -> bool:
+    """The running example is a non-empty input of the vocabulary's tokens, at most max_len long."""
+    if not isinstance(example, (str, list)) or not example or not isinstance(vocab, (str, list, tuple)):
+        return False
+    tokens = {(type(v), v) for v in vocab}
+    return (max_len is None or len(example) <= max_len) and all((type(v), v) in tokens for v in example)
+
+
 def _option_span(error: RaspError, spans: dict) -> Span | None:
-    """The span of the `train` option an error's message names first (docs/training.md)."""
+    """The span of the `train` or `learn` option an error's message names first (docs/training.md, docs/learning.md)."""
     named = [(error.message.find(word), where) for word, where in spans.items() if word in error.message]
     return min(named, key=lambda pair: pair[0])[1] if named else None
 
@@ -1050,6 +1127,16 @@ def _arity_error(name: str, params: list[str], args: list, span: Span) -> RaspTy
     return RaspTypeError(f"`{signature}` takes {expected}, got {len(args)}", span)
 
 
+def _applied_hint(value: Applied, op: str) -> str:
+    """What to write instead of computing with `s("abc")` (docs/reference.md, 'Values': nothing lazy
+    runs until it is applied)."""
+    name = value.shown.name
+    if isinstance(value.shown, EvaluatedSelector):
+        return f"combine the selector itself (e.g. `{name} and ...`), then apply the result to an input"
+    return (f"compute with the s-op itself (e.g. `{name} {op} ...`), then apply the result to the input; "
+            "indexing the applied value (`v[0]`) gives one of its values")
+
+
 def _truthy(value: Any, span: Span) -> bool:
     if isinstance(value, (Lazy, Function, BuiltinFunction, Applied)):
         raise RaspTypeError(f"{type_name(value)} has no truth value here", span)
@@ -1074,7 +1161,11 @@ def _check_sop_operands(op: str, operands: list, span: Span) -> None:
 def _python_op(op: str, operands: list, span: Span) -> Any:
     """An operator on atoms, lists and dicts, with Python's semantics."""
     for value in operands:
-        if isinstance(value, (Function, BuiltinFunction, Applied)):
+        if isinstance(value, Applied):
+            kind = "an s-op" if isinstance(value.shown, EvaluatedSOp) else "a selector"
+            raise RaspTypeError(f"cannot apply `{op}` to {type_name(value)}: it is a value shown on one input, "
+                                f"not {kind}", span, hint=_applied_hint(value, op))
+        if isinstance(value, (Function, BuiltinFunction)):
             raise RaspTypeError(f"cannot apply `{op}` to {type_name(value)}", span)
     try:
         if len(operands) == 1:

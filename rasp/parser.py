@@ -95,6 +95,7 @@ _COMMAND_RE = re.compile(
     r"|(?P<raspl>raspl)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<raspl_expr>.*)"  # `raspl = ...;` assigns
     r"|(?P<compile>compile)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<compile_expr>.*)"  # `compile = ...;` assigns
     r"|(?P<train>train)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<train_expr>.*)"  # `train = ...;` assigns
+    r"|(?P<learn>learn)(?![A-Za-z0-9_])(?!\s*=(?!=))(?P<learn_expr>.*)"  # `learn = ...;` assigns
     r")\s*(?:\#.*)?$"
 )
 
@@ -272,6 +273,8 @@ def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
         return _compile_command(match, span, origin)
     if match.group("train"):
         return _train_command(match, span, origin)
+    if match.group("learn"):
+        return _learn_command(match, span, origin)
     if match.group("raspl"):
         return ast.CheckRaspL(span, _command_expr(match, "raspl_expr", origin))
     return ast.Analyse(span, _command_expr(match, "analyse_expr", origin))
@@ -399,13 +402,14 @@ def _option_value(word: str, value: list, text: str, span: Span, origin: _Origin
 
 TRAIN_NUMBERS = {"layers": (1, 64), "heads": (1, 64), "d_model": (2, 4096), "epochs": (1, 10_000),
                  "examples": (1, 10_000_000), "min_len": (1, 512), "max_len": (1, 512), "seed": (0, 2**31 - 1)}
-TRAIN_FLAGS = ("bos", "supervise")
+TRAIN_FLAGS = ("bos", "supervise", "draw")
 TRAIN_VARIANTS = ("predicted", "fewer_heads", "fewer_layers", "fewer_layers_wider")
 TRAIN_OPTIONS = (*TRAIN_NUMBERS, *TRAIN_FLAGS, "vocab", "variant", "save")
 
 
 def _train_command(match: re.Match, span: Span, origin: _Origin) -> ast.Train:
-    """`train EXPR [layers N] ... [bos] [supervise] [variant NAME] [save "FILE"]`: options from the end, any order."""
+    """`train EXPR [layers N] ... [bos] [supervise] [draw] [variant NAME] [save "FILE"]`: options from the end,
+    any order."""
     expr, options = _expression_and_options(match, "train_expr", origin, TRAIN_OPTIONS, _train_option_value,
                                             "`train` needs an expression (an s-op), e.g. train hist vocab \"abc\" bos")
     return ast.Train(span, expr, {word: value for word, (value, _) in options.items()},
@@ -422,21 +426,57 @@ def _train_option_value(word: str, value: list, text: str, span: Span, origin: _
             return None
         raise RaspSyntaxError(f"`{word}` takes no value", span)
     if word in TRAIN_NUMBERS:
-        low, high = TRAIN_NUMBERS[word]
-        if kinds == ["number"] and value[0][1].isdigit():
-            number = int(value[0][1])
-            if not low <= number <= high:
-                raise RaspSyntaxError(f"`{word}` must be between {low} and {high}, got {number}", span)
-            return number
-        if opens:
-            return None
-        raise RaspSyntaxError(f"`{word}` needs a whole number, e.g. {word} {max(low, 2)}", span)
+        return _whole_number(word, TRAIN_NUMBERS[word], value, span, opens)
     if word == "variant":
         if kinds == ["word"] and value[0][1] in TRAIN_VARIANTS:
             return value[0][1]
         if opens:
             return None
         raise RaspSyntaxError("`variant` needs one of " + ", ".join(TRAIN_VARIANTS), span)
+    return _option_value(word, value, text, span, origin, opens)
+
+
+def _whole_number(word: str, limits: tuple[int, int], value: list, span: Span, opens: bool) -> int | None:
+    """A whole-number option's value within limits (None: `word` opens the command, so it is a name)."""
+    low, high = limits
+    if [kind for kind, *_ in value] == ["number"] and value[0][1].isdigit():
+        number = int(value[0][1])
+        if not low <= number <= high:
+            raise RaspSyntaxError(f"`{word}` must be between {low} and {high}, got {number}", span)
+        return number
+    if opens:
+        return None
+    raise RaspSyntaxError(f"`{word}` needs a whole number, e.g. {word} {max(low, 2)}", span)
+
+
+# ------------------------------------------------------------ learn EXPR|"FILE.jsonl" ... (docs/learning.md)
+
+LEARN_NUMBERS = {"layers": (1, 8), "heads": (0, 16), "counting": (0, 16), "mlps": (0, 16), "var_size": (2, 64),
+                 "epochs": (1, 100_000), "restarts": (1, 100), "examples": (1, 1_000_000), "min_len": (1, 64),
+                 "max_len": (1, 64), "seed": (0, 2**31 - 1)}
+LEARN_OPTIONS = (*LEARN_NUMBERS, "vocab", "save", "name")
+
+
+def _learn_command(match: re.Match, span: Span, origin: _Origin) -> ast.Learn:
+    """`learn EXPR|"DATA.jsonl" [layers N] [heads N] ... [vocab LIST] [save "FILE"] [name NAME]`: options
+    from the end, any order."""
+    expr, options = _expression_and_options(match, "learn_expr", origin, LEARN_OPTIONS, _learn_option_value,
+                                            '`learn` needs an s-op or a data file, e.g. learn "hist.jsonl" '
+                                            'or learn hist vocab "abc" max_len 5')
+    return ast.Learn(span, expr, {word: value for word, (value, _) in options.items()},
+                     {word: where for word, (_, where) in options.items()})
+
+
+def _learn_option_value(word: str, value: list, text: str, span: Span, origin: _Origin, opens: bool = False):
+    """The value of a `learn` option (None: `word` opens the command, so it is a name)."""
+    if word in LEARN_NUMBERS:
+        return _whole_number(word, LEARN_NUMBERS[word], value, span, opens)
+    if word == "name":
+        if [kind for kind, *_ in value] == ["word"] and value[0][1] not in KEYWORDS:
+            return value[0][1]
+        if opens:
+            return None
+        raise RaspSyntaxError("`name` needs a name to bind the learned program to, e.g. name hist", span)
     return _option_value(word, value, text, span, origin, opens)
 
 

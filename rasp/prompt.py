@@ -25,7 +25,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 
 from .display import DisplayOptions, format_result, format_selector, format_sop
-from .parser import KEYWORDS, is_complete
+from .parser import KEYWORDS, LEARN_OPTIONS, is_complete
 from .results import EvaluatedSelector, EvaluatedSOp, Problem, Shown
 
 PROMPT = ">> "
@@ -35,8 +35,8 @@ HISTORY_VARIABLE = "RASP_HISTORY"
 PREVIEW_ROWS = 8  # lines of a selector matrix shown in the preview bar
 
 COMMAND_WORDS = ("set example", "show example", "examples on", "examples off", "full seq display on",
-                 "full seq display off", "analyse", "compile", "causal on", "causal off", "raspl", "help", "vars",
-                 "clear", "preview on", "preview off", "exit", "quit")
+                 "full seq display off", "analyse", "compile", "train", "learn", "causal on", "causal off", "raspl",
+                 "help", "vars", "clear", "preview on", "preview off", "exit", "quit")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -102,11 +102,28 @@ class RaspCompleter(Completer):
         candidates += [(name, "built-in" if name in BUILTIN_WORDS else "keyword") for name in KEYWORDS]
         if at_start:
             candidates += [(name, "command") for name in COMMAND_WORDS]
+        elif re.match(r"\s*learn\s", document.text_before_cursor):  # docs/learning.md, 'The learn statement'
+            candidates += [(name, "learn option") for name in LEARN_OPTIONS]
+        candidates += train_option_words(document.text_before_cursor)
         seen = set()
         for name, meta in sorted(candidates, key=lambda c: (c[0].lower(), c[0])):
             if name.startswith(word) and name != word and name not in seen:
                 seen.add(name)
                 yield Completion(name, start_position=-len(word), display_meta=meta)
+
+
+def train_option_words(before: str) -> list[tuple[str, str]]:
+    """After `train EXPR `: the options not given yet, and after `variant` its names (docs/training.md)."""
+    from .parser import TRAIN_OPTIONS, TRAIN_VARIANTS
+
+    statement = before.rsplit(";", 1)[-1]
+    if not re.match(r"\s*train\s+\S+\s", statement):  # options come after the expression
+        return []
+    words = _WORD.findall(statement)
+    typed = words[:-1] if not statement[-1].isspace() else words  # the word being completed is not typed yet
+    if typed and typed[-1] == "variant":
+        return [(name, "variant") for name in TRAIN_VARIANTS]
+    return [(name, "train option") for name in TRAIN_OPTIONS if name not in typed[1:]]
 
 
 # grammar words that are built-in operations, labelled like the built-in functions (selector_width)

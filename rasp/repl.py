@@ -71,9 +71,10 @@ class Repl:
     def _clear(self) -> None:
         from .interpreter import Session
 
-        progress = self.session.progress
+        progress, train_progress = self.session.progress, self.session.train_progress
         self.session = Session(stdlib=self.stdlib)
         self.session.progress = progress  # the face's progress line stays
+        self.session.train_progress = train_progress  # and its epoch line (`train`, `learn`)
         self.printer.session = self.session
         example = format_value(self.session.sop_example)
         self.printer.emit_text("clear", f"cleared: your bindings are gone, the running example is {example}")

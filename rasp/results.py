@@ -192,10 +192,11 @@ class TrainedResult:
 
         return format_result(self)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str:  # the figures, then every head beside its selector (rasp/training/page.py)
+        from .training.page import heads_html
         from .training.report import trained_html
 
-        return trained_html(self.to_json())
+        return trained_html(self.to_json()) + heads_html(self.model)
 
 
 Result = Shown | Problem | ExampleShown | ExitRequest | Analysed | Drawn | Compiled | TrainedResult

@@ -273,6 +273,17 @@ class Train(Stmt):
 
 
 @dataclass
+class Learn(Stmt):
+    """`learn EXPR|"DATA.jsonl" [layers N] [heads N] [counting N] [mlps N] ... [save "FILE"] [name NAME]`
+    (docs/learning.md). options maps each given option to its value (numbers, an Expr for vocab,
+    a string for save and name); option_spans to its span."""
+
+    expr: Expr
+    options: dict = field(default_factory=dict)
+    option_spans: dict[str, Span] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
 class Compile(Stmt):
     """`compile EXPR [max_len N] [vocab E] [random N] [save "FILE"] [verify onnx]`: EXPR as a transformer.
 

@@ -105,6 +105,9 @@ def type_name(value: Any) -> str:
     for kind, name in _TYPE_NAMES:
         if isinstance(value, kind):
             return name
+    described = getattr(value, "type_text", None)  # a kind that names itself (interpreter.Applied)
+    if isinstance(described, str):
+        return described
     return "a " + type(value).__name__.lower()
 
 
@@ -247,7 +250,9 @@ class ExtremeAggregate(Aggregate):
         self.reduction = reduction
 
     def describe(self) -> str:
-        return f"aggregate_{self.reduction}({self.selector.name}, {describe_value(self.sop)})"
+        # the default is a required argument here (docs/raspl.md, 'max and min aggregation'): always shown
+        return (f"aggregate_{self.reduction}({self.selector.name}, {describe_value(self.sop)}, "
+                f"{describe_value(self.default)})")
 
 
 class SelectorWidth(SOp):

@@ -13,6 +13,7 @@ NumPy only: no JAX here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,8 @@ def check_distribution(dist: Distribution) -> None:
     if len(kinds) > 1:
         raise RaspTypeError(f"the vocabulary mixes {' and '.join(sorted(kinds))}: one type only")
     if len(set(dist.vocab)) != len(dist.vocab):
-        raise RaspValueError("the vocabulary has a repeated token")
+        repeated = next(v for i, v in enumerate(dist.vocab) if v in dist.vocab[:i])
+        raise RaspValueError(f"the vocabulary has a repeated token: {exact_text(repeated)}")
     if not 1 <= dist.min_len <= dist.max_len:
         raise RaspValueError(f"lengths must satisfy 1 <= min_len <= max_len, got {dist.min_len}..{dist.max_len}")
     if dist.dyck is not None:
@@ -132,7 +134,8 @@ def program_outputs(node: SOp, inputs: list[list]) -> list[list]:
     for items, value in evaluate_batch(node, inputs):
         if isinstance(value, RaspError):
             shown = "[" + ", ".join(exact_text(v) for v in items or []) + "]"
-            raise RaspValueError(f"the program fails on a generated input {shown}: {value.message}",
+            reason = re.sub(r"^input \d+: ", "", value.message)  # the batch's index: the input is shown instead
+            raise RaspValueError(f"the program fails on a generated input {shown}: {reason}",
                                  hint="choose a vocabulary and lengths on which the program is defined")
         outputs.append(value.to_list())
     return outputs

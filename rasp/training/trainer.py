@@ -55,6 +55,7 @@ class Progress:
     loss: float
     validation_accuracy: float
     seconds: float
+    temperature: float | None = None  # a learned program's Gumbel temperature (rasp/learning/trainer.py)
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Trained:
     supervised_heads: list[tuple[int, int, str]] = field(default_factory=list)  # (layer, head, selector name)
     heads_matched: list[dict] = field(default_factory=list)
     history: list[Progress] = field(default_factory=list)
+    program: SOp | None = field(default=None, repr=False, compare=False)  # not saved: a loaded model has none
 
     @property
     def param_count(self) -> int:
@@ -131,15 +133,29 @@ class Trained:
                    token_accuracy=meta["token_accuracy"], sequence_accuracy=meta["sequence_accuracy"],
                    heads_matched=meta["heads_matched"])
 
+    def page(self, items: list | str | None = None) -> str:
+        """An HTML page: every head's attention on one input (default: one drawn from the training
+        distribution) beside the program selector it matches (rasp/training/page.py)."""
+        from .page import page_html
+
+        return page_html(self, items)
+
+    def draw(self, items: list | str | None = None, directory: str | None = None) -> str:
+        """Write `page(items)` to DIRECTORY/NAME_trained.html (default: where `draw` writes); returns its name."""
+        from .page import write_page
+
+        return write_page(self, items, directory)
+
     def __repr__(self) -> str:
         from .report import trained_text
 
         return trained_text(self.to_json())
 
     def _repr_html_(self) -> str:
+        from .page import heads_html
         from .report import trained_html
 
-        return trained_html(self.to_json())
+        return trained_html(self.to_json()) + heads_html(self)
 
 
 def choose_shape(node: SOp, settings: Settings) -> Shape:
@@ -159,13 +175,18 @@ def choose_shape(node: SOp, settings: Settings) -> Shape:
     layers = settings.layers if settings.layers is not None else layers
     heads = settings.heads if settings.heads is not None else heads
     if layers < 1 or heads < 1:
-        raise RaspValueError(f"variant {settings.variant} leaves {layers} layers and {heads} heads per layer: "
-                             "a model needs at least one of each", hint="this program's predicted shape is "
-                             f"{analysis.layers} layers, heads {analysis.heads}")
+        raise RaspValueError(f"variant {settings.variant} leaves {plural(layers, 'layer')} and "
+                             f"{plural(heads, 'head')} per layer: a model needs at least one of each",
+                             hint=f"this program's predicted shape is {plural(analysis.layers, 'layer')}, "
+                             f"heads per layer {analysis.heads}")
     if d_model % heads:
         d_model += heads - d_model % heads  # the heads split d_model evenly
     d_ff = settings.d_ff if settings.d_ff is not None else 2 * d_model
     return Shape(layers, heads, d_model, d_ff)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def check_settings(settings: Settings) -> None:
@@ -279,6 +300,7 @@ def train_model(node: SOp, dist: Distribution, settings: Settings, name: str = "
         settings=settings, epochs=epochs, seconds=0.0, token_accuracy=token_accuracy(guessed, test.labels),
         sequence_accuracy=sequence_accuracy(guessed, test.labels),
         supervised_heads=[(layer, head, sel.name) for layer, head, sel, _ in chosen], history=history,
+        program=node,
     )
     trained.heads_matched = match_heads(node, trained, test)
     trained.seconds = time.perf_counter() - started
