@@ -449,7 +449,6 @@ class _FloatErrorsIgnored:
             _extobj_contextvar.reset(self._token)
 
 
-
 def _selector_bytes(batch: int, n: int) -> int:
     return batch * n * n
 
