@@ -181,15 +181,15 @@ def test_random_affine_programs_are_exact_with_either_construction(monkeypatch, 
 
 def _prefer(monkeypatch, affine: bool) -> None:
     """Make the compiler take the affine construction whenever it has one (or never)."""
-    units = construct._Compiler._hidden_units
+    cost = construct._Compiler._cost
 
-    def chosen(self, node, plan, categorical):
+    def chosen(self, plan, units):
         uses_affine = any(e.kind == "affine" for _, e in plan[0])
         if uses_affine != affine:
             return float("inf")
-        return units(self, node, plan, categorical)
+        return cost(self, plan, units)
 
-    monkeypatch.setattr(construct._Compiler, "_hidden_units", chosen)
+    monkeypatch.setattr(construct._Compiler, "_cost", chosen)
     monkeypatch.setattr(construct, "FUSED_MARGIN", float("inf"))
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ from .valueset import COMPARE, MAX_POINTS, ValueSets, evaluate_points, is_number
 
 MAX_LEN = 128  # the longest input a model is compiled for
 CATEGORICAL_LIMIT = 1024  # a node with more values than this is kept as a number (or refused)
+JOINT_LIMIT = 2048  # the same for a joint key or query (a select mixing s-ops: sort's (key, indices) at max_len 32)
 TOLERANCE = 1e-12  # stated and verified: no attention weight is further than this from hard attention
 LEAKAGE = 1e-15  # what the scale allows outside the ideal pattern for exact inputs; the margin up to
 # TOLERANCE absorbs the rounding in inputs computed by earlier layers (it shifts scores by scale * error)
@@ -127,7 +129,7 @@ class Encoding:
     """Where and how a node lives in the residual stream."""
 
     node: Any  # a Lazy node or a Joint
-    kind: str  # "categorical", "numerical" or "width"
+    kind: str  # "categorical", "numerical", "width", "affine" (read by an MLP) or "classes" (a select's key)
     dims: list[int]
     values: list  # categorical: the value of each dimension
     stage: float  # written by: 0 tables, 0.5 embedding MLP, d layer d's attention, d + 0.5 layer d's MLP
@@ -146,7 +148,7 @@ class Encoding:
 
     def vector(self, value: Any) -> dict[int, float]:
         """The residual entries of a value of this node."""
-        if self.kind == "categorical":
+        if self.kind in ("categorical", "classes"):
             return {self.dims[self.index[value_key(value)]]: 1.0}
         return {self.dims[0]: self.scalar(value)}
 
@@ -160,6 +162,7 @@ class Target:
     sources: list[tuple[Lazy, Encoding]]
     points: list[tuple]
     outputs: list
+    units: Any = None  # its MLP units, built while choosing the plan, writing to dimensions 0.. of the encoding
 
 
 @dataclass
@@ -202,6 +205,13 @@ class _Units:
         for dim, weight in outputs.items():
             self.constant[dim] = self.constant.get(dim, 0.0) + weight
 
+    def extend(self, other: _Units, dims: list[int]) -> None:
+        """Add `other`'s units, their outputs to dimension k moved to dims[k] (their inputs stay)."""
+        self.inputs.extend(other.inputs)
+        self.biases.extend(other.biases)
+        self.outputs.extend({dims[d]: w for d, w in out.items()} for out in other.outputs)
+        self.add_constant({dims[d]: w for d, w in other.constant.items()})
+
     def mlp(self, d_model: int, computes: list[str]) -> MLP:
         hidden = len(self.inputs)
         W1, W2 = np.zeros((d_model, hidden)), np.zeros((hidden, d_model))
@@ -238,6 +248,7 @@ class _Compiler:
         self.alive: list[Any] = []  # nodes made here, kept so that their ids stay unique
         self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
         self.strict = _read_by_attention(root)
+        self.read_elsewhere = _read_outside_selects(root)
 
     # ================================================================ plan
 
@@ -254,7 +265,7 @@ class _Compiler:
 
     def _encoding(self, node: Any, kind: str, values: list, stage: float) -> Encoding:
         written_by = _stage_text(stage)
-        if kind == "categorical":
+        if kind in ("categorical", "classes"):
             dims = [self._dim(node.name, kind, v, written_by) for v in values]
         else:
             dims = [self._dim(node.name, kind, None, written_by)]
@@ -307,13 +318,14 @@ class _Compiler:
         return values
 
     def _kind_for(self, node: Any, values: list | None, categorical: bool) -> str:
-        if values is not None and len(values) <= CATEGORICAL_LIMIT:
+        limit = JOINT_LIMIT if isinstance(node, Joint) else CATEGORICAL_LIMIT
+        if values is not None and len(values) <= limit:
             return "categorical"
         if categorical:
             count = "too many values to enumerate" if values is None else f"{len(values)} values"
             raise CompileError(
                 f"`{node.name}` is compared by a select, so it must be one-hot, but it has {count} "
-                f"(at most {CATEGORICAL_LIMIT}) for max_len {self.max_len}",
+                f"(at most {limit}) for max_len {self.max_len}",
                 hint="a smaller max_len or vocabulary keeps it enumerable",
             )
         if values is not None and all(is_number(v) for v in values):
@@ -330,38 +342,41 @@ class _Compiler:
         self.tables.append(encoding)
         return encoding
 
-    def _target(self, node: Any, stage: float, categorical: bool) -> Encoding:
+    def _target(self, node: Any, stage: float, categorical: bool, classes: Callable | None = None) -> Encoding:
         """A node computed by the MLP of `stage` (or the embedding MLP) from what is already there.
 
         Two constructions are tried when they differ: the maps between the node and the residual
         fused into one function of the residual nodes, and the same with the affine maps among them
         (sums, differences, multiples of numbers) read as numbers directly by the MLP's first layer
         (they cost no hidden units and enumerate one value set, not the product of their inputs').
-        The one with fewer hidden units is kept.
+        The one with fewer hidden units is kept. With `classes` (a value -> the representative of its
+        class), the node is encoded by its classes, for a select's key (see _key_channel).
         """
         plans = []
         first_error: CompileError | None = None
         affine_sources = self._sources(node, stage, affine=True)
         if any(e.kind == "affine" for _, e in affine_sources[0]):
             try:
-                plans.append(self._plan_target(node, stage, categorical, affine_sources))
+                plans.append(self._plan_target(node, stage, categorical, affine_sources, classes))
             except CompileError as error:
                 first_error = error
         fused_sources = self._sources(node, stage)
         if not plans or self._point_count(fused_sources[0]) <= FUSED_MARGIN * len(plans[0][1]):
             try:
-                plans.append(self._plan_target(node, stage, categorical, fused_sources))
+                plans.append(self._plan_target(node, stage, categorical, fused_sources, classes))
             except CompileError as error:
                 first_error = first_error or error
         if not plans:
             assert first_error is not None
             raise first_error
-        best = min(plans, key=lambda plan: self._hidden_units(node, plan, categorical))
-        sources, points, outputs, values = best
-        encoding = self._encoding(node, self._kind_for(node, values, categorical), values, stage)
+        built = [self._trial_units(node, plan, categorical) for plan in plans]
+        best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
+        sources, points, outputs, values = plans[best]
+        kind = "classes" if classes is not None else self._kind_for(node, values, categorical)
+        encoding = self._encoding(node, kind, values, stage)
         if encoding.kind == "numerical":
             encoding.values = []
-        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs))
+        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs, built[best]))
         return encoding
 
     def _point_count(self, sources: list[tuple[Lazy, Encoding]]) -> float:
@@ -379,8 +394,10 @@ class _Compiler:
             total += math.prod(len(values) for values in sets)
         return total
 
-    def _plan_target(self, node: Any, stage: float, categorical: bool, found: tuple) -> tuple:
-        """(sources, points, outputs, values) of `node` computed from `found` (from _sources)."""
+    def _plan_target(self, node: Any, stage: float, categorical: bool, found: tuple,
+                     classes: Callable | None = None) -> tuple:
+        """(sources, points, outputs, values) of `node` computed from `found` (from _sources); with
+        `classes`, the outputs and values are the representatives of the outputs' classes."""
         sources, derived = found
         points = self._points(node, sources)
         nodes = [s for s, _ in sources]
@@ -391,14 +408,17 @@ class _Compiler:
             outputs = [None if any(c is None for c in row) else tuple(row) for row in zip(*columns, strict=True)]
         else:
             outputs = evaluate_points(node, nodes_given, given)
-        found = self._values(node) or {}
+        if classes is not None:
+            outputs = [None if v is None else classes(v) for v in outputs]
+        found = (self._values(node) or {}) if classes is None else {}
         found.update((value_key(v), v) for v in outputs if v is not None)
         values = sort_values(list(found.values()))
         self._kind_for(node, values, categorical)  # refuses what cannot be encoded
         return sources, points, outputs, values
 
-    def _hidden_units(self, node: Any, plan: tuple, categorical: bool) -> float:
-        """How many hidden units the MLP construction of a plan takes (inf: it cannot be built)."""
+    def _trial_units(self, node: Any, plan: tuple, categorical: bool) -> _Units | None:
+        """The MLP units of a plan, writing to dimensions 0.. of the node's encoding (None: it cannot be
+        built); their count decides between plans, and the chosen plan's are moved to its real dimensions."""
         sources, points, outputs, values = plan
         kind = self._kind_for(node, values, categorical)
         dims = list(range(len(values))) if kind == "categorical" else [0]
@@ -407,8 +427,12 @@ class _Compiler:
         try:
             self._target_units(Target(node, trial, sources, points, outputs), units)
         except CompileError:
-            return math.inf
-        return len(units.inputs)
+            return None
+        return units
+
+    def _cost(self, plan: tuple, units: _Units | None) -> float:
+        """What choosing between plans minimises: hidden units (inf: the plan cannot be built)."""
+        return math.inf if units is None else len(units.inputs)
 
     def _with_derived(self, nodes: list[Lazy], derived: list[ScaledSum], points: list[tuple]) -> list[tuple]:
         """The points with the values of the aggregates computed from scaled sums and widths appended."""
@@ -565,8 +589,8 @@ class _Compiler:
         widths = [u for u in users if isinstance(u, SelectorWidth)]
         groups = self._groups(analysed.selector)
         for group in groups:
-            group.key_dims, group.key_values = self._channel(group.keys)
             group.query_dims, group.query_values = self._channel(group.queries)
+            group.key_dims, group.key_values = self._key_channel(group)
         extremes = [u for u in users if isinstance(u, ExtremeAggregate) and isinstance(u.sop, Lazy)]
         if extremes:
             return self._plan_extreme_head(analysed, groups, extremes[0], layer)
@@ -647,7 +671,9 @@ class _Compiler:
         return node, self._encoding(node, "categorical", values, layer), sop
 
     def _is_mean(self, node: Aggregate) -> bool:
-        """Can the aggregate average two different numbers somewhere? Then it is numerical."""
+        """Can the aggregate average two different numbers somewhere? Then it is numerical. Not when
+        its select picks at most one key and the values fit a one-hot (a number of many values is
+        kept as a number: the head copies it exactly either way)."""
         if not is_number(node.default):
             return False
         sop = self.sets.at(node.sop)
@@ -677,6 +703,34 @@ class _Compiler:
                 groups[signature] = Group(keys, queries, [])
             groups[signature].trees.append(tree)
         return list(groups.values())
+
+    def _key_channel(self, group: Group) -> tuple[list[int], list[tuple]]:
+        """The key variable of a group, by classes: a key computed by an MLP and read only by selects
+        needs only tell apart values the select tells apart (those selected by
+        different query values). add's `indices + length - plus_position` takes hundreds of fractional
+        values, which select nothing against the integer `indices`: one class, beside one per integer."""
+        node = group.keys[0] if len(group.keys) == 1 else None
+        leaf = group.trees[0] if len(group.trees) == 1 and group.trees[0][0] == "leaf" else None
+        if (node is None or leaf is None or id(node) in self.read_elsewhere or self._channel_exists(node)
+                or not self._computed_by_mlp(node)):
+            return self._channel(group.keys)
+        compare = _leaf_on_values(leaf, [q[0] for q in group.query_values] if group.queries else [None])
+        representatives: dict[tuple, Any] = {}
+        encoding = self._target(node, self._stage_of(node), True,
+                                classes=lambda v: representatives.setdefault(compare(v), v))
+        return encoding.dims, [(v,) for v in encoding.values]
+
+    def _channel_exists(self, node: Lazy) -> bool:
+        return any(e.kind in ("categorical", "classes") for e in self.encodings.get(id(node), []))
+
+    def _computed_by_mlp(self, node: Lazy) -> bool:
+        """Is the node computed by an MLP (not a row of the embedding tables)?"""
+        if isinstance(node, (Aggregate, SelectorWidth)):
+            return False  # written by a head
+        return self._depth(node) > 0 or len(self._primitive_kinds(node)) > 1
+
+    def _stage_of(self, node: Lazy) -> float:
+        return self._depth(node) + 0.5 if self._depth(node) > 0 else 0.5
 
     def _channel(self, nodes: tuple[Lazy, ...]) -> tuple[list[int], list[tuple]]:
         """The residual dimensions and values (as tuples) of a key or query variable."""
@@ -759,10 +813,9 @@ class _Compiler:
         column = 0
         for group in plan.groups:
             table = self._predicate_table(group)
-            for a, dim in enumerate(group.query_dims):
-                W_Q[dim, column + a] = 1.0
-                for b, key_dim in enumerate(group.key_dims):
-                    W_K[key_dim, column + a] += s * table[a, b]
+            own = column + np.arange(len(group.query_dims))  # the group's columns, one per query value
+            W_Q[group.query_dims, own] = 1.0
+            W_K[np.ix_(group.key_dims, own)] += s * table.T
             column += len(group.query_dims)
         count = len(plan.groups)
         W_Q[self.one, c_col] = 1.0
@@ -813,13 +866,19 @@ class _Compiler:
         return W_V, W_O, v_bos
 
     def _predicate_table(self, group: Group) -> np.ndarray:
-        table = np.zeros((len(group.query_values), len(group.key_values)))
-        for a, query in enumerate(group.query_values):
-            for b, key in enumerate(group.key_values):
-                key_of = dict(zip(map(id, group.keys), key, strict=True))
-                query_of = dict(zip(map(id, group.queries), query, strict=True))
-                table[a, b] = all(_truth(tree, key_of, query_of) for tree in group.trees)
-        return table
+        """1 where the query value (row) selects the key value (column) under all of the group's trees.
+
+        Each comparison is evaluated once per pair of its operands' distinct values and spread over
+        the (joint) values by indexing, so a joint of a thousand values costs a few array operations."""
+        leaves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for tree in group.trees:
+            for select, _ in _leaves(tree):
+                if id(select) not in leaves:
+                    leaves[id(select)] = _comparison_table(select, group)
+        table = np.ones((len(group.query_values), len(group.key_values)), dtype=bool)
+        for tree in group.trees:
+            table &= _tree_table(tree, leaves)
+        return table.astype(float)
 
     # ---------------------------------------------------------------- MLPs
 
@@ -827,7 +886,10 @@ class _Compiler:
         units = _Units()
         targets = self.targets.get(stage, [])
         for target in targets:
-            self._target_units(target, units)
+            if target.units is None:
+                self._target_units(target, units)
+            else:
+                units.extend(target.units, target.encoding.dims)
         return units.mlp(d_model, [t.node.name for t in targets])
 
     def _target_units(self, target: Target, units: _Units) -> None:
@@ -1069,6 +1131,16 @@ def _read_by_attention(root: Lazy) -> set[int]:
     return found
 
 
+def _read_outside_selects(root: Lazy) -> set[int]:
+    """Ids of the nodes something other than a select reads (a map, an aggregate's values, the
+    output): they need their values in the residual, and a key's classes would be a second copy."""
+    found = {id(root)}
+    for node in ancestry(root):
+        if not isinstance(node, Select):
+            found.update(id(parent) for parent in node.parents())
+    return found
+
+
 def _negation_normal_form(selector: Lazy, negated: bool) -> tuple:
     if isinstance(selector, Select):
         return ("leaf", selector, negated)
@@ -1099,18 +1171,66 @@ def _distinct(operands: Any) -> list[Lazy]:
     return list(seen.values())
 
 
-def _truth(tree: tuple, key_of: dict[int, Any], query_of: dict[int, Any]) -> bool:
+def _leaf_on_values(leaf: tuple, queries: list) -> Callable[[Any], tuple]:
+    """For a key value, whether the leaf's select (negated or not) selects it against each query
+    value: keys alike here are alike to the head."""
+    select, negated = leaf[1], leaf[2]
+
+    def compare(key: Any) -> tuple:
+        outcomes = []
+        for query in queries:
+            query = select.query if not isinstance(select.query, Lazy) else query
+            try:
+                outcomes.append(bool(COMPARE[select.op](key, query)) != negated)
+            except TypeError:
+                outcomes.append(False)  # refused: nothing is selected, negated or not
+        return tuple(outcomes)
+
+    return compare
+
+
+def _comparison_table(select: Select, group: Group) -> tuple[np.ndarray, np.ndarray]:
+    """select's comparison at every (query value, key value) of the group, and where the interpreter
+    refuses to compare the two (nothing is selected there, negated or not)."""
+    key_codes, key_distinct = _operand_codes(select.key, group.keys, group.key_values)
+    query_codes, query_distinct = _operand_codes(select.query, group.queries, group.query_values)
+    true = np.zeros((len(query_distinct), len(key_distinct)), dtype=bool)
+    refused = np.zeros_like(true)
+    for a, query in enumerate(query_distinct):
+        for b, key in enumerate(key_distinct):
+            try:
+                true[a, b] = bool(COMPARE[select.op](key, query))
+            except TypeError:
+                refused[a, b] = True
+    spread = np.ix_(query_codes, key_codes)
+    return true[spread], refused[spread]
+
+
+def _operand_codes(operand: Any, nodes: tuple[Lazy, ...], values: list[tuple]) -> tuple[np.ndarray, list]:
+    """For each (joint) value, the index of the operand's part of it among the operand's distinct values."""
+    if not isinstance(operand, Lazy):
+        return np.zeros(len(values), dtype=int), [operand]
+    where = next(j for j, node in enumerate(nodes) if node is operand)
+    index: dict[tuple, int] = {}
+    distinct: list = []
+    codes = np.empty(len(values), dtype=int)
+    for row, value in enumerate(values):
+        key = value_key(value[where])
+        if key not in index:
+            index[key] = len(distinct)
+            distinct.append(value[where])
+        codes[row] = index[key]
+    return codes, distinct
+
+
+def _tree_table(tree: tuple, leaves: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """A negation-normal-form tree's truth at every (query value, key value), from its leaves' tables."""
     if tree[0] == "leaf":
-        select, negated = tree[1], tree[2]
-        key = key_of[id(select.key)] if isinstance(select.key, Lazy) else select.key
-        query = query_of[id(select.query)] if isinstance(select.query, Lazy) else select.query
-        try:
-            outcome = bool(COMPARE[select.op](key, query))
-        except TypeError:
-            return False  # the interpreter refuses such inputs; nothing is selected here
-        return outcome != negated
-    results = [_truth(sub, key_of, query_of) for sub in tree[1]]
-    return all(results) if tree[0] == "and" else any(results)
+        true, refused = leaves[id(tree[1])]
+        return ~true & ~refused if tree[2] else true
+    parts = [_tree_table(sub, leaves) for sub in tree[1]]
+    combine = np.logical_and if tree[0] == "and" else np.logical_or
+    return combine.reduce(parts)
 
 
 # ------------------------------------------------------------------ text

@@ -53,7 +53,12 @@ class MLP:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         flat = x.reshape(-1, x.shape[-1])  # one 2-D product (BLAS) rather than one per batch row
-        return (np.maximum(flat @ self.W1 + self.b1, 0.0) @ self.W2 + self.b2).reshape(x.shape)
+        if flat.shape[0] < FEW_ROWS:
+            return (np.maximum(flat @ self.W1 + self.b1, 0.0) @ self.W2 + self.b2).reshape(x.shape)
+        # rows only, no entry-by-entry sums: an output sums many units, and summed in another order
+        # than BLAS's its one-hots are off by 1e-16, which attention's scale turns into 1e-12
+        hidden = np.maximum(product(flat, self.W1, _cached_plan(self, "W1", entries=False)) + self.b1, 0.0)
+        return (product(hidden, self.W2, _cached_plan(self, "W2", entries=False)) + self.b2).reshape(x.shape)
 
 
 @dataclass
@@ -236,7 +241,7 @@ class Transformer:
                 weights = attention_weights(x, head, self.causal)
                 if attention is not None:
                     attention.append(weights)
-                update += (weights @ (x @ head.W_V)) @ head.W_O
+                update += project(weights @ project(x, head, "W_V"), head, "W_O")
             x = x + update
             x = x + layer.mlp(x)
         return x
@@ -274,13 +279,60 @@ class Transformer:
 def attention_weights(x: np.ndarray, head: Head, causal: bool = False) -> np.ndarray:
     """softmax over keys of (x W_Q)(x W_K)^T: shape (B, T, T), rows are queries; causal: each query
     attends to its own and earlier positions only (BOS, at 0, is always visible)."""
-    scores = (x @ head.W_Q) @ np.swapaxes(x @ head.W_K, -1, -2)
+    scores = project(x, head, "W_Q") @ np.swapaxes(project(x, head, "W_K"), -1, -2)
     if causal:
         length = scores.shape[-1]
         scores = np.where(np.tri(length, dtype=bool), scores, -np.inf)
     scores -= scores.max(axis=-1, keepdims=True)
     weights = np.exp(scores)
     return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def project(x: np.ndarray, head: Head, name: str) -> np.ndarray:
+    """x @ head.<name> for x of shape (..., d) as one 2-D product: NumPy's batched product of a 3-D
+    array by a matrix is several times slower."""
+    weights = getattr(head, name)
+    flat = x.reshape(-1, x.shape[-1])
+    return product(flat, weights, _cached_plan(head, name)).reshape(*x.shape[:-1], weights.shape[1])
+
+
+FEW_ROWS = 64  # fewer rows than this (the compiler's BOS residual) are multiplied densely, without a plan
+SPARSE = 0.05  # a matrix with at most this share of non-zero entries is multiplied entry by entry
+
+
+def product(flat: np.ndarray, weights: np.ndarray, plan: tuple) -> np.ndarray:
+    """flat @ weights by a plan of sparse_plan: only the rows of `weights` that are not all zero, and
+    for a sparse matrix only its non-zero entries (gathered, scaled and summed per column)."""
+    rows, entries = plan
+    if entries is None:
+        return flat[:, rows] @ weights[rows]
+    inputs, starts, columns, values = entries
+    out = np.zeros((flat.shape[0], weights.shape[1]))
+    if len(inputs):
+        out[:, columns] = np.add.reduceat(flat[:, inputs] * values, starts, axis=1)
+    return out
+
+
+def sparse_plan(weights: np.ndarray, entries: bool = True) -> tuple:
+    """(the rows that are not all zero, the non-zero entries grouped by column or None for a dense
+    matrix, or where `entries` is false). Compiled weights are mostly zeros: an MLP reads a few
+    dimensions, a head's query reads one-hots one column each; a head's columns sum one or two
+    terms, so the order of their sums does not matter."""
+    rows = np.flatnonzero(np.any(weights != 0, axis=1))
+    if not entries or np.count_nonzero(weights) > SPARSE * max(1, weights.size):
+        return rows, None
+    columns, inputs = np.nonzero(weights.T)  # by column, then row
+    starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]]) if len(columns) else columns
+    return rows, (inputs, starts, columns[starts], weights[inputs, columns])
+
+
+def _cached_plan(owner: Any, name: str, entries: bool = True) -> tuple:
+    """sparse_plan of owner.<name>, kept on the owner while that attribute holds the same array."""
+    weights = getattr(owner, name)
+    cache = owner.__dict__.setdefault("_plans", {})
+    if name not in cache or cache[name][0] is not weights:
+        cache[name] = (weights, sparse_plan(weights, entries))
+    return cache[name][1]
 
 
 def _mlp_arrays(prefix: str, mlp: MLP) -> dict[str, np.ndarray]:

@@ -152,6 +152,7 @@ class ValueSets:
         self._mean_cache: dict[tuple, ValueSet | None] = {}
         self._atoms: dict[tuple, dict[Position, ValueSet]] = {}  # a broadcast atom's sets, by value_key
         self._aggregate_cache: dict[tuple, tuple] = {}  # (ids of the selected sets, ...) -> (those sets, result)
+        self._uniform: dict[int, bool] = {}  # id(node) -> one value at every position of an input
 
     # ------------------------------------------------------------- queries
 
@@ -183,6 +184,46 @@ class ValueSets:
             for current in ancestry(selector, skip=self._computed()):
                 self._compute(current)
         return self._patterns[id(selector)][n]
+
+    def uniform(self, node: Any) -> bool:
+        """Does the node hold one value at every position of an input (`length`, where a "+" is)?
+        Atoms do; so does an aggregate or selector width whose selector's rows are all alike (its
+        queries are uniform), and a map of uniform nodes. Causal masks make rows differ."""
+        if not isinstance(node, Lazy):
+            return True
+        if id(node) not in self._uniform:
+            self._alive.append(node)
+            if isinstance(node, Map):
+                self._uniform[id(node)] = all(self.uniform(p) for p in node.parents())
+            elif isinstance(node, (Aggregate, ExtremeAggregate, SelectorWidth)):
+                self._uniform[id(node)] = self._rows_alike(node.selector)
+            else:
+                self._uniform[id(node)] = False
+        return self._uniform[id(node)]
+
+    def _rows_alike(self, selector: Lazy) -> bool:
+        if self.causal:
+            return False
+        if isinstance(selector, SelectorCombination):
+            return all(self._rows_alike(a) for a in selector.args)
+        return self.uniform(selector.query)
+
+    def at_most_one(self, selector: Lazy) -> bool:
+        """Does the selector select at most one key per query on every input? So when some conjunct
+        compares with == keys that differ at every position: `indices`, or `indices` plus or minus a
+        uniform node (add's `indices + length - plus_position`). Its aggregates are then a selected
+        value or the default, never a mean."""
+        if isinstance(selector, SelectorCombination):
+            return selector.op == "and" and any(self.at_most_one(a) for a in selector.args)
+        return isinstance(selector, Select) and selector.op == "==" and self._distinct_keys(selector.key)
+
+    def _distinct_keys(self, key: Any) -> bool:
+        if isinstance(key, Primitive):
+            return key.primitive == "indices"
+        if not isinstance(key, Map) or key.op not in ("+", "-") or len(key.args) != 2:
+            return False
+        left, right = key.args
+        return any(self._distinct_keys(a) and self.uniform(b) for a, b in ((left, right), (right, left)))
 
     def _computed(self) -> set[int]:
         return set(self._sets) | set(self._patterns)
@@ -285,10 +326,13 @@ class ValueSets:
         if any(s is None for s in sets):
             return None
         default = {value_key(node.default): node.default}
-        signature = (tuple(map(id, sets)), tuple(default), chosen == sure, len(sure))
+        single = self.at_most_one(node.selector)
+        signature = (tuple(map(id, sets)), tuple(default), chosen == sure, len(sure), single)
         if signature not in self._aggregate_cache:  # positions selecting sets alike share the result
             if chosen == sure:
                 result = self._exact_aggregate(sets, default)
+            elif single:
+                result = self._single_aggregate(sets, default, len(sure))
             else:
                 result = self._possible_aggregate(sets, default, len(sure))
             self._aggregate_cache[signature] = (sets, result)  # sets kept: their ids stay theirs
@@ -311,6 +355,13 @@ class ValueSets:
             result.update(s)
             if as_number:
                 result.update((value_key(int(v)), int(v)) for v in s.values() if isinstance(v, bool))
+        return result if len(result) <= MAX_VALUES else None
+
+    def _single_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:
+        """At most one of these positions is selected: its value, or the default where none is."""
+        result: ValueSet = dict(default) if not sure else {}
+        for s in sets:
+            result.update(s)
         return result if len(result) <= MAX_VALUES else None
 
     def _possible_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:

@@ -6,7 +6,8 @@ TransformerEncoderLayer with norm_first=True; the paper used the post-norm defau
 trained markedly worse here on small data): x = x + attention(LN(x)); x = x + MLP(LN(x)),
 a final LN before the classifier,
 bidirectional attention (padding keys masked), sinusoidal positions, a ReLU MLP and a
-per-position linear classifier.
+per-position linear classifier. forward(..., causal=True) is the same model as a decoder
+(docs/lengthgen.md, 'The model'); the default stays bidirectional.
 """
 
 from __future__ import annotations
@@ -71,11 +72,14 @@ def layer_norm(x, g, b, eps: float = 1e-5):
     return (x - mean) / jnp.sqrt(var + eps) * g + b
 
 
-def forward(params: dict, ids, positions) -> tuple:
+def forward(params: dict, ids, positions, causal: bool = False) -> tuple:
     """(logits (B, W, classes), attention (layers, B, heads, W, W)) for token ids (B, W), 0 = padding.
-    `positions` is the (W, d_model) position table."""
+    `positions` is the (W, d_model) position table. With `causal`, a decoder: each query attends to
+    its own and earlier positions only (a lower-triangular mask; docs/lengthgen.md, 'The model')."""
     x = params["embed"][ids] + positions[None, : ids.shape[1]]
     keep = (ids != 0)[:, None, None, :]
+    if causal:
+        keep = keep & jnp.tril(jnp.ones((ids.shape[1], ids.shape[1]), dtype=bool))[None, None]
     attentions = []
     for layer in params["layers"]:
         y = layer_norm(x, layer["ln1_g"], layer["ln1_b"])
