@@ -250,7 +250,7 @@ def to_rasp(value: Any) -> Any:
     if isinstance(value, BoundFunction):
         return value.function
     if isinstance(value, (list, tuple)):
-        if all(type(v) in _PLAIN_ATOMS for v in value):  # the common input: a list of atoms, nothing to unwrap
+        if set(map(type, value)) <= _PLAIN_ATOMS:  # the common input: a list of atoms, nothing to unwrap
             return list(value)
         return [to_rasp(v) for v in value]
     if isinstance(value, dict):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import math
 import os
 import shutil
@@ -171,7 +170,7 @@ class Printer:
         if isinstance(result, ExitRequest):
             return
         if self.as_json:
-            self.out.write(json.dumps(result_to_json(result), ensure_ascii=False) + "\n")
+            self.out.write(_json_line(result_to_json(result)))
             self.out.flush()
             return
         options = DisplayOptions(full_seq=self.session.full_seq_display, sources=self.session.sources,
@@ -189,7 +188,7 @@ class Printer:
     def emit_text(self, kind: str, text: str, error: bool = False) -> None:
         """A message of the REPL (help, vars, ...): text, or {"kind": kind, "text": text} in JSON."""
         if self.as_json:
-            self.out.write(json.dumps({"kind": kind, "text": text}, ensure_ascii=False) + "\n")
+            self.out.write(_json_line({"kind": kind, "text": text}))
             self.out.flush()
             return
         stream = self.err if error else self.out
@@ -461,14 +460,22 @@ def evaluate_inputs(session, name: str, path: str, failed: bool = False, chunk: 
                 failed = True
             else:
                 shown = _json_value(result, name)
-            sys.stdout.write(json.dumps(shown, ensure_ascii=False) + "\n")
+            sys.stdout.write(_json_line(shown))
         progress.advance(len(block))
     progress.finish()
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _json_line(value: Any) -> str:
+    """One line of JSON Lines output."""
+    import json  # here: a run without --json or --eval does not need it (start-up)
+
+    return json.dumps(value, ensure_ascii=False) + "\n"
+
+
 def _parse_input_line(line: str) -> Any:
     """A JSON string or list of atoms, or the RaspError that says why the line is not one."""
+    import json
     try:
         value = json.loads(line)
     except json.JSONDecodeError as error:

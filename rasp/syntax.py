@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import field
+from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Span:
     """A region of a source file; lines and columns count from 1."""
 
@@ -20,9 +22,38 @@ class Span:
 
 
 
-@dataclass
+@dataclasses.dataclass(repr=False, eq=False)
 class Node:
+    """An AST node. Its repr and == are the ones dataclasses would generate for each class
+    (`Name(name='x')`; equal when of one class with equal fields, spans not compared; not
+    hashable), written once here for all the classes below."""
+
     span: Span = field(repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: as a dataclass with eq
+
+
+def _compared(node: Node) -> tuple:
+    return tuple(getattr(node, f.name) for f in dataclasses.fields(node) if f.compare)
+
+
+def dataclass(cls: type[Any]) -> type[Any]:
+    """The decorator of the AST classes: dataclasses.dataclass without the generated __repr__ and
+    __eq__ (Node's serve, the same for every class) and with a docstring of the class's name
+    where it has none (else dataclasses computes one from inspect.signature). Creating the
+    classes so costs about half of what plain dataclasses cost (start-up imports this module)."""
+    if cls.__doc__ is None:
+        cls.__doc__ = cls.__name__
+    return dataclasses.dataclass(repr=False, eq=False)(cls)
 
 
 # ---------------------------------------------------------------- expressions

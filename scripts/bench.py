@@ -175,8 +175,11 @@ def startup_times(roots: list[Path], runs: int) -> list[dict]:
     """`rasp -c 'tokens;'` in a subprocess for each checkout of `roots`, the checkouts taking turns:
     median wall and CPU seconds of each."""
     commands, walls, cpus = [], [[] for _ in roots], [[] for _ in roots]
-    for root in roots:
+    for number, root in enumerate(roots):
         env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "rasp-bench-pycache"))
+        if len(roots) > 1:  # a cache directory each: the parsed standard library of one checkout is not
+            # the other's (rasp/stdlib_cache.py keys it by the parser's sources and keeps one version)
+            env["XDG_CACHE_HOME"] = str(Path(tempfile.gettempdir()) / f"rasp-bench-cache-{os.getpid()}-{number}")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
         commands.append(([sys.executable, "-m", "rasp", "-c", "tokens;"], env))

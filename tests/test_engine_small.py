@@ -146,3 +146,50 @@ def test_input_free_values_kept_per_length_are_kept_apart_for_causal_mode():
     assert session["x"]("abcd").values == [0, 1, 2, 3]
     session.run("causal off")
     assert session["x"]("abcd").values == full == [1.5, 2.0, 2.5, 3.0]
+
+
+def test_string_tokens_as_one_buffer_match_numpy_arrays():
+    rows = [list("hello"), ["\ud800", "x"], ["😀", "é", "\x01"], ["§"]]
+    for row in rows:
+        fast = engine._characters(row)
+        assert fast.dtype == np.dtype("<U1") and fast.shape == (1, len(row)) and fast.flags.writeable
+        assert fast.tolist() == np.array([row], dtype=str).tolist()
+    # longer or non-str tokens take np.array's path; both give the same values
+    for row in (["ab", "c"], ["", "a"], [1, "a"], [True, 2.5]):
+        seq = engine.primitive_value("tokens_str", [row], len(row))
+        assert seq.values.tolist() == [[str(v) for v in row]]
+
+
+@pytest.mark.parametrize("values", [[0.5, 1.5, -2.5], [float("nan"), 1.0], [float("inf")], [-float("inf"), 2.0],
+                                    [1e300, 1e300], [2.0**62], [-(2.0**62)], [2.0**61, -(2.0**61)], [0.0]])
+def test_int64_bound_check_of_short_floats_agrees_with_the_array_check(values):
+    array = np.array(values)[None]
+    assert engine._int64_sized(array) == bool(np.abs(array).max() < engine.INT64_SAFE)
+
+
+@pytest.mark.parametrize("values", [[1, 2], [0, 1], [0.0], [-0.0, 1.0], [float("nan")], [True], [False, True]])
+def test_zero_check_of_short_arrays_agrees_with_numpy(values):
+    array = np.array(values)[None]
+    assert engine._has_zero(array) == (not array.all())
+
+
+def test_float_errors_are_ignored_inside_and_restored_after():
+    import warnings
+
+    before = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy warning inside would fail the test
+        with engine._FloatErrorsIgnored():
+            assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
+            np.array([1.0]) / np.array([0.0])
+    assert np.geterr() == before
+
+
+def test_selector_shapes_broadcast_as_numpy_broadcasts_them():
+    import itertools
+
+    shapes = list(itertools.product([1, 3], [1, 4], [1, 4]))
+    for first, second in itertools.product(shapes, shapes):
+        assert engine._broadcast_shape(first, second) == np.broadcast_shapes(first, second)
+    with pytest.raises(ValueError):
+        engine._broadcast_shape((1, 3, 4), (1, 2, 4))
