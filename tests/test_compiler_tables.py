@@ -143,3 +143,16 @@ def test_a_joint_may_have_more_values_than_a_single_one_hot(monkeypatch):
     assert result.attention_error <= model.attention_tolerance
     with pytest.raises(CompileError, match="at most 8"):
         compile_sop(session["y"].node, max_len=3, vocab=["a", "b", "c", "d"])
+
+
+def test_weights_changed_in_place_after_a_run_are_used_by_the_next_run():
+    """The sparse plans kept on a model follow in-place edits of its weights (an ablation, noise)."""
+    import rasp
+
+    session = rasp.Session()
+    session.run('load "paper"; r = reverse(tokens);')
+    model = rasp.compile(session["r"], max_len=5, vocab="abc")
+    batch = [["a", "b", "c", "a", "b"]] * 80  # enough rows for the planned (sparse) products
+    assert model.run(batch)[0] == ["b", "a", "c", "b", "a"]
+    model.blocks[1].heads[0].W_K *= 0.0  # the flip head now attends uniformly
+    assert model.run(batch)[0] != ["b", "a", "c", "b", "a"]

@@ -327,12 +327,16 @@ def sparse_plan(weights: np.ndarray, entries: bool = True) -> tuple:
 
 
 def _cached_plan(owner: Any, name: str, entries: bool = True) -> tuple:
-    """sparse_plan of owner.<name>, kept on the owner while that attribute holds the same array."""
+    """sparse_plan of owner.<name>, kept on the owner while that attribute holds the same array with
+    the same entries: weights changed in place (`head.W_K *= 0.5`, noise added for an ablation) make
+    a new plan. The comparison with the kept copy costs one pass over the matrix, against the
+    product's one pass per batch row."""
     weights = getattr(owner, name)
     cache = owner.__dict__.setdefault("_plans", {})
-    if name not in cache or cache[name][0] is not weights:
-        cache[name] = (weights, sparse_plan(weights, entries))
-    return cache[name][1]
+    kept = cache.get(name)
+    if kept is None or kept[0] is not weights or not np.array_equal(kept[1], weights):
+        kept = cache[name] = (weights, weights.copy(), sparse_plan(weights, entries))
+    return kept[2]
 
 
 def _mlp_arrays(prefix: str, mlp: MLP) -> dict[str, np.ndarray]:
