@@ -252,8 +252,30 @@ def _parse(text: str, start: str, origin: _Origin):
         ) from None
 
 
+_LINE_COMMAND_EXPRS = ("set_expr", "analyse_expr", "raspl_expr", "compile_expr", "train_expr", "learn_expr")
+
+
+def _no_statement_after(match: re.Match, origin: _Origin) -> None:
+    """A line command takes the rest of its line: a `;` followed by more is an error at that `;`
+    (docs/reference.md, 'REPL and script commands'), not a bad option or expression."""
+    group = next((g for g in _LINE_COMMAND_EXPRS if match.group(g) is not None), None)
+    if group is None:
+        return
+    significant = list(_tokens(match.group(group)))
+    semi = next((n for n, token in enumerate(significant) if token[0] == "semi"), None)
+    if semi is None or semi == len(significant) - 1:
+        return
+    offset = match.start(group) - match.start()
+    start, end = significant[semi][2], significant[-1][3]
+    command = match.group().split()[0]
+    raise RaspSyntaxError(f"`{command}` takes the rest of its line, so a statement after it on the same line "
+                          "cannot run", origin.span(1, 1 + offset + start, 1, 1 + offset + end),
+                          hint=f"end the line after `{command} ...;` and start the next statement on a new line")
+
+
 def _command(match: re.Match, source: str, origin: _Origin) -> ast.Stmt:
     span = origin.span(1, 1, 1, 1 + match.end() - match.start())
+    _no_statement_after(match, origin)
     subset = next(
         (match.group(g) for g in ("set_subset", "show_subset", "toggle_subset") if match.group(g)), None
     )

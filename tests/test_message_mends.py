@@ -70,3 +70,21 @@ def test_train_is_completed_as_a_command():
     session = Session()
     completions = RaspCompleter(lambda: session).get_completions(Document("trai"), None)
     assert ("train", "command") in [(c.text, c.display_meta_text) for c in completions]
+
+
+@pytest.mark.parametrize("source, command, column", [
+    ('analyse tokens; x = 1;', "analyse", 15),
+    ('compile tokens max_len 3; x = 1;', "compile", 25),
+    ('train tokens epochs 2; x = 1;', "train", 22),
+    ('set example "a;b"; x = 1;', "set", 18),
+])
+def test_a_statement_after_a_line_command_on_its_line_is_named_at_its_semicolon(source, command, column):
+    (problem,) = [r for r in Session().run(source) if isinstance(r, Problem)]
+    assert f"`{command}` takes the rest of its line" in problem.error.message
+    assert problem.error.span.column == column
+    assert "new line" in problem.error.hint
+
+
+def test_a_line_command_may_still_end_with_a_semicolon_and_a_comment():
+    results = Session().run('analyse tokens;  # layers\nx = 1;')
+    assert not [r for r in results if isinstance(r, Problem)]
