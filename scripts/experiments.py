@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rasp.training.parallel import XLA_ONE_THREAD, run_meta, run_parallel  # noqa: E402
 
 # task: (program text over `tokens`, vocabulary, Dyck pairs or None)
 TASKS = {
@@ -51,7 +51,7 @@ QUICK = {"min_len": 1, "max_len": 5, "examples": 200, "validation": 50, "test": 
 
 def run_one(run: dict) -> dict:
     """One training run: its settings in, its figures out (no shared state)."""
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    os.environ.setdefault("XLA_FLAGS", XLA_ONE_THREAD)
     import rasp
     from rasp.errors import RaspError
     from rasp.training.data import Distribution
@@ -137,24 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         config["supervise"] = {"no": [False], "yes": [True], "both": [False, True]}[args.supervise]
     config["supervise_ablations"] = args.supervise_ablations
     runs = plan(config, args.tasks.split(","), args.shapes.split(","))
-    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     started = time.perf_counter()
-    partial = Path(args.out).with_suffix(".partial.jsonl")  # each run as it finishes, should the whole be cut short
-    partial.write_text("")
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        results = []
-        for result in pool.imap_unordered(run_one, runs):
-            results.append(result)
-            with partial.open("a") as stream:
-                stream.write(json.dumps(result) + "\n")
-            print(f"[{len(results)}/{len(runs)}] {result['task']} {result['variant']} seed {result['seed']}: "
-                  + (result.get("error") or f"{100 * result['sequence_accuracy']:.1f}% sequences"),
-                  file=sys.stderr, flush=True)
+    results = run_parallel(run_one, runs, args.jobs, args.out, describe=lambda r: (
+        f"{r['task']} {r['variant']} seed {r['seed']}: "
+        + (r.get("error") or f"{100 * r['sequence_accuracy']:.1f}% sequences")))
     order = {(t, s): i for i, (t, s) in enumerate((t, s) for t in TASKS for s in SHAPES)}
     results.sort(key=lambda r: (order.get((r["task"], r["variant"]), 0), r["supervise"], r["seed"]))
-    meta = {"config": config, "jobs": args.jobs, "seconds": time.perf_counter() - started,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": os.getloadavg()}
+    meta = run_meta(config, args.jobs, started)
     Path(args.out).write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
     print(table(results))
     print(f"\n{len(runs)} runs in {meta['seconds']:.0f} s; {meta['machine']}; load {meta['load']}")

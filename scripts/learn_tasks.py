@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rasp.training.parallel import XLA_ONE_THREAD, run_meta, run_parallel  # noqa: E402
 
 LETTERS = tuple("abcdefgh")
 # task: (program over `tokens`, vocabulary, Dyck pairs or None, longest input)
@@ -75,7 +75,7 @@ def examples(task: str, n: int, seed: int, max_len: int | None = None) -> tuple[
 
 def run_one(run: dict) -> dict:
     """One learning run: its settings in, its figures out (no shared state)."""
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    os.environ.setdefault("XLA_FLAGS", XLA_ONE_THREAD)
     import jax
 
     if run.get("cache"):  # the seeds of a task have one shape: compile it once (JAX's persistent cache)
@@ -164,24 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     runs = plan(config, tasks)
     if args.cache:
         runs = [{**r, "cache": str(Path(args.cache).resolve())} for r in runs]
-    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     started = time.perf_counter()
-    partial = Path(args.out).with_suffix(".partial.jsonl")  # each run as it finishes, should the whole be cut short
-    partial.write_text("")
-    results = []
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for result in pool.imap_unordered(run_one, runs):
-            results.append(result)
-            with partial.open("a") as stream:
-                stream.write(json.dumps(result) + "\n")
-            print(f"[{len(results)}/{len(runs)}] {result['task']} seed {result['seed']}: "
-                  + (result.get("error") or f"{100 * result['token_accuracy']:.1f}% tokens, "
-                     f"{result['seconds']:.0f} s"), file=sys.stderr, flush=True)
+    results = run_parallel(run_one, runs, args.jobs, args.out, describe=lambda r: (
+        f"{r['task']} seed {r['seed']}: "
+        + (r.get("error") or f"{100 * r['token_accuracy']:.1f}% tokens, {r['seconds']:.0f} s")))
     order = {t: i for i, t in enumerate(TASKS)}
     results.sort(key=lambda r: (order[r["task"]], r["seed"]))
-    meta = {"config": config, "jobs": args.jobs, "seconds": time.perf_counter() - started,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    meta = run_meta(config, args.jobs, started)
     Path(args.out).write_text(json.dumps({"meta": meta, "runs": results}, indent=1, default=str))
     print(table(results))
     print(f"\n{len(runs)} runs, {meta['seconds']:.0f} s wall-clock, {args.jobs} jobs; {meta['machine']}")

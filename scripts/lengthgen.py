@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
@@ -25,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasp.training.lengthgen.tasks import TASK_NAMES  # noqa: E402 (NumPy only: no JAX in the parent)
+from rasp.training.parallel import XLA_ONE_THREAD, run_meta, run_parallel  # noqa: E402
 
 RASPL_TASKS = ("count", "mode", "copy_unique", "sort", "add_hints")
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 PRESETS = {
     # sized for the loaded 2-core machine (about 25 minutes with --jobs 2 at nice 10)
@@ -159,6 +157,12 @@ def report(meta: dict, results: list[dict], picture: str) -> None:
     print(f"\n{len(results)} runs in {meta['seconds']:.0f} s; {meta['machine']}; load {meta['load']}; plot {picture}")
 
 
+def _described(result: dict) -> str:
+    done = result.get("error") or " ".join(f"{p['length']}:{100 * p['sequence_accuracy']:.0f}"
+                                           for p in result["per_length"])
+    return f"{result['task']} {result['positions']} seed {result['seed']}: {done}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
@@ -189,25 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown task {unknown[0]!r}; choose from {', '.join(TASK_NAMES)}")
     runs = sorted(plan(config, tasks), key=lambda r: not r["task"].startswith("add"))  # the longest first
-    os.environ["XLA_FLAGS"] = XLA_ONE_THREAD
     started = time.perf_counter()
-    partial = Path(args.out).with_suffix(".partial.jsonl")  # each run as it finishes, should the whole be cut short
-    partial.write_text("")
-    results = []
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for result in pool.imap_unordered(run_one, runs):
-            results.append(result)
-            with partial.open("a") as stream:
-                stream.write(json.dumps(result) + "\n")
-            done = result.get("error") or " ".join(f"{p['length']}:{100 * p['sequence_accuracy']:.0f}"
-                                                   for p in result["per_length"])
-            print(f"[{len(results)}/{len(runs)}] {result['task']} {result['positions']} seed {result['seed']}: {done}",
-                  file=sys.stderr, flush=True)
-    meta = {"config": config, "jobs": args.jobs, "seconds": time.perf_counter() - started,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": os.getloadavg()}
+    results = run_parallel(run_one, runs, args.jobs, args.out, describe=_described)
+    meta = run_meta(config, args.jobs, started)
     Path(args.out).write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
-    partial.unlink()
+    Path(args.out).with_suffix(".partial.jsonl").unlink()  # the whole is written
     report(meta, results, str(Path(args.out).with_suffix(".png")))
     return 0
 
