@@ -148,8 +148,11 @@ def plot(results: list[dict], path: str, title: str) -> None:
 def report(meta: dict, results: list[dict], picture: str) -> None:
     """Write the plot, print the two tables and how they were made."""
     config = meta["config"]
-    plot(results, picture, f"trained on lengths 1-{config['train_length']}: {config['layers']} layers x "
-         f"{config['heads']} heads, d_model {config['d_model']}, {config['steps']} steps; {meta['date']}")
+    try:
+        plot(results, picture, f"trained on lengths 1-{config['train_length']}: {config['layers']} layers x "
+             f"{config['heads']} heads, d_model {config['d_model']}, {config['steps']} steps; {meta['date']}")
+    except ImportError:
+        picture = 'none (the plot needs matplotlib: pip install "rasp[train]")'
     print("Whole answer correct (%), median over seeds; training lengths in bold\n")
     print(table(results, "sequence_accuracy"))
     print("\nAnswer tokens correct (%, teacher-forced), median over seeds\n")
