@@ -110,21 +110,14 @@ def test_target_rows_selecting_nothing_go_to_bos_or_are_uniform():
     assert without[0].tolist() == [0.5, 0.5]
 
 
-# The validation set only decides when to stop early; these runs never stop early (patience > epochs), so
-# one batch of validation inputs is enough; the test accuracy is measured on 500 other held-out inputs.
-# The first run's settings (d_model 32, batches of 100, lr 1e-2) took about 30% less CPU time than
-# d_model 64, batches of 50, lr 5e-3, which also reaches 100% with seed 0 (docs/training.md, 'How to
-# train'); with validation 1,000 and patience 3 it too went the full 60 epochs (validation stayed at
-# 99.8%), so its parameters and test accuracy are these. Other seeds do not reach 100% in 60 epochs.
-
-
 @pytest.mark.slow
 def test_histogram_trains_to_full_accuracy():
     node = node_of(HIST, "hist")
     dist = Distribution(vocab=("a", "b", "c"), min_len=1, max_len=6, bos=True)
-    trained = train_model(node, dist, Settings(d_model=32, examples=2000, batch=100, validation=50, patience=61,
-                                               epochs=60, lr=1e-2, seed=0))
-    assert trained.epochs == 60
+    # d_model 32 with batches of 100 and lr 1e-2 was a third cheaper and reached 100% on Python 3.11's JAX,
+    # but 99.7% on Python 3.10's (an older JAX): these settings reach 100% on both.
+    trained = train_model(node, dist, Settings(d_model=64, examples=2000, validation=1000, patience=5, epochs=60,
+                                               lr=5e-3, seed=0))
     assert trained.token_accuracy == 1.0
     assert trained.sequence_accuracy == 1.0
 
