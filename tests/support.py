@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
 from rasp.interpreter import Session
@@ -108,3 +111,16 @@ def library_vocabulary(call: str) -> list:
     name = call.split("(")[0]
     default = INT_VOCABULARY if "tokens_int" in call else DEFAULT_VOCABULARY
     return next((v for prefix, v in VOCABULARIES.items() if family(name, prefix)), default)
+
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def load_script(name: str) -> Any:
+    """scripts/NAME.py as a module (the scripts are not a package), registered in sys.modules so that
+    its dataclasses and pickled functions resolve."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

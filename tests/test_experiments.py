@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import load_script as _load
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "experiments.py"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("experiments", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_plan_crosses_tasks_shapes_and_seeds_and_supervises_the_predicted_shape():
-    experiments = load_script()
+    experiments = _load("experiments")
     config = {**experiments.PRESETS["cpu"], "supervise_ablations": False}
     runs = experiments.plan(config, list(experiments.TASKS), list(experiments.SHAPES))
     seeds = len(config["seeds"])
@@ -36,7 +29,7 @@ def test_the_plan_crosses_tasks_shapes_and_seeds_and_supervises_the_predicted_sh
 
 
 def test_the_table_gives_median_and_range_over_seeds_and_the_reason_a_run_could_not_be_made():
-    experiments = load_script()
+    experiments = _load("experiments")
     runs = [{"task": "hist", "variant": "predicted", "supervise": False, "layers": 1, "heads": [1], "d_model": 64,
              "token_accuracy": t, "sequence_accuracy": s, "seconds": sec}
             for t, s, sec in ((1.0, 1.0, 10), (0.9, 0.5, 20), (0.95, 0.75, 30))]
@@ -59,6 +52,6 @@ def test_a_quick_run_trains_through_the_real_pipeline_and_writes_json(tmp_path):
     trained, refused = written["runs"]
     assert 0.0 <= trained["token_accuracy"] <= 1.0 and trained["layers"] == 1
     assert "error" in refused
-    assert written["meta"]["config"]["examples"] == load_script().QUICK["examples"]
+    assert written["meta"]["config"]["examples"] == _load("experiments").QUICK["examples"]
     assert "| hist | predicted | no | 1 x 1, 16 |" in done.stdout
     assert "[2/2]" in done.stderr  # progress, one line per finished run

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import load_script as _load
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "learn_tasks.py"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("learn_tasks", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_plan_is_every_task_with_every_seed():
-    script = load_script()
+    script = _load("learn_tasks")
     runs = script.plan(script.PRESETS["cpu"], list(script.TASKS))
     assert len(runs) == len(script.TASKS) * len(script.PRESETS["cpu"]["seeds"])
     assert {(r["task"], r["seed"]) for r in runs} == {(t, s) for t in script.TASKS
@@ -30,7 +23,7 @@ def test_the_plan_is_every_task_with_every_seed():
 
 
 def test_the_table_gives_median_and_range_over_seeds_and_shows_errors():
-    script = load_script()
+    script = _load("learn_tasks")
     good = {"task": "hist", "token_accuracy": 1.0, "sequence_accuracy": 1.0, "agreement": 1.0, "lines": 20,
             "analysed_layers": 1, "analysed_heads": [1], "seconds": 30.0}
     worse = {**good, "token_accuracy": 0.5, "sequence_accuracy": 0.25, "lines": 30, "seconds": 50.0}
@@ -43,7 +36,7 @@ def test_the_table_gives_median_and_range_over_seeds_and_shows_errors():
 
 
 def test_task_examples_are_the_library_programs_outputs():
-    script = load_script()
+    script = _load("learn_tasks")
     inputs, outputs = script.examples("hist", 20, seed=0)
     assert len(inputs) == 20 and all(1 <= len(x) <= 8 and set(x) <= set("abcdefgh") for x in inputs)
     assert outputs == [[x.count(v) for v in x] for x in inputs]

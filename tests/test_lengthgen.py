@@ -3,13 +3,11 @@ and a CI-sized run through the real pipeline."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import load_script
 
 from rasp.errors import RaspValueError
 from rasp.training.data import IGNORED
@@ -144,15 +142,6 @@ def test_a_tiny_model_learns_count_on_short_inputs_and_is_scored_at_longer_ones(
     assert result["program"] == "count_task(tokens_int)"
 
 
-def _script():
-    path = Path(__file__).resolve().parent.parent / "scripts" / "lengthgen.py"
-    spec = importlib.util.spec_from_file_location("lengthgen_script", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _fake_run(task: str, positions: str, seed: int, accuracies: list[float]) -> dict:
     return {"task": task, "positions": positions, "seed": seed, "train_length": 2,
             "per_length": [{"length": n + 1, "in_training": n < 2, "sequence_accuracy": a, "token_accuracy": a}
@@ -161,7 +150,7 @@ def _fake_run(task: str, positions: str, seed: int, accuracies: list[float]) -> 
 
 @pytest.mark.slow  # matplotlib
 def test_the_scripts_table_and_plot(tmp_path, capsys):
-    script = _script()
+    script = load_script("lengthgen")
     results = [_fake_run("count", "none", 0, [1.0, 1.0, 0.5]), _fake_run("count", "none", 1, [1.0, 0.8, 0.25]),
                _fake_run("parity", "none", 0, [1.0, 0.5, 0.5]), _fake_run("count", "sinusoidal", 0, [1.0, 1.0, 0.0])]
     text = script.table(results, "sequence_accuracy")
