@@ -148,10 +148,10 @@ def _absent_value(key_values: Sequence, present: Sequence) -> Any:
         while any(candidate == k for k in key_values):
             candidate = "_" + candidate
         return candidate
-    candidate = -1
-    while any(candidate == k for k in key_values):
-        candidate -= 1
-    return candidate
+    number = -1
+    while any(number == k for k in key_values):
+        number -= 1
+    return number
 
 
 # ------------------------------------------------------------------ tables as expressions
@@ -177,10 +177,19 @@ def unary_expression(variable: str, values: Sequence, table: dict) -> str:
     return f"{dict_literal({v: table[v] for v in values})}[{variable}]"
 
 
-BINARY: list[tuple[str, Callable[[Any, Any], Any]]] = [
+_Binary = tuple[str, Callable[[Any, Any], Any]]
+_ARITHMETIC: list[_Binary] = [
     ("{a} + {b}", operator.add), ("{a} - {b}", operator.sub), ("{b} - {a}", lambda a, b: b - a),
     ("max({a}, {b})", max), ("min({a}, {b})", min),
-] + [(f"indicator({{a}} {op} {{b}})", lambda a, b, f=f: int(f(a, b))) for op, f in COMPARISONS.items()]
+]
+
+
+def _indicator(compare: Callable[[Any, Any], Any]) -> Callable[[Any, Any], int]:
+    return lambda a, b: int(compare(a, b))
+
+
+_INDICATORS: list[_Binary] = [(f"indicator({{a}} {op} {{b}})", _indicator(f)) for op, f in COMPARISONS.items()]
+BINARY = _ARITHMETIC + _INDICATORS
 EQUALITIES = [(template, f) for template, f in BINARY if " == " in template or " != " in template]  # any values
 
 

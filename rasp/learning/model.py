@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .program import CategoricalHead, CategoricalMLP, CountingHead, Program, Readout, Variable, output_values
+from .program import CategoricalHead, CategoricalMLP, CountingHead, Module, Program, Readout, Variable, output_values
 
 BOS_LOGIT = -8.0  # below a match (logit in [-1, 0]), above a non-match (log 1e-12 - 1 = -28.6)
 MATCH_FLOOR = 1e-12
@@ -276,15 +276,15 @@ def fresh_default(values: tuple):
         while candidate in values:
             candidate += "_"
         return candidate
-    candidate = -1
-    while any(_same(v, candidate) for v in values):
-        candidate -= 1
-    return candidate
+    number = -1
+    while any(_same(v, number) for v in values):
+        number -= 1
+    return number
 
 
 def _predicate(predicate: np.ndarray, query: _Slot, key: _Slot) -> tuple:
     """Per query value, the key value its predicate row picks (None: a padding dim, or the query's default)."""
-    rows = []
+    rows: list = []
     for value in query.variable.values:
         dim = query.dim(value)
         if dim is None:
@@ -316,8 +316,9 @@ def harden(params: dict, shape: Shape, vocab: tuple, classes: tuple) -> Program:
             for h in range(shape.categorical_heads):
                 query, key, value = (readable[int(np.argmax(p[part][h]))] for part in ("query", "key", "value"))
                 default = value.default if value.default is not None else fresh_default(value.variable.values)
-                module = CategoricalHead(f"attn_{number}_{h}", number, h, query.variable.name, key.variable.name,
-                                         value.variable.name, _predicate(p["predicate"][h], query, key), default)
+                module: Module = CategoricalHead(
+                    f"attn_{number}_{h}", number, h, query.variable.name, key.variable.name, value.variable.name,
+                    _predicate(p["predicate"][h], query, key), default)
                 modules.append(module)
                 slots.append(_head_slot(module.output, value, shape.max_len, module))
         if "counting" in layer:

@@ -213,7 +213,8 @@ def _merge_identical(program: Program) -> Program:
 
 def _renamed(module: Any, alias: dict[str, str]) -> Any:
     if isinstance(module, CategoricalMLP):
-        return replace(module, inputs=tuple(alias.get(n, n) for n in module.inputs))
+        first, second = module.inputs
+        return replace(module, inputs=(alias.get(first, first), alias.get(second, second)))
     fields = {"query": alias.get(module.query, module.query), "key": alias.get(module.key, module.key)}
     if isinstance(module, CategoricalHead):
         fields["value"] = alias.get(module.value, module.value)

@@ -146,12 +146,14 @@ def learn_examples(inputs: list[list], outputs: list[list], settings: LearnSetti
     labels = labels_of(outputs, classes, max_len)
     train = (ids[train_rows], lengths[train_rows], labels[train_rows])
     test = (ids[test_rows], lengths[test_rows], labels[test_rows])
-    best, history = None, []
+    best: tuple | None = None
+    history: list = []
     for restart in range(settings.restarts):
         params, accuracy = _train_once(shape, train, test, settings, settings.seed + restart, restart, started,
                                        history, progress)
         if best is None or accuracy > best[1]:
             best = (params, accuracy, restart)
+    assert best is not None  # settings.restarts >= 1
     params, train_accuracy, restart = best
     program = harden(params, shape, vocab, tuple(classes))
     guessed = _hard_predictions(params, shape, test[0], test[1])

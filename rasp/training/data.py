@@ -94,6 +94,7 @@ def _dyck_word(dist: Distribution, length: int, rng: np.random.Generator) -> lis
     """The paper's mixture (docs/training.md, 'The data'): a third balanced words, a third a balanced prefix
     with a random tail, a third random words; each position a neutral token with probability neutral_rate."""
     kind = int(rng.integers(0, 3))
+    assert dist.dyck is not None  # only the Dyck mixture comes here
     brackets = [c for pair in dist.dyck for c in pair]
     neutral = [v for v in dist.vocab if v not in brackets]
     if kind == 2:
@@ -106,6 +107,7 @@ def _dyck_word(dist: Distribution, length: int, rng: np.random.Generator) -> lis
 
 def _balanced(dist: Distribution, length: int, neutral: list, rng: np.random.Generator) -> list:
     """A word of at most `length` tokens that is balanced (a random walk that closes what it opened)."""
+    assert dist.dyck is not None  # only the Dyck mixture comes here
     word: list = []
     stack: list = []
     while len(word) < length:

@@ -6,6 +6,7 @@ entry holding JSON (shape, vocabulary, classes, distribution, figures)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,8 @@ def unflatten(arrays: dict[str, np.ndarray]) -> dict:
 
 def save_npz(path: str, params: dict, meta: dict) -> str:
     path = path if path.endswith(".npz") else path + ".npz"
-    np.savez(path, meta=np.array(json.dumps(meta)), **flatten(params))
+    arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta)), **flatten(params)}
+    np.savez(path, **arrays)
     return path
 
 
