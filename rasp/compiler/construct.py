@@ -72,6 +72,7 @@ FUSED_MARGIN = 4  # the fused construction is tried too when it has at most this
 SAFE_GAP = 1e-8  # a direction is chosen for fewest steps among those whose outputs are this far apart (relatively)
 STRICT_GAP = 1e-4  # the same for a node attention reads: steps this steep round to about 1e-14 in its one-hots
 REGROUP_FROM = 64  # an MLP of more hidden units than this also tries gates by classes of values
+FIT_POINTS = 64  # points of a gate a comparison's direction is fitted on (candidates; every point is checked)
 DIRECTIONS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772, 0.2360679774997898,
               0.3166247903554, 0.8708286933869707, 0.5497004779019703, 0.1826334464143441)
 
@@ -510,19 +511,23 @@ class _Compiler:
                            uses: dict[int, frozenset]) -> list[list[float]]:
         """Directions along which a comparison of the fused maps is a threshold: where both sides are
         affine in the gate's numbers (closest's `before_distance <= after_distance` within a pair of
-        tokens), their difference fitted exactly by least squares."""
+        tokens), their difference fitted exactly by least squares on up to FIT_POINTS of the gate's points
+        (candidates only: _directions counts every point's steps along them)."""
         nodes = [s for s, _ in target.sources]
+        samples = {gate: _spread(len(pts), FIT_POINTS) for gate, pts in gates.items()}
+        chosen = sorted({members[gate][k] for gate, picks in samples.items() for k in picks})
+        row = {index: r for r, index in enumerate(chosen)}
+        points = [target.points[index] for index in chosen]
         found: dict[tuple, list[float]] = {}
         for m in between:
             if m.op not in COMPARE or len(uses[id(m)]) < 2:
                 continue
-            sides = [evaluate_points(a, nodes, target.points) if isinstance(a, Lazy) else [a] * len(target.points)
-                     for a in m.args]
+            sides = [evaluate_points(a, nodes, points) if isinstance(a, Lazy) else [a] * len(points) for a in m.args]
             difference = np.array([a - b if is_number(a) and is_number(b) else np.nan
                                    for a, b in zip(*sides, strict=True)], dtype=float)
-            for gate, pts in gates.items():
-                weights = _exact_fit(np.array([t for t, _ in pts], dtype=float).reshape(len(pts), -1),
-                                     difference[members[gate]])
+            for gate, picks in samples.items():
+                matrix = np.array([gates[gate][k][0] for k in picks], dtype=float).reshape(len(picks), -1)
+                weights = _exact_fit(matrix, difference[[row[members[gate][k]] for k in picks]])
                 if weights is not None:
                     found.setdefault(tuple(np.round(weights / np.abs(weights).max(), 9)), list(weights))
         return list(found.values())
@@ -1215,6 +1220,13 @@ def _affine_on(values: list, outcomes: list, members: list[int]) -> bool:
     x = np.array([float(values[k]) for k in members])
     y = np.array([float(outcomes[k]) for k in members])
     return _exact_fit(x.reshape(-1, 1), y) is not None
+
+
+def _spread(count: int, most: int) -> list[int]:
+    """Up to `most` indices spread evenly over range(count), first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(k * (count - 1) / (most - 1)) for k in range(most)})
 
 
 def _split_by(outcomes: list, members: list[int]) -> list[list[int]]:
