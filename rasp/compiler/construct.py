@@ -71,6 +71,8 @@ LEAKAGE = 1e-15  # what the scale allows outside the ideal pattern for exact inp
 FUSED_MARGIN = 4  # the fused construction is tried too when it has at most this many times the points
 SAFE_GAP = 1e-8  # a direction is chosen for fewest steps among those whose outputs are this far apart (relatively)
 STRICT_GAP = 1e-4  # the same for a node attention reads: steps this steep round to about 1e-14 in its one-hots
+REGROUP_FROM = 64  # an MLP of more hidden units than this also tries gates by classes of values
+FIT_POINTS = 64  # points of a gate a comparison's direction is fitted on (candidates; every point is checked)
 DIRECTIONS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772, 0.2360679774997898,
               0.3166247903554, 0.8708286933869707, 0.5497004779019703, 0.1826334464143441)
 
@@ -371,6 +373,7 @@ class _Compiler:
             raise first_error
         built = [self._trial_units(node, plan, categorical) for plan in plans]
         best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
+        built[best] = self._regrouped_units(node, plans[best], categorical, built[best])
         sources, points, outputs, values = plans[best]
         kind = "classes" if classes is not None else self._kind_for(node, values, categorical)
         encoding = self._encoding(node, kind, values, stage)
@@ -416,16 +419,18 @@ class _Compiler:
         self._kind_for(node, values, categorical)  # refuses what cannot be encoded
         return sources, points, outputs, values
 
-    def _trial_units(self, node: Any, plan: tuple, categorical: bool) -> _Units | None:
+    def _trial_units(self, node: Any, plan: tuple, categorical: bool,
+                     construction: Callable[[Target, _Units], None] | None = None) -> _Units | None:
         """The MLP units of a plan, writing to dimensions 0.. of the node's encoding (None: it cannot be
-        built); their count decides between plans, and the chosen plan's are moved to its real dimensions."""
+        built); their count decides between plans, and the chosen plan's are moved to its real dimensions.
+        `construction` builds them (default: _target_units, a gate per combination of one-hot values)."""
         sources, points, outputs, values = plan
         kind = self._kind_for(node, values, categorical)
         dims = list(range(len(values))) if kind == "categorical" else [0]
         trial = Encoding(node, kind, dims, values, 0, {value_key(v): i for i, v in enumerate(values)})
         units = _Units()
         try:
-            self._target_units(Target(node, trial, sources, points, outputs), units)
+            (construction or self._target_units)(Target(node, trial, sources, points, outputs), units)
         except CompileError:
             return None
         return units
@@ -433,6 +438,99 @@ class _Compiler:
     def _cost(self, plan: tuple, units: _Units | None) -> float:
         """What choosing between plans minimises: hidden units (inf: the plan cannot be built)."""
         return math.inf if units is None else len(units.inputs)
+
+    # ------------------------------------------------------- gates by classes
+
+    def _regrouped_units(self, node: Any, plan: tuple, categorical: bool, units: _Units | None) -> _Units | None:
+        """The plan's units, or fewer built with gates by classes of values (_class_units) when a
+        one-hot source of numbers is used through a few categories and otherwise affinely:
+        closest's `before` (a position times 4 plus a token's place) by its token, read as a number
+        for its position (docs/design.md, 'How `compile` builds a transformer')."""
+        if units is None or len(units.inputs) <= REGROUP_FROM or not isinstance(node, Lazy):
+            return units
+        sources = plan[0]
+        between = ancestry(node, skip={id(s) for s, _ in sources})
+        if not all(isinstance(m, Map) for m in between):
+            return units  # an aggregate derived from a scaled sum: its values are not the sources'
+        uses = _source_uses(between, sources)
+        partitions = [self._value_classes(source, encoding, between, uses)
+                      for source, encoding in sources]
+        if all(p is None for p in partitions):
+            return units
+        regrouped = self._trial_units(node, plan, categorical,
+                                      lambda target, into: self._class_units(target, into, partitions, between, uses))
+        return regrouped if regrouped is not None and len(regrouped.inputs) < len(units.inputs) else units
+
+    def _value_classes(self, source: Lazy, encoding: Encoding, between: list[Map],
+                       uses: dict[int, frozenset]) -> list[tuple[int, ...]] | None:
+        """Classes of a one-hot source of numbers (tuples of its dimensions; None: one class per value):
+        the values split by what each map of this source alone takes on them, smallest sets first,
+        unless the map is affine in the value within every class so far (then the class reads the value
+        as a number). closest's `before`: `before >= 0` and `before % 4` split it into five classes, in
+        which `(before - before % 4) / 4` is affine."""
+        values = encoding.values
+        if encoding.kind != "categorical" or len(values) < 3 or not all(is_number(v) for v in values):
+            return None
+        own = [m for m in between if uses[id(m)] == frozenset({id(source)})]
+        tables = [evaluate_points(m, [source], [(v,) for v in values]) for m in own]
+        tables.sort(key=lambda outcomes: len({value_key(v) for v in outcomes}))
+        classes = [list(range(len(values)))]
+        for outcomes in tables:
+            if all(_affine_on(values, outcomes, members) for members in classes):
+                continue
+            classes = [part for members in classes for part in _split_by(outcomes, members)]
+        if len(classes) == len(values):
+            return None
+        return [tuple(encoding.dims[k] for k in members) for members in classes]
+
+    def _class_units(self, target: Target, units: _Units, partitions: list, between: list[Map],
+                     uses: dict[int, frozenset]) -> None:
+        """A step function per gate, the gates combinations of classes (a source with classes is read as a
+        number too), with directions fitted to the comparisons of the fused maps (_fitted_directions)."""
+        gates, members, numbers = _class_gates(target, partitions)
+        readings = [_number_reading(e) for e in numbers]
+        extra = self._fitted_directions(target, gates, members, between, uses)
+        directions = self._directions(target, gates, len(numbers), extra)
+        everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
+        encode = target.encoding.vector
+        for gate, pts in gates.items():
+            direction = directions[gate]
+            along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
+            low, high = float(along.min()), float(along.max())
+            line = _along(direction, pts)
+            _class_gate_units(units, gate, encode(line[0][1]))
+            for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
+                if value_key(out_a) == value_key(out_b):
+                    continue
+                delta = dict(encode(out_b))
+                for dim, weight in encode(out_a).items():
+                    delta[dim] = delta.get(dim, 0.0) - weight
+                _class_step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
+
+    def _fitted_directions(self, target: Target, gates: dict, members: dict, between: list[Map],
+                           uses: dict[int, frozenset]) -> list[list[float]]:
+        """Directions along which a comparison of the fused maps is a threshold: where both sides are
+        affine in the gate's numbers (closest's `before_distance <= after_distance` within a pair of
+        tokens), their difference fitted exactly by least squares on up to FIT_POINTS of the gate's points
+        (candidates only: _directions counts every point's steps along them)."""
+        nodes = [s for s, _ in target.sources]
+        samples = {gate: _spread(len(pts), FIT_POINTS) for gate, pts in gates.items()}
+        chosen = sorted({members[gate][k] for gate, picks in samples.items() for k in picks})
+        row = {index: r for r, index in enumerate(chosen)}
+        points = [target.points[index] for index in chosen]
+        found: dict[tuple, list[float]] = {}
+        for m in between:
+            if m.op not in COMPARE or len(uses[id(m)]) < 2:
+                continue
+            sides = [evaluate_points(a, nodes, points) if isinstance(a, Lazy) else [a] * len(points) for a in m.args]
+            difference = np.array([a - b if is_number(a) and is_number(b) else np.nan
+                                   for a, b in zip(*sides, strict=True)], dtype=float)
+            for gate, picks in samples.items():
+                matrix = np.array([gates[gate][k][0] for k in picks], dtype=float).reshape(len(picks), -1)
+                weights = _exact_fit(matrix, difference[[row[members[gate][k]] for k in picks]])
+                if weights is not None:
+                    found.setdefault(tuple(np.round(weights / np.abs(weights).max(), 9)), list(weights))
+        return list(found.values())
 
     def _with_derived(self, nodes: list[Lazy], derived: list[ScaledSum], points: list[tuple]) -> list[tuple]:
         """The points with the values of the aggregates computed from scaled sums and widths appended."""
@@ -921,7 +1019,8 @@ class _Compiler:
                     delta[dim] = delta.get(dim, 0.0) - weight
                 _step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
 
-    def _directions(self, target: Target, gates: dict, count: int) -> dict[tuple, list[float]]:
+    def _directions(self, target: Target, gates: dict, count: int,
+                    extra: list[list[float]] | None = None) -> dict[tuple, list[float]]:
         """For each gate, a direction along which its distinct outputs have distinct, well separated
         positions: of those separated by SAFE_GAP (STRICT_GAP for a node that attention reads, whose
         one-hots must be exact to about 1e-14), the one with the fewest steps; else the best separated."""
@@ -939,7 +1038,7 @@ class _Compiler:
         rng = np.random.default_rng(0)
         candidates = [[phi ** j / spans[j] for j in range(count)] for phi in DIRECTIONS]
         candidates += [list(rng.uniform(0.2, 1.0, count) / np.array(spans)) for _ in range(8)]
-        candidates += _signed(spans) + _lexicographic(gates, count)
+        candidates += _signed(spans) + _lexicographic(gates, count) + (extra or [])
         strict = isinstance(target.node, Joint) or id(target.node) in self.strict
         safe_gap = STRICT_GAP if strict else SAFE_GAP
         chosen = {}
@@ -1092,6 +1191,133 @@ def _step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float
         switch = reach / 0.75 + 1.0
         for dim in gate:
             inputs[dim] = inputs.get(dim, 0.0) + switch
+        bias -= switch * len(gate)
+    units.add(dict(inputs), bias + 0.5, delta)
+    units.add(dict(inputs), bias - 0.5, {dim: -w for dim, w in delta.items()})
+
+
+# ------------------------------------------------------ gates by classes
+
+
+def _source_uses(between: list[Map], sources: list[tuple[Lazy, Encoding]]) -> dict[int, frozenset]:
+    """For each fused map, the ids of the sources it depends on (`between` has parents first)."""
+    source_ids = {id(s) for s, _ in sources}
+    uses: dict[int, frozenset] = {}
+    for m in between:
+        found: set[int] = set()
+        for parent in m.parents():
+            found |= {id(parent)} if id(parent) in source_ids else uses.get(id(parent), frozenset())
+        uses[id(m)] = frozenset(found)
+    return uses
+
+
+def _affine_on(values: list, outcomes: list, members: list[int]) -> bool:
+    """Is the map (its outcomes on values) constant or an affine function of the value on these members?"""
+    if len({value_key(outcomes[k]) for k in members}) <= 1:
+        return True
+    if not all(is_number(outcomes[k]) for k in members):
+        return False
+    x = np.array([float(values[k]) for k in members])
+    y = np.array([float(outcomes[k]) for k in members])
+    return _exact_fit(x.reshape(-1, 1), y) is not None
+
+
+def _spread(count: int, most: int) -> list[int]:
+    """Up to `most` indices spread evenly over range(count), first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(k * (count - 1) / (most - 1)) for k in range(most)})
+
+
+def _split_by(outcomes: list, members: list[int]) -> list[list[int]]:
+    parts: dict[tuple, list[int]] = {}
+    for k in members:
+        parts.setdefault(value_key(outcomes[k]), []).append(k)
+    return list(parts.values())
+
+
+def _exact_fit(matrix: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """w (not all zero) with matrix @ w + b == target to 1e-9 of its scale, for some b; None if there is none."""
+    if len(target) < 2 or not np.isfinite(target).all() or np.ptp(target) == 0:
+        return None
+    design = np.hstack([matrix, np.ones((len(target), 1))])
+    solution, *_ = np.linalg.lstsq(design, target, rcond=None)
+    scale = 1.0 + float(np.abs(target).max())
+    if float(np.abs(design @ solution - target).max()) > 1e-9 * scale:
+        return None
+    weights = solution[:-1]
+    return weights if np.abs(weights).max() > 1e-12 else None
+
+
+def _class_gates(target: Target, partitions: list) -> tuple[dict, dict, list[Encoding]]:
+    """(gates: classes -> [(numbers, output)], members: classes -> the points' indices, the encodings read
+    as numbers). A class of every value of its source is always on and left out of the gates."""
+    classes: list[dict[int, tuple[int, ...]] | None] = []
+    for (_, encoding), partition in zip(target.sources, partitions, strict=True):
+        if partition is None:
+            classes.append(None)
+        else:
+            classes.append({dim: dims for dims in partition if len(dims) < len(encoding.dims) for dim in dims})
+    categorical = [(k, e) for k, (_, e) in enumerate(target.sources) if e.kind == "categorical"]
+    numbers = [(k, e) for k, (_, e) in enumerate(target.sources)
+               if e.kind != "categorical" or partitions[k] is not None]
+    gates: dict[tuple, list[tuple[tuple, Any]]] = {}
+    members: dict[tuple, list[int]] = {}
+    for index, (point, output) in enumerate(zip(target.points, target.outputs, strict=True)):
+        if output is None or any(value_key(point[k]) not in e.index for k, e in categorical):
+            continue  # the program fails there, or a value its source's one-hot never holds
+        gate = []
+        for k, e in categorical:
+            dim = e.dims[e.index[value_key(point[k])]]
+            by_class = classes[k]
+            if by_class is None:
+                gate.append((dim,))
+            elif dim in by_class:
+                gate.append(by_class[dim])
+        key = tuple(gate)
+        numbers_here = tuple(float(point[k]) if e.kind == "categorical" else e.scalar(point[k]) for k, e in numbers)
+        gates.setdefault(key, []).append((numbers_here, output))
+        members.setdefault(key, []).append(index)
+    return gates, members, [e for _, e in numbers]
+
+
+def _number_reading(encoding: Encoding) -> tuple[dict[int, float], float]:
+    """How an MLP reads a number: a one-hot of numbers as the sum of its values' dimensions times the values."""
+    if encoding.kind == "categorical":
+        return {dim: float(v) for dim, v in zip(encoding.dims, encoding.values, strict=True)}, 0.0
+    return encoding.reading()
+
+
+def _class_gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
+    """Add `output` where each of the gate's classes holds (one of its one-hot dimensions is on)."""
+    if not gate:
+        units.add_constant(output)
+        return
+    inputs = {dim: 2.0 for dims in gate for dim in dims}
+    offset = -2.0 * len(gate)
+    units.add(inputs, offset + 1.5, output)
+    units.add(inputs, offset + 0.5, {dim: -w for dim, w in output.items()})
+
+
+def _class_step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float], float]],
+                      direction: list[float], between: tuple[float, float], span: tuple[float, float],
+                      delta: dict[int, float]) -> None:
+    """_step_units with a gate of classes: `delta` where t has passed halfway and each class holds."""
+    t_a, t_b = between
+    half = (t_b - t_a) / 2.0
+    middle = (t_a + t_b) / 2.0
+    inputs: dict[int, float] = {}
+    bias = -middle / half
+    for (weights, offset), w in zip(readings, direction, strict=True):
+        for dim, weight in weights.items():
+            inputs[dim] = inputs.get(dim, 0.0) + weight * w / half
+        bias += offset * w / half
+    if gate:
+        reach = max(abs(span[0] - middle), abs(span[1] - middle)) / half + 1.0
+        switch = reach / 0.75 + 1.0
+        for dims in gate:
+            for dim in dims:
+                inputs[dim] = inputs.get(dim, 0.0) + switch
         bias -= switch * len(gate)
     units.add(dict(inputs), bias + 0.5, delta)
     units.add(dict(inputs), bias - 0.5, {dim: -w for dim, w in delta.items()})
