@@ -68,7 +68,8 @@ LONG_RANDOM_INPUTS = 100  # random inputs of length 5..32
 # verification); the sorts by count have a joint (key, indices) of 1,056 values there
 LONG_CALLS = ["shuffle_dyck2(tokens)", "dyck2(tokens)", "dyck1(tokens)", 'pair_balance(tokens, "(", ")")',
               "reverse(tokens)", "histogram(tokens)", "sort(tokens, tokens)", "count_less_freq(tokens, 2)",
-              "mode(tokens)", 'sort_by_frequency(tokens, "_")', "sort_by_count(tokens)"]
+              "mode(tokens)", 'sort_by_frequency(tokens, "_")', "sort_by_count(tokens)",
+              'closest(select(tokens, tokens, ==), tokens, ["a", "b", "c", "l"], "-")']
 # add's key is a function of (index, length, plus_position): 2.2 million combinations at max_len 32 (not met)
 LONG_REFUSED = {"add(tokens)": "indices + a_offset"}
 

@@ -65,6 +65,26 @@ def test_shuffle_dyck2_layer_one_mlp_is_linear_in_the_values():
     assert mlp_widths(small)[0] < mlp_widths(model)[0]  # grows with the number of balance values
 
 
+CLOSEST = 'load "learned";\nx = closest(select(tokens, tokens, ==), tokens, ["a", "b", "c", "l"], "-");'
+LETTERS = ["a", "b", "c", "l"]
+
+
+def test_closest_is_exact_with_gates_by_classes_of_values():
+    """closest's layer-1 MLP reads `before` (a position times 4 plus a token's place) as a number within
+    each of its five classes (`before >= 0`, `before % 4`): exact on every input up to length 6."""
+    model = exact_everywhere(node_of(CLOSEST), LETTERS, 6)
+    assert model.run([list("abca")])[0] == ["a", "b", "c", "a"]
+
+
+def test_gates_by_classes_make_closests_mlp_small(monkeypatch):
+    """At max_len 10 the MLP has 74 hidden units by classes; one gate per value of `before` took 6,100."""
+    node = node_of(CLOSEST)
+    by_classes = max(mlp_widths(compile_sop(node, max_len=10, vocab=LETTERS)))
+    monkeypatch.setattr(construct, "REGROUP_FROM", float("inf"))  # the construction off
+    by_values = max(mlp_widths(compile_sop(node, max_len=10, vocab=LETTERS)))
+    assert by_classes < 200 < 1000 < by_values
+
+
 def test_difference_of_two_means_is_read_as_one_number():
     """x = mean(a) - mean(b) < 0: the hidden units weigh the two mean dimensions by w and -w."""
     node = node_of('up = select(indices, indices, <=); d = aggregate(up, indicator(tokens == "(")) '
