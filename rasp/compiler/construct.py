@@ -203,6 +203,10 @@ class _Units:
         self.biases.append(bias)
         self.outputs.append(outputs)
 
+    def weights(self) -> int:
+        """The non-zero weights and biases of the units (what the sparse forward pass multiplies)."""
+        return sum(len(w) for w in self.inputs) + sum(len(w) for w in self.outputs) + len(self.biases)
+
     def add_constant(self, outputs: dict[int, float]) -> None:
         for dim, weight in outputs.items():
             self.constant[dim] = self.constant.get(dim, 0.0) + weight
@@ -459,7 +463,9 @@ class _Compiler:
             return units
         regrouped = self._trial_units(node, plan, categorical,
                                       lambda target, into: self._class_units(target, into, partitions, between, uses))
-        return regrouped if regrouped is not None and len(regrouped.inputs) < len(units.inputs) else units
+        smaller = (regrouped is not None and len(regrouped.inputs) < len(units.inputs)
+                   and regrouped.weights() <= units.weights())
+        return regrouped if smaller else units
 
     def _value_classes(self, source: Lazy, encoding: Encoding, between: list[Map],
                        uses: dict[int, frozenset]) -> list[tuple[int, ...]] | None:
