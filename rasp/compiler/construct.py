@@ -497,21 +497,7 @@ class _Compiler:
         readings = [_number_reading(e) for e in numbers]
         extra = self._fitted_directions(target, gates, members, between, uses)
         directions = self._directions(target, gates, len(numbers), extra)
-        everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
-        encode = target.encoding.vector
-        for gate, pts in gates.items():
-            direction = directions[gate]
-            along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
-            low, high = float(along.min()), float(along.max())
-            line = _along(direction, pts)
-            _class_gate_units(units, gate, encode(line[0][1]))
-            for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
-                if value_key(out_a) == value_key(out_b):
-                    continue
-                delta = dict(encode(out_b))
-                for dim, weight in encode(out_a).items():
-                    delta[dim] = delta.get(dim, 0.0) - weight
-                _class_step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
+        _steps_per_gate(units, target, gates, directions, readings, _class_gate_units, _class_step_units)
 
     def _fitted_directions(self, target: Target, gates: dict, members: dict, between: list[Map],
                            uses: dict[int, frozenset]) -> list[list[float]]:
@@ -1008,22 +994,8 @@ class _Compiler:
             gate = tuple(e.dims[e.index[value_key(point[i])]] for i, e in categorical)
             gates.setdefault(gate, []).append((tuple(e.scalar(point[i]) for i, e in numbers), output))
         directions = self._directions(target, gates, len(numbers))
-        everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
         readings = [e.reading() for _, e in numbers]
-        encode = target.encoding.vector
-        for gate, pts in gates.items():
-            direction = directions[gate]
-            along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
-            low, high = float(along.min()), float(along.max())
-            line = _along(direction, pts)
-            _gate_units(units, gate, encode(line[0][1]))
-            for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
-                if value_key(out_a) == value_key(out_b):
-                    continue
-                delta = dict(encode(out_b))
-                for dim, weight in encode(out_a).items():
-                    delta[dim] = delta.get(dim, 0.0) - weight
-                _step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
+        _steps_per_gate(units, target, gates, directions, readings, _gate_units, _step_units)
 
     def _directions(self, target: Target, gates: dict, count: int,
                     extra: list[list[float]] | None = None) -> dict[tuple, list[float]]:
@@ -1200,6 +1172,27 @@ def _step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float
         bias -= switch * len(gate)
     units.add(dict(inputs), bias + 0.5, delta)
     units.add(dict(inputs), bias - 0.5, {dim: -w for dim, w in delta.items()})
+
+
+def _steps_per_gate(units: _Units, target: Target, gates: dict, directions: dict, readings: list,
+                    gate_units: Callable, step_units: Callable) -> None:
+    """For each gate, its first output (gate_units) and a step (step_units) wherever the output changes
+    along the gate's direction, halfway between neighbouring points."""
+    everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
+    encode = target.encoding.vector
+    for gate, pts in gates.items():
+        direction = directions[gate]
+        along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
+        low, high = float(along.min()), float(along.max())
+        line = _along(direction, pts)
+        gate_units(units, gate, encode(line[0][1]))
+        for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
+            if value_key(out_a) == value_key(out_b):
+                continue
+            delta = dict(encode(out_b))
+            for dim, weight in encode(out_a).items():
+                delta[dim] = delta.get(dim, 0.0) - weight
+            step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
 
 
 # ------------------------------------------------------ gates by classes
