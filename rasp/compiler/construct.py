@@ -497,7 +497,7 @@ class _Compiler:
         readings = [_number_reading(e) for e in numbers]
         extra = self._fitted_directions(target, gates, members, between, uses)
         directions = self._directions(target, gates, len(numbers), extra)
-        _steps_per_gate(units, target, gates, directions, readings, _class_gate_units, _class_step_units)
+        _steps_per_gate(units, target, gates, directions, readings, by_classes=True)
 
     def _fitted_directions(self, target: Target, gates: dict, members: dict, between: list[Map],
                            uses: dict[int, frozenset]) -> list[list[float]]:
@@ -995,7 +995,7 @@ class _Compiler:
             gates.setdefault(gate, []).append((tuple(e.scalar(point[i]) for i, e in numbers), output))
         directions = self._directions(target, gates, len(numbers))
         readings = [e.reading() for _, e in numbers]
-        _steps_per_gate(units, target, gates, directions, readings, _gate_units, _step_units)
+        _steps_per_gate(units, target, gates, directions, readings, by_classes=False)
 
     def _directions(self, target: Target, gates: dict, count: int,
                     extra: list[list[float]] | None = None) -> dict[tuple, list[float]]:
@@ -1141,43 +1141,10 @@ def _lexicographic(gates: dict, count: int) -> list[list[float]]:
     return directions
 
 
-def _gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
-    """Add `output` where all of the gate's one-hot dimensions are on (everywhere for an empty gate)."""
-    if not gate:
-        units.add_constant(output)
-        return
-    inputs = {dim: 2.0 for dim in gate}
-    offset = -2.0 * len(gate)
-    units.add(inputs, offset + 1.5, output)
-    units.add(inputs, offset + 0.5, {dim: -w for dim, w in output.items()})
-
-
-def _step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float], float]], direction: list[float],
-                between: tuple[float, float], span: tuple[float, float], delta: dict[int, float]) -> None:
-    """Add `delta` where t (the numbers along `direction`) has passed halfway from between[0] to between[1]."""
-    t_a, t_b = between
-    half = (t_b - t_a) / 2.0
-    middle = (t_a + t_b) / 2.0
-    inputs: dict[int, float] = {}
-    bias = -middle / half
-    for (weights, offset), w in zip(readings, direction, strict=True):
-        for dim, weight in weights.items():
-            inputs[dim] = inputs.get(dim, 0.0) + weight * w / half
-        bias += offset * w / half
-    if gate:
-        reach = max(abs(span[0] - middle), abs(span[1] - middle)) / half + 1.0
-        switch = reach / 0.75 + 1.0
-        for dim in gate:
-            inputs[dim] = inputs.get(dim, 0.0) + switch
-        bias -= switch * len(gate)
-    units.add(dict(inputs), bias + 0.5, delta)
-    units.add(dict(inputs), bias - 0.5, {dim: -w for dim, w in delta.items()})
-
-
 def _steps_per_gate(units: _Units, target: Target, gates: dict, directions: dict, readings: list,
-                    gate_units: Callable, step_units: Callable) -> None:
-    """For each gate, its first output (gate_units) and a step (step_units) wherever the output changes
-    along the gate's direction, halfway between neighbouring points."""
+                    by_classes: bool) -> None:
+    """For each gate, its first output and a step wherever the output changes along the gate's direction,
+    halfway between neighbouring points. A gate is one-hot dimensions, or with by_classes, classes of them."""
     everywhere = np.array([t for pts in gates.values() for t, _ in pts], dtype=float)
     encode = target.encoding.vector
     for gate, pts in gates.items():
@@ -1185,14 +1152,15 @@ def _steps_per_gate(units: _Units, target: Target, gates: dict, directions: dict
         along = everywhere @ np.asarray(direction, dtype=float) if direction else np.zeros(1)
         low, high = float(along.min()), float(along.max())
         line = _along(direction, pts)
-        gate_units(units, gate, encode(line[0][1]))
+        classes = gate if by_classes else tuple((dim,) for dim in gate)
+        _gate_units(units, classes, encode(line[0][1]))
         for (t_a, out_a), (t_b, out_b) in itertools.pairwise(line):
             if value_key(out_a) == value_key(out_b):
                 continue
             delta = dict(encode(out_b))
             for dim, weight in encode(out_a).items():
                 delta[dim] = delta.get(dim, 0.0) - weight
-            step_units(units, gate, readings, direction, (t_a, t_b), (low, high), delta)
+            _step_units(units, classes, readings, direction, (t_a, t_b), (low, high), delta)
 
 
 # ------------------------------------------------------ gates by classes
@@ -1287,8 +1255,9 @@ def _number_reading(encoding: Encoding) -> tuple[dict[int, float], float]:
     return encoding.reading()
 
 
-def _class_gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
-    """Add `output` where each of the gate's classes holds (one of its one-hot dimensions is on)."""
+def _gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> None:
+    """Add `output` where each of the gate's classes holds (one of its one-hot dimensions is on; a class of
+    one dimension is that dimension), everywhere for an empty gate."""
     if not gate:
         units.add_constant(output)
         return
@@ -1298,10 +1267,10 @@ def _class_gate_units(units: _Units, gate: tuple, output: dict[int, float]) -> N
     units.add(inputs, offset + 0.5, {dim: -w for dim, w in output.items()})
 
 
-def _class_step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float], float]],
-                      direction: list[float], between: tuple[float, float], span: tuple[float, float],
-                      delta: dict[int, float]) -> None:
-    """_step_units with a gate of classes: `delta` where t has passed halfway and each class holds."""
+def _step_units(units: _Units, gate: tuple, readings: list[tuple[dict[int, float], float]], direction: list[float],
+                between: tuple[float, float], span: tuple[float, float], delta: dict[int, float]) -> None:
+    """Add `delta` where t (the numbers along `direction`) has passed halfway from between[0] to between[1]
+    and each of the gate's classes holds."""
     t_a, t_b = between
     half = (t_b - t_a) / 2.0
     middle = (t_a + t_b) / 2.0
