@@ -6,9 +6,7 @@ import argparse
 import io
 import math
 import os
-import shutil
 import sys
-import traceback
 from typing import Any, TextIO
 
 from . import __version__
@@ -181,6 +179,8 @@ class Printer:
         stream.write(text + "\n")
         if self.debug and isinstance(result, Problem) and result.error.__cause__ is not None:
             cause = result.error.__cause__
+            import traceback  # only with --debug: it costs start-up
+
             stream.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
         stream.flush()
 
@@ -518,6 +518,8 @@ class StageProgress:
         if total:
             filled = 20 * done // total
             bar = f" [{'#' * filled}{'.' * (20 - filled)}] {done:,}/{total:,}"
+        import shutil  # only when progress is drawn: it costs start-up
+
         width = shutil.get_terminal_size().columns - 1
         self.stream.write("\r\x1b[K" + (stage + bar)[:width])
         self.stream.flush()
@@ -555,6 +557,8 @@ def main_entry() -> None:
                          "  hint: this is a bug in rasp; please report it with the input that caused it"
                          " (--debug shows the traceback)\n")
         if "--debug" in sys.argv[1:]:
+            import traceback
+
             traceback.print_exc()
         status = EXIT_FAILED
     sys.exit(status)

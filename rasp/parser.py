@@ -6,7 +6,8 @@ Parsing happens in two steps:
    bracket-aware scanner, and recognises the line-based REPL commands
    (`set example ...`, `exit`, ...). Each statement is parsed on its own, so a
    syntax error in one statement is reported at its place and the others still run.
-2. Each statement is parsed by the Lark LALR parser built from grammar/rasp.lark
+2. Each statement is parsed with the LALR tables of grammar/rasp.lark (rasp.lalr; Lark
+   itself is imported only when those cannot decide, and to explain a syntax error)
    and turned into AST nodes (rasp.syntax) carrying source spans.
 """
 
@@ -17,29 +18,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from . import lalr
 from . import syntax as ast
 from .errors import RaspError, RaspInternalError, RaspNameError, RaspSyntaxError
 from .resources import grammar_path
 from .syntax import Span
 
-# Lark imports the optional `regex` module when it is installed (about 8 ms of start-up);
-# rasp's grammar needs only `re`, so Lark is imported with `regex` hidden, unless it is loaded already.
-_HIDE_REGEX = "regex" not in sys.modules
-if _HIDE_REGEX:
-    sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` raises ImportError
-try:
-    from lark import Lark, Token, Transformer, v_args
-    from lark.exceptions import (
-        UnexpectedCharacters,
-        UnexpectedEOF,
-        UnexpectedInput,
-        UnexpectedToken,
-        VisitError,
-    )
-finally:
-    if _HIDE_REGEX:
-        del sys.modules["regex"]
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 KEYWORDS = frozenset({
     "def", "for", "in", "if", "else", "return", "load", "draw",
@@ -50,7 +39,18 @@ KEYWORDS = frozenset({
 
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser; Lark caches the built tables on disk between runs."""
+    """Lark's LALR parser (it caches the built tables on disk between runs): the parser of
+    record, asked when rasp.lalr cannot decide, and the one that explains syntax errors."""
+    # Lark imports the optional `regex` module when it is installed (about 8 ms);
+    # rasp's grammar needs only `re`, so Lark is imported with `regex` hidden, unless it is loaded already.
+    hide_regex = "regex" not in sys.modules
+    if hide_regex:
+        sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` raises ImportError
+    try:
+        from lark import Lark
+    finally:
+        if hide_regex:
+            del sys.modules["regex"]
     grammar = grammar_path().read_text(encoding="utf-8")
     return Lark(
         grammar,
@@ -233,23 +233,34 @@ class _Origin:
 
 def _parse(text: str, start: str, origin: _Origin):
     try:
-        tree = lark_parser().parse(text, start=start)
+        tree = lalr.parse(text, start)
+        if tree is None:
+            tree = _lark_parse(text, start, origin)
         return _ToAst(origin).transform(tree)
-    except VisitError as error:
-        if isinstance(error.orig_exc, RaspError):
-            raise error.orig_exc from None
-        internal = RaspInternalError(
-            f"{type(error.orig_exc).__name__} while parsing: {error.orig_exc}", origin.span(1, 1, 1, 2),
-            hint="this is a bug in rasp; please report it with the input that caused it",
-        )
-        raise internal from error.orig_exc
-    except UnexpectedInput as error:
-        raise _syntax_error(error, text, origin) from None
+    except RaspError:
+        raise
     except RecursionError:
         raise RaspSyntaxError(
             "statement too long or nested too deeply to parse", origin.span(1, 1, 1, 2),
             hint="split it into several statements, naming the parts",
         ) from None
+    except Exception as error:  # noqa: BLE001 - a bug in building the AST, reported with its input
+        internal = RaspInternalError(
+            f"{type(error).__name__} while parsing: {error}", origin.span(1, 1, 1, 2),
+            hint="this is a bug in rasp; please report it with the input that caused it",
+        )
+        raise internal from error
+
+
+def _lark_parse(text: str, start: str, origin: _Origin):
+    """Lark's parse tree of `text`; its syntax errors become RaspSyntaxErrors."""
+    parser = lark_parser()
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        return parser.parse(text, start=start)
+    except UnexpectedInput as error:
+        raise _syntax_error(error, text, origin) from None
 
 
 _LINE_COMMAND_EXPRS = ("set_expr", "analyse_expr", "raspl_expr", "compile_expr", "train_expr", "learn_expr")
@@ -554,6 +565,8 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def _syntax_error(error: UnexpectedInput, text: str, origin: _Origin) -> RaspSyntaxError | RaspNameError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         span = origin.span(error.line, error.column, error.line, error.column + 1)
@@ -647,11 +660,25 @@ def _end_of_previous_token(text: str, offset: int) -> tuple[int, int] | None:
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-@v_args(inline=True, meta=True)
-class _ToAst(Transformer):
+def _whole(method):
+    """Mark a _ToAst method that takes its node's children as one list (the others take them as arguments)."""
+    method.whole_children = True
+    return method
+
+
+class _ToAst:
+    """A parse tree (rasp.lalr's or Lark's: both have .data, .children and .meta) -> AST nodes."""
+
     def __init__(self, origin: _Origin):
-        super().__init__()
         self.origin = origin
+
+    def transform(self, tree):
+        children = [child if child is None or isinstance(child, str) else self.transform(child)
+                    for child in tree.children]
+        method = getattr(self, tree.data)
+        if getattr(method, "whole_children", False):
+            return method(tree.meta, children)
+        return method(tree.meta, *children)
 
     def _span(self, meta) -> Span:
         return self.origin.span(meta.line, meta.column, meta.end_line, meta.end_column)
@@ -665,22 +692,22 @@ class _ToAst(Transformer):
         return str(token)
 
     # lists -----------------------------------------------------------------
-    @v_args(inline=False, meta=True)
+    @_whole
     def program(self, meta, statements):
         return statements
 
     def expression(self, meta, expr):
         return expr
 
-    @v_args(inline=False, meta=True)
+    @_whole
     def names(self, meta, tokens):
         return [self._name(t) for t in tokens]
 
-    @v_args(inline=False, meta=True)
+    @_whole
     def exprs(self, meta, items):
         return list(items)
 
-    @v_args(inline=False, meta=True)
+    @_whole
     def pairs(self, meta, items):
         return list(items)
 
@@ -694,7 +721,7 @@ class _ToAst(Transformer):
     def assign(self, meta, names, values):
         return ast.Assign(self._span(meta), names, values)
 
-    @v_args(inline=False, meta=True)
+    @_whole
     def def_stmt(self, meta, children):
         name, params, *body, (returns, return_span) = children
         return ast.Def(self._span(meta), self._name(name), params or [], body, returns, return_span)
@@ -702,7 +729,7 @@ class _ToAst(Transformer):
     def return_stmt(self, meta, exprs):
         return (exprs, self._span(meta))
 
-    @v_args(inline=False, meta=True)
+    @_whole
     def for_stmt(self, meta, children):
         names, iterable, *body = children
         return ast.For(self._span(meta), names, iterable, body)

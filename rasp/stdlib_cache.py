@@ -13,7 +13,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from . import parser, resources
+from . import lalr, parse_tables, parser, resources
 from . import syntax as ast
 from .parser import parse_program
 
@@ -33,7 +33,8 @@ def cache_file(path: Path, source: str) -> Path:
     """Where the parsed file is cached: named by everything the parse depends on."""
     fingerprint = hashlib.sha256()
     for part in (sys.version, str(path), source, Path(ast.__file__).read_text(encoding="utf-8"),
-                 Path(parser.__file__).read_text(encoding="utf-8"),
+                 Path(parser.__file__).read_text(encoding="utf-8"), Path(lalr.__file__).read_text(encoding="utf-8"),
+                 Path(parse_tables.__file__).read_text(encoding="utf-8"),
                  resources.grammar_path().read_text(encoding="utf-8")):
         fingerprint.update(part.encode("utf-8", "surrogatepass") + b"\0")
     home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
