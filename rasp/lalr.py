@@ -188,19 +188,17 @@ def _first_position(children):
 def _place(meta: Meta, children: list) -> None:
     """A node starts where its first placed child's container starts and ends where its
     last one's ends (containers: nodes inlined into their parent)."""
-    first = _first_position(children)
-    if first is not None:
-        line = getattr(first, "container_line", first.line)
-        column = getattr(first, "container_column", first.column)
-        start_pos = getattr(first, "container_start_pos", first.start_pos)
-        if not hasattr(meta, "line"):
-            meta.line, meta.column, meta.start_pos, meta.empty = line, column, start_pos, False
-        meta.container_line, meta.container_column, meta.container_start_pos = line, column, start_pos
-    last = _first_position(reversed(children))
-    if last is not None:
-        end_line = getattr(last, "container_end_line", last.end_line)
-        end_column = getattr(last, "container_end_column", last.end_column)
-        end_pos = getattr(last, "container_end_pos", last.end_pos)
-        if not hasattr(meta, "end_line"):
-            meta.end_line, meta.end_column, meta.end_pos, meta.empty = end_line, end_column, end_pos, False
-        meta.container_end_line, meta.container_end_column, meta.container_end_pos = end_line, end_column, end_pos
+    _set_position(meta, _first_position(children), ("line", "column", "start_pos"))
+    _set_position(meta, _first_position(reversed(children)), ("end_line", "end_column", "end_pos"))
+
+
+def _set_position(meta: Meta, source, names: tuple[str, str, str]) -> None:
+    if source is None:
+        return
+    values = [getattr(source, "container_" + name, getattr(source, name)) for name in names]
+    if not hasattr(meta, names[0]):
+        for name, value in zip(names, values, strict=True):
+            setattr(meta, name, value)
+        meta.empty = False
+    for name, value in zip(names, values, strict=True):
+        setattr(meta, "container_" + name, value)
