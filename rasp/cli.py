@@ -6,6 +6,7 @@ import argparse
 import io
 import math
 import os
+import shutil
 import sys
 from typing import Any, TextIO
 
@@ -179,7 +180,7 @@ class Printer:
         stream.write(text + "\n")
         if self.debug and isinstance(result, Problem) and result.error.__cause__ is not None:
             cause = result.error.__cause__
-            import traceback  # only with --debug: it costs start-up
+            import traceback  # only with --debug: it is not needed at start-up
 
             stream.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
         stream.flush()
@@ -518,8 +519,6 @@ class StageProgress:
         if total:
             filled = 20 * done // total
             bar = f" [{'#' * filled}{'.' * (20 - filled)}] {done:,}/{total:,}"
-        import shutil  # only when progress is drawn: it costs start-up
-
         width = shutil.get_terminal_size().columns - 1
         self.stream.write("\r\x1b[K" + (stage + bar)[:width])
         self.stream.flush()
