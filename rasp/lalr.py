@@ -3,8 +3,8 @@
 The tables (rasp/parse_tables.py) are Lark's own analysis of grammar/rasp.lark, written
 down by scripts/gen_parse_tables.py; this module runs them and shapes the tree the way
 Lark does with `propagate_positions=True, maybe_placeholders=True`, so that
-rasp.parser turns either tree into the same AST. Importing Lark costs about 40 ms of
-start-up (docs/design.md, 'Parsing'); with this module a program that parses pays none of it.
+rasp.parser turns either tree into the same AST. Importing Lark and loading its parser
+cost about 40 ms of start-up (docs/design.md, 'Parsing'); a program that parses here pays none of it.
 
 It lexes with Lark's root lexer (every terminal; keywords by whole-word lookup) where
 Lark lexes per parser state. Whenever the two could differ, the root lexer's token is
@@ -73,10 +73,6 @@ class Token(str):
         token.end_pos, token.end_line, token.end_column = end_pos, end_line, end_column
         return token
 
-    @property
-    def value(self) -> str:
-        return str(self)
-
 
 @lru_cache(maxsize=1)
 def _scanner() -> re.Pattern:
@@ -112,7 +108,6 @@ def _lex(text: str):
 def parse(text: str, start: str) -> Tree | Token | None:
     """The parse tree of `text` from the start symbol `start`, or None when this parser
     cannot be sure (then Lark decides, and reports any syntax error)."""
-    states, rules = tables.STATES, tables.RULES
     end_state = tables.END_STATES[start]
     state_stack = [tables.START_STATES[start]]
     value_stack: list = []
@@ -120,21 +115,22 @@ def parse(text: str, start: str) -> Tree | Token | None:
     for token in _lex(text):
         if token is None:
             return None
-        if not _feed(token, state_stack, value_stack, states, rules, end_state):
+        if not _feed(token, state_stack, value_stack, end_state):
             return None
         last = token
     if last is None:
         end = Token("$END", "", 0, 1, 1, 0, 1, 1)
     else:
         end = Token("$END", "", last.start_pos, last.line, last.column, last.end_pos, last.end_line, last.end_column)
-    if not _feed(end, state_stack, value_stack, states, rules, end_state):
+    if not _feed(end, state_stack, value_stack, end_state):
         return None
     return value_stack[-1]
 
 
-def _feed(token: Token, state_stack: list, value_stack: list, states, rules, end_state: int) -> bool:
+def _feed(token: Token, state_stack: list, value_stack: list, end_state: int) -> bool:
     """Shift `token` after the reductions it calls for; at $END, reduce to the end state.
     False when the token is not acceptable."""
+    states, rules = tables.STATES, tables.RULES
     is_end = token.type == "$END"
     while True:
         action = states[state_stack[-1]].get(token.type)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from . import lalr
+from . import lalr, parse_tables
 from . import syntax as ast
 from .errors import RaspError, RaspInternalError, RaspNameError, RaspSyntaxError
 from .resources import grammar_path
@@ -30,11 +30,7 @@ if TYPE_CHECKING:
     from lark import Lark, Token
     from lark.exceptions import UnexpectedInput
 
-KEYWORDS = frozenset({
-    "def", "for", "in", "if", "else", "return", "load", "draw",
-    "select", "aggregate", "range", "zip", "len", "round", "indicator",
-    "not", "and", "or",
-})
+KEYWORDS = frozenset(parse_tables.KEYWORDS)  # the grammar's words: statement words, builtins, not/and/or
 
 
 @lru_cache(maxsize=1)

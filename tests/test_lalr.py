@@ -116,7 +116,7 @@ def test_random_programs_token_soup_and_mutants_get_lark_s_verdict() -> None:
     "y = else + 1;",  # Lark lexes `else` as a name where `else` cannot come; so does rasp.parser's error
     "x = 1 $ 2;", 'x = "open', "def f( { return 1; }", "x = 1 2;",
 ])
-def test_texts_the_root_lexer_cannot_decide_are_left_to_lark(text: str) -> None:
+def test_syntax_errors_and_keywords_lexed_by_context_are_left_to_lark(text: str) -> None:
     assert lalr.parse(text, "program") is None
 
 
