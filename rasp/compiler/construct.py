@@ -255,6 +255,9 @@ class _Compiler:
         self.scale = 2.0 * (math.log(max_len + 1) + math.log(1.0 / LEAKAGE))
         self.strict = _read_by_attention(root)
         self.read_elsewhere = _read_outside_selects(root)
+        self.length_read_linearly = False  # on while a refused target is planned again (_length_reading)
+        self.index_means: dict[int, Encoding] = {}  # id(head plan) -> its mean of indices (_length_reading)
+        self.refused: set[tuple] = set()  # _refusal_key of what _earlier found refused
 
     # ================================================================ plan
 
@@ -356,8 +359,28 @@ class _Compiler:
         (sums, differences, multiples of numbers) read as numbers directly by the MLP's first layer
         (they cost no hidden units and enumerate one value set, not the product of their inputs').
         The one with fewer hidden units is kept. With `classes` (a value -> the representative of its
-        class), the node is encoded by its classes, for a select's key (see _key_channel).
+        class), the node is encoded by its classes, for a select's key (see _key_channel). When every
+        plan is refused, they are tried again with `length` read linearly (_length_reading).
         """
+        try:
+            plans = self._plans(node, stage, categorical, classes)
+        except CompileError as error:
+            if self.length_read_linearly:
+                raise
+            plans = self._plans_reading_length(node, stage, categorical, classes, error)
+        built = [self._trial_units(node, plan, categorical) for plan in plans]
+        best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
+        built[best] = self._regrouped_units(node, plans[best], categorical, built[best])
+        sources, points, outputs, values = plans[best]
+        kind = "classes" if classes is not None else self._kind_for(node, values, categorical)
+        encoding = self._encoding(node, kind, values, stage)
+        if encoding.kind == "numerical":
+            encoding.values = []
+        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs, built[best]))
+        return encoding
+
+    def _plans(self, node: Any, stage: float, categorical: bool, classes: Callable | None) -> list[tuple]:
+        """The plans _target chooses from (the first refusal's error when there is none)."""
         plans = []
         first_error: CompileError | None = None
         affine_sources = self._sources(node, stage, affine=True)
@@ -372,23 +395,33 @@ class _Compiler:
                 plans.append(self._plan_target(node, stage, categorical, fused_sources, classes))
             except CompileError as error:
                 first_error = first_error or error
+        if self.length_read_linearly and isinstance(node, Map):
+            reading = self._affine(node, stage)  # the node itself as one number (add's key `indices + a_offset`)
+            if reading is not None and self._enumerable(node):
+                itself = ([(node, self._affine_encoding(node, reading))], [])
+                try:
+                    plans.append(self._plan_target(node, stage, categorical, itself, classes))
+                except CompileError as error:
+                    first_error = first_error or error
         if not plans:
             assert first_error is not None
             raise first_error
-        built = [self._trial_units(node, plan, categorical) for plan in plans]
-        best = min(range(len(plans)), key=lambda k: self._cost(plans[k], built[k]))
-        built[best] = self._regrouped_units(node, plans[best], categorical, built[best])
-        sources, points, outputs, values = plans[best]
-        kind = "classes" if classes is not None else self._kind_for(node, values, categorical)
-        encoding = self._encoding(node, kind, values, stage)
-        if encoding.kind == "numerical":
-            encoding.values = []
-        self.targets.setdefault(stage, []).append(Target(node, encoding, sources, points, outputs, built[best]))
-        return encoding
+        return plans
+
+    def _plans_reading_length(self, node: Any, stage: float, categorical: bool, classes: Callable | None,
+                              refusal: CompileError) -> list[tuple]:
+        """The plans again with `length` read linearly (the first refusal stands if they are refused too)."""
+        self.length_read_linearly = True
+        try:
+            return self._plans(node, stage, categorical, classes)
+        except CompileError:
+            raise refusal from None
+        finally:
+            self.length_read_linearly = False
 
     def _point_count(self, sources: list[tuple[Lazy, Encoding]]) -> float:
         """An upper bound on the number of points of a function of `sources` (inf: not enumerable)."""
-        per_source = [self.sets.at(s) for s, _ in sources]
+        per_source = [self.sets.at_representatives(s) for s, _ in sources]
         total, done = 0, set()
         for position in self.sets.positions:
             sets = [s[position] for s in per_source]
@@ -406,7 +439,8 @@ class _Compiler:
         """(sources, points, outputs, values) of `node` computed from `found` (from _sources); with
         `classes`, the outputs and values are the representatives of the outputs' classes."""
         sources, derived = found
-        points = self._points(node, sources)
+        points = self._points(node, sources, on_grid=self._same_between_integers(node, classes))
+        self._check_grid_reading(node, sources)
         nodes = [s for s, _ in sources]
         given = self._with_derived(nodes, derived, points)
         nodes_given = nodes + [scaled.aggregate for scaled in derived]
@@ -422,6 +456,32 @@ class _Compiler:
         values = sort_values(list(found.values()))
         self._kind_for(node, values, categorical)  # refuses what cannot be encoded
         return sources, points, outputs, values
+
+    def _same_between_integers(self, node: Any, classes: Callable | None) -> bool:
+        """Are the node's outputs the same everywhere strictly between two integers of a source with a grid?
+        So when its values have sets (only comparisons with integers make a set from a grid), or when it is
+        a key with a grid wherever it has no set, encoded by classes of comparisons with integers
+        (_key_channel checks the queries)."""
+        if self._values(node) is not None:
+            return True
+        if classes is None or not isinstance(node, Lazy):
+            return False
+        grids = self.sets.grids(node)
+        return all(values is not None or p in grids for p, values in self.sets.at(node).items())
+
+    def _check_grid_reading(self, node: Any, sources: list[tuple[Lazy, Encoding]]) -> None:
+        """A source read at its grid's representatives must be the only number of the function: along
+        one number, steps fall between neighbouring representatives, where no value lies; along a
+        direction mixing numbers, values between representatives could cross one."""
+        on_grid = [s for s, _ in sources if self.sets.grids(s)]
+        numbers = [s for s, e in sources if e.kind != "categorical"]
+        if on_grid and len(numbers) > 1:
+            other = next(s for s in numbers if s is not on_grid[0])
+            raise CompileError(
+                f"`{node.name}` is a function of `{on_grid[0].name}`, a mean of too many values to enumerate, "
+                f"and of the number `{other.name}`: one MLP reads such a mean only as its one number",
+                hint="a smaller max_len keeps the mean's values enumerable",
+            )
 
     def _trial_units(self, node: Any, plan: tuple, categorical: bool,
                      construction: Callable[[Target, _Units], None] | None = None) -> _Units | None:
@@ -453,6 +513,8 @@ class _Compiler:
         if units is None or len(units.inputs) <= REGROUP_FROM or not isinstance(node, Lazy):
             return units
         sources = plan[0]
+        if any(self.sets.grids(s) for s, _ in sources):
+            return units  # classes would add numbers beside the grid's (_check_grid_reading)
         between = ancestry(node, skip={id(s) for s, _ in sources})
         if not all(isinstance(m, Map) for m in between):
             return units  # an aggregate derived from a scaled sum: its values are not the sources'
@@ -583,10 +645,19 @@ class _Compiler:
         depth = self._depth(node)
         if depth + 0.5 >= stage or (depth == 0 and len(self._primitive_kinds(node)) > 1):
             return None
+        before = self._refusal_key(node, depth + 0.5)
+        if before in self.refused:
+            return None  # refused already, and nothing it could read has been added since
         try:
             return self.require(node, categorical=True)  # numbers would make this MLP's steps harder
         except CompileError:
+            self.refused |= {before, self._refusal_key(node, depth + 0.5)}
             return None
+
+    def _refusal_key(self, node: Lazy, stage: float) -> tuple:
+        """What decides whether a node's plans are refused: the node, and what is in the residual before it."""
+        earlier = sum(e.stage < stage for found in self.encodings.values() for e in found)
+        return id(node), earlier, self.length_read_linearly
 
     def _affine(self, node: Any, stage: float) -> tuple[dict[int, float], float] | None:
         """(weights, bias) when `node` is an affine function of numbers in the residual before `stage`
@@ -602,6 +673,8 @@ class _Compiler:
             if encoding.kind == "categorical" and encoding.values and all(is_number(v) for v in encoding.values):
                 return {dim: float(v) for dim, v in zip(encoding.dims, encoding.values, strict=True)}, 0.0
             return None
+        if self.length_read_linearly and (reading := self._length_reading(node, stage)) is not None:
+            return reading
         if not isinstance(node, Map) or id(node) in self.scaled:
             return None
         if node.op in ("neg", "pos"):
@@ -627,10 +700,40 @@ class _Compiler:
             return _scaled(left, 1.0 / right[1])
         return None
 
+    def _length_reading(self, node: Lazy, stage: float) -> tuple[dict[int, float], float] | None:
+        """`length` (a node whose value is n at every position of every input of length n) as an affine
+        reading: a head that selects every key at every query can also average `indices` into one more
+        value column, (n - 1) / 2, and length is twice that plus one. Tried only when a target's plans
+        are refused (add's key `indices + length - plus_position` then is one number for its MLP)."""
+        sets = self.sets.at(node)
+        if not all(s is not None and list(s) == [value_key(n)] for (n, _), s in sets.items()):
+            return None
+        for layer in sorted(self.heads):
+            for plan in self.heads[layer] if layer < stage else []:
+                if plan.with_bos or plan.ranked is not None or not self._selects_everything(plan.analysed.selector):
+                    continue
+                return {self._mean_of_indices(plan, layer).dims[0]: 2.0}, 1.0
+        return None
+
+    def _selects_everything(self, selector: Lazy) -> bool:
+        return all(self.sets.pattern(selector, n)[1].all() for n in range(1, self.max_len + 1))
+
+    def _mean_of_indices(self, plan: HeadPlan, layer: int) -> Encoding:
+        """A value column of the head averaging `indices` (made once per head)."""
+        if id(plan) not in self.index_means:
+            indices = next((p for p in ancestry(self.root) if isinstance(p, Primitive) and p.primitive == "indices"),
+                           None) or Primitive("indices")
+            mean = Aggregate(plan.analysed.selector, indices, 0)
+            encoding = self._encoding(mean, "numerical", [], layer)
+            plan.users.append((mean, encoding, self.require(indices, categorical=True)))
+            self.index_means[id(plan)] = encoding
+        return self.index_means[id(plan)]
+
     def _enumerable(self, node: Lazy) -> bool:
-        """Are the node's numbers known at every position (so that it can stand for its inputs)?"""
-        values = self.sets.union(node)
-        return values is not None and all(is_number(v) for v in values.values())
+        """Are the node's numbers known at every position, as a set or a grid (so that it can stand for
+        its inputs)?"""
+        sets = self.sets.at_representatives(node)
+        return all(s is not None and all(is_number(v) for v in s.values()) for s in sets.values())
 
     def _affine_encoding(self, node: Lazy, reading: tuple[dict[int, float], float]) -> Encoding:
         weights, bias = reading
@@ -644,10 +747,11 @@ class _Compiler:
                     return encoding
         return None
 
-    def _points(self, node: Any, sources: list[tuple[Lazy, Encoding]]) -> list[tuple]:
-        """Every combination of source values that can occur together at one position."""
+    def _points(self, node: Any, sources: list[tuple[Lazy, Encoding]], on_grid: bool = False) -> list[tuple]:
+        """Every combination of source values that can occur together at one position; with `on_grid`,
+        a source with a grid takes its representatives (rasp.compiler.valueset, 'Grids')."""
         points: dict[tuple, tuple] = {}
-        per_source = [self.sets.at(s) for s, _ in sources]
+        per_source = [self.sets.at_representatives(s) if on_grid else self.sets.at(s) for s, _ in sources]
         done: set[tuple] = set()
         for position in self.sets.positions:
             sets = [s[position] for s in per_source]
@@ -805,6 +909,9 @@ class _Compiler:
                 or not self._computed_by_mlp(node)):
             return self._channel(group.keys)
         compare = _leaf_on_values(leaf, [q[0] for q in group.query_values] if group.queries else [None])
+        queries = [q[0] for q in group.query_values] if group.queries else [leaf[1].query]
+        if self.sets.grids(node) and not all(is_number(q) and float(q).is_integer() for q in queries):
+            return self._channel(group.keys)  # classes of a grid are read at its representatives: integers only
         representatives: dict[tuple, Any] = {}
         encoding = self._target(node, self._stage_of(node), True,
                                 classes=lambda v: representatives.setdefault(compare(v), v))

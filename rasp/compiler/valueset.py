@@ -14,11 +14,22 @@ is a multiple of 1/(i+1), not any fraction up to 1/N).
 
 Selectors get two n×n matrices per length: `possible` (the key may be selected) and
 `certain` (it always is).
+
+Grids. A mean of integers that takes more than MAX_VALUES values (add's `plus_position`,
+any fraction p/q with q <= n, at max_len 24 and up) has no set. It gets a `Grid` instead:
+its values lie in [low, high] and are integers or at least 1/max_len away from every
+integer. Sums and differences with integers keep a grid; a comparison with integers is
+the same everywhere strictly between two integers, so evaluating it at a grid's
+*representatives* (the integers and the numbers 1/max_len on either side of them) gives
+its exact set. Any other operation on a grid has no set, as before. A function computed
+from a grid this way may be built from the representatives alone (rasp.compiler.construct
+reads such a number as the only number of its MLP function; docs/compiler-sizes.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,6 +56,21 @@ ValueSet = dict  # value_key(v) -> v
 Position = tuple[int, int]  # (length n, position i)
 
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {op: PYTHON_BINARY[op] for op in COMPARISONS}  # the engine's
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Numbers in [low, high] (integers) that are integers or at least 1/max_len from every integer."""
+
+    low: int
+    high: int
+
+    def shifted(self, low: int, high: int) -> Grid:
+        """The grid of this plus an integer between low and high."""
+        return Grid(self.low + low, self.high + high)
+
+    def negated(self) -> Grid:
+        return Grid(-self.high, -self.low)
 
 
 def value_key(value: Any) -> tuple:
@@ -153,6 +179,8 @@ class ValueSets:
         self._atoms: dict[tuple, dict[Position, ValueSet]] = {}  # a broadcast atom's sets, by value_key
         self._aggregate_cache: dict[tuple, tuple] = {}  # (ids of the selected sets, ...) -> (those sets, result)
         self._uniform: dict[int, bool] = {}  # id(node) -> one value at every position of an input
+        self._grids: dict[int, dict[Position, Grid]] = {}  # id(node) -> grids where it has no set
+        self._representatives: dict[Grid, ValueSet] = {}
 
     # ------------------------------------------------------------- queries
 
@@ -177,6 +205,30 @@ class ValueSets:
                 return None
             result.update(values)
         return result
+
+    def grids(self, node: Any) -> dict[Position, Grid]:
+        """The grids of the positions where the node has no set but a grid (see the module's docstring)."""
+        if not isinstance(node, Lazy):
+            return {}
+        self.at(node)
+        return self._grids.get(id(node), {})
+
+    def representatives(self, grid: Grid) -> ValueSet:
+        """The integers of the grid and the numbers 1/max_len on either side of each (one dict per grid)."""
+        if grid not in self._representatives:
+            step = 1.0 / self.max_len
+            values: list[float | int] = []
+            for k in range(grid.low, grid.high + 1):
+                values.extend(([k - step] if k > grid.low else []) + [k] + ([k + step] if k < grid.high else []))
+            self._representatives[grid] = {value_key(v): v for v in values}
+        return self._representatives[grid]
+
+    def at_representatives(self, node: Any) -> dict[Position, ValueSet | None]:
+        """The node's sets, with a grid's representatives where it has a grid instead of a set."""
+        sets, grids = self.at(node), self.grids(node)
+        if not grids:
+            return sets
+        return {p: self.representatives(grids[p]) if s is None and p in grids else s for p, s in sets.items()}
 
     def pattern(self, selector: Lazy, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(possible, certain): n×n bool matrices, rows queries, columns keys."""
@@ -243,7 +295,11 @@ class ValueSets:
         elif isinstance(node, ExtremeAggregate):
             self._sets[id(node)] = {p: self._extreme(node, p) for p in self.positions}
         elif isinstance(node, Aggregate):
-            self._sets[id(node)] = {p: self._aggregate(node, p) for p in self.positions}
+            sets = self._sets[id(node)] = {p: self._aggregate(node, p) for p in self.positions}
+            grids = {p: grid for p in self.positions if sets[p] is None
+                     if (grid := self._mean_grid(node, p)) is not None}
+            if grids:
+                self._grids[id(node)] = grids
         elif isinstance(node, SelectorWidth):
             self._sets[id(node)] = {p: self._width(node, p) for p in self.positions}
         else:
@@ -294,7 +350,64 @@ class ValueSets:
                 if value is not None:
                     values[value_key(value)] = value
             outcomes[signature] = values if len(values) <= MAX_VALUES else None
-        return {p: outcomes[signature] for p, signature in per_position.items()}
+        result = {p: outcomes[signature] for p, signature in per_position.items()}
+        if any(values is None for values in result.values()):
+            self._map_on_grid(node, parents, result)
+        return result
+
+    def _map_on_grid(self, node: Map, parents: list[Lazy], result: dict[Position, ValueSet | None]) -> None:
+        """Where `result` has no set and one argument of the map has a grid: a grid for a sum or difference
+        with integers (kept in self._grids), a set for a comparison with integers (filled into `result`)."""
+        grids: dict[Position, Grid] = {}
+        computed: dict[tuple, ValueSet | None] = {}
+        per_parent = [(self.at(q), self.grids(q)) for q in parents]
+        for p, values in result.items():
+            if values is not None:
+                continue
+            on_grid = [k for k, (sets, _) in enumerate(per_parent) if sets[p] is None]
+            if len(on_grid) != 1 or p not in per_parent[on_grid[0]][1]:
+                continue
+            where = on_grid[0]
+            grid = per_parent[where][1][p]
+            others = [per_parent[k][0][p] for k in range(len(parents)) if k != where]
+            constants = [a for a in node.args if not isinstance(a, Lazy)]
+            once = sum(a is parents[where] for a in node.args) == 1
+            if not once or not all(_integral(v) for s in others for v in s.values() if s is not None) or not all(
+                    _integral(c) for c in constants):
+                continue
+            if node.op in COMPARE:
+                sets = [self.representatives(grid) if k == where else per_parent[k][0][p] for k in range(len(parents))]
+                signature = tuple(map(id, sets))
+                if signature not in computed:
+                    computed[signature] = self._evaluated(node, parents, sets)
+                result[p] = computed[signature]
+            elif (shifted := _arithmetic_on_grid(node, parents[where], grid, per_parent, parents, p)) is not None:
+                grids[p] = shifted
+        if grids:
+            self._grids[id(node)] = grids
+
+    def _evaluated(self, node: Map, parents: list[Lazy], sets: list[ValueSet]) -> ValueSet | None:
+        combos = _product([list(s.values()) for s in sets])
+        if combos is None:
+            return None
+        values = {value_key(v): v for v in evaluate_points(node, parents, combos) if v is not None}
+        return values if len(values) <= MAX_VALUES else None
+
+    def _mean_grid(self, node: Aggregate, p: Position) -> Grid | None:
+        """The grid of a mean of integers at a position where it has too many values for a set: a mean of
+        q integers is an integer or at least 1/q from every integer, and q <= n <= max_len."""
+        if not isinstance(node.sop, Lazy) or isinstance(node, ExtremeAggregate):
+            return None
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        sop = self.at(node.sop)
+        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
+        if any(s is None for s in sets):
+            return None
+        numbers = [v for s in sets for v in s.values()] + ([] if certain[i].any() else [node.default])
+        if not numbers or not all(_integral(v) for v in numbers):
+            return None
+        return Grid(int(min(numbers)), int(max(numbers)))
 
     def _masked(self, pattern: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """A selector's (possible, certain) pattern without the keys after each query, in causal mode."""
@@ -312,6 +425,10 @@ class ValueSets:
             combine = np.logical_and if node.op == "and" else np.logical_or
             return combine(parts[0][0], parts[1][0]), combine(parts[0][1], parts[1][1])
         key_sets, query_sets = self.at(node.key), self.at(node.query)
+        if _integral_everywhere(query_sets):  # a grid compared with integers: its representatives suffice
+            key_sets = self.at_representatives(node.key)
+        if _integral_everywhere(key_sets):
+            query_sets = self.at_representatives(node.query)
         keys = [key_sets[(n, k)] for k in range(n)]
         queries = [query_sets[(n, q)] for q in range(n)]
         return predicate_pattern(keys, queries, COMPARE[node.op])
@@ -535,3 +652,33 @@ def _multiset_means(numbers: list, low: int, high: int) -> ValueSet | None:
         if len(means) > MAX_VALUES:
             return None
     return means
+
+
+def _integral(value: Any) -> bool:
+    return is_number(value) and float(value).is_integer()
+
+
+def _integral_everywhere(sets: dict[Position, ValueSet | None]) -> bool:
+    return all(s is not None and all(_integral(v) for v in s.values()) for s in sets.values())
+
+
+def _arithmetic_on_grid(node: Map, source: Lazy, grid: Grid, per_parent: list, parents: list[Lazy],
+                        p: Position) -> Grid | None:
+    """The grid of `node` (+, - or a sign of the grid `source` and integers) at position p, else None."""
+    if node.op == "pos":
+        return grid
+    if node.op == "neg":
+        return grid.negated()
+    if node.op not in ("+", "-") or len(node.args) != 2:
+        return None
+    other = node.args[1] if node.args[0] is source else node.args[0]
+    if isinstance(other, Lazy):
+        numbers = list(next(sets for q, (sets, _) in zip(parents, per_parent, strict=True) if q is other)[p].values())
+    else:
+        numbers = [other]
+    low, high = int(min(numbers)), int(max(numbers))
+    if node.op == "+":
+        return grid.shifted(low, high)
+    if node.args[0] is source:
+        return grid.shifted(-high, -low)
+    return grid.negated().shifted(low, high)
