@@ -38,7 +38,13 @@ def cache_file(path: Path, source: str) -> Path:
                  resources.grammar_path().read_text(encoding="utf-8")):
         fingerprint.update(part.encode("utf-8", "surrogatepass") + b"\0")
     home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(home) / "rasp" / f"{path.stem}-{fingerprint.hexdigest()[:24]}.pickle"
+    return Path(home) / "rasp" / f"{_cache_stem(path)}-{fingerprint.hexdigest()[:24]}.pickle"
+
+
+def _cache_stem(path: Path) -> str:
+    """The file's name and a hash of where it is: each installation (each virtual environment, each
+    checkout) keeps its own cache and replaces only its own stale versions."""
+    return f"{path.stem}-{hashlib.sha256(str(path).encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def load_or_parse(path: Path, source: str) -> list[ast.Stmt]:
@@ -62,7 +68,7 @@ def _write_cache(cache: Path, path: Path, statements: list[ast.Stmt]) -> None:
         partial = cache.with_suffix(f".{os.getpid()}.partial")
         partial.write_bytes(pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(partial, cache)
-        for stale in cache.parent.glob(f"{path.stem}-*.pickle"):  # earlier versions of the file
+        for stale in cache.parent.glob(f"{_cache_stem(path)}-*.pickle"):  # earlier versions of this file
             if stale != cache:
                 stale.unlink(missing_ok=True)
     except (OSError, pickle.PicklingError, RecursionError):

@@ -74,6 +74,17 @@ def test_a_changed_or_broken_cache_is_parsed_again(rasplib, tmp_path):
     assert len(list((tmp_path / "rasp").glob("rasplib-*.pickle"))) == 1  # the stale file was replaced
 
 
+def test_two_installations_keep_their_own_caches(rasplib, tmp_path):
+    """Two virtual environments (or checkouts) running in turn must not replace each other's cache:
+    each run would parse the library again."""
+    path, source = rasplib
+    other = tmp_path / "elsewhere" / "rasplib.rasp"
+    stdlib_cache.load_or_parse(path, source)
+    stdlib_cache.load_or_parse(other, source)
+    assert len(list((tmp_path / "rasp").glob("rasplib-*.pickle"))) == 2
+    assert stdlib_cache.cache_file(path, source).is_file() and stdlib_cache.cache_file(other, source).is_file()
+
+
 def test_an_unwritable_cache_directory_is_no_error(rasplib, tmp_path, monkeypatch):
     path, source = rasplib
     blocker = tmp_path / "file"
