@@ -17,7 +17,8 @@ from rasp.resources import stdlib_dir
 ROOT = Path(__file__).resolve().parent.parent
 
 # Modules that only some commands need: they must be imported when used, not at start-up.
-NOT_AT_STARTUP = ("rasp.analysis", "rasp.draw", "rasp.html", "rasp.repl", "rasp.api", "prompt_toolkit", "pygments")
+NOT_AT_STARTUP = ("rasp.analysis", "rasp.draw", "rasp.html", "rasp.repl", "rasp.api", "prompt_toolkit", "pygments",
+                  "hashlib")  # the stdlib cache's key uses zlib's checksums: OpenSSL's import is about 3 ms
 
 PROBE = """
 import json, sys
@@ -72,6 +73,17 @@ def test_a_changed_or_broken_cache_is_parsed_again(rasplib, tmp_path):
     statements = stdlib_cache.load_or_parse(path, changed)
     assert len(statements) == len(stdlib_cache.load_or_parse(path, source)) + 1
     assert len(list((tmp_path / "rasp").glob("rasplib-*.pickle"))) == 1  # the stale file was replaced
+
+
+def test_a_cache_written_by_another_parser_is_parsed_again(rasplib, tmp_path, monkeypatch):
+    """The key holds the parser's code: a cache from another version of it is not used."""
+    path, source = rasplib
+    stdlib_cache.load_or_parse(path, source)
+    real_key = stdlib_cache.cache_key
+    monkeypatch.setattr(stdlib_cache, "cache_key", lambda *args: real_key(*args)[:2] + (("another parser",),))
+    parsed = []
+    monkeypatch.setattr(stdlib_cache, "parse_program", lambda *args: parsed.append(args) or [])
+    assert stdlib_cache.load_or_parse(path, source) == [] and len(parsed) == 1
 
 
 def test_two_installations_keep_their_own_caches(rasplib, tmp_path):
