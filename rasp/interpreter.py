@@ -6,11 +6,11 @@ for the REPL, the command line, notebooks and tests to show as they like.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from .errors import (
     RaspValueError,
 )
 from .parser import KEYWORDS, parse_expression, parse_program
-from .resources import stdlib_dir
+from .resources import stdlib_dir, stdlib_file
 from .results import (
     EvaluatedSelector,
     EvaluatedSOp,
@@ -41,6 +41,9 @@ from .results import (
     Unevaluated,
 )
 from .stdlib_cache import stdlib_statements
+
+if TYPE_CHECKING:
+    from pathlib import Path
 from .syntax import Span
 from .values import (
     PRIMITIVES,
@@ -140,11 +143,11 @@ class Session:
         self.base = Env(None, "base")
         self.base.vars.update(base_bindings())
         self.sources: dict[str, str] = {}
-        self._loading: list[Path] = []
+        self._loading: list[Path | str] = []  # the files being run (the library's by name: no pathlib)
         self._depth = 0
         if stdlib:
             for name in STDLIB_FILES:
-                self._run_stdlib(stdlib_dir() / name)
+                self._run_stdlib(stdlib_file(name))
         self.library_names = frozenset(self.base.vars) - {"tokens"}
         self.globals = Env(self.base, "top level")
         self.sop_example: Any = DEFAULT_EXAMPLE
@@ -646,7 +649,7 @@ class Session:
     def _load(self, stmt: ast.Load, env: Env) -> list[Result]:
         path = self._find_file(stmt.path, stmt.span)
         if path in self._loading:
-            chain = " -> ".join(p.name for p in [*self._loading, path])
+            chain = " -> ".join(os.path.basename(p) for p in [*self._loading, path])
             raise RaspLoadError(f"load cycle: {chain}", stmt.span)
         try:
             source = path.read_text(encoding="utf-8")
@@ -666,7 +669,7 @@ class Session:
             problem.error.add_context(stmt.span, f'in the file loaded by `load "{stmt.path}"`')
         return problems
 
-    def _run_file(self, path: Path, source: str, env: Env, statements: list | None = None) -> list[Problem]:
+    def _run_file(self, path: Path | str, source: str, env: Env, statements: list | None = None) -> list[Problem]:
         """Run a file's statements in `env`; return the errors (the rest still runs)."""
         filename = str(path)
         self.sources[filename] = source
@@ -684,17 +687,20 @@ class Session:
             self._loading.pop()
         return problems
 
-    def _run_stdlib(self, path: Path) -> None:
-        source = path.read_text(encoding="utf-8")
+    def _run_stdlib(self, path: str) -> None:
+        with open(path, encoding="utf-8") as file:
+            source = file.read()
         problems = self._run_file(path, source, self.base, stdlib_statements(path, source))
         if problems:
             raise RaspInternalError(f"the standard library failed to load: {problems[0].error}")
 
     def _find_file(self, name: str, span: Span) -> Path:
+        from pathlib import Path  # not at start-up (resources.py)
+
         filename = name if name.endswith(".rasp") else name + ".rasp"
         directories = []
         if self._loading:
-            directories.append(self._loading[-1].parent)
+            directories.append(Path(self._loading[-1]).parent)
         elif Path(span.file).is_file():  # the file being run (not `-c` or stdin)
             directories.append(Path(span.file).resolve().parent)
         directories += [Path.cwd(), stdlib_dir()]

@@ -6,12 +6,17 @@ text and rasp.cli into JSON Lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import RaspError
+
+if TYPE_CHECKING:  # type checkers read these as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # start-up makes them: a light dataclass (rasp.records)
+    from .records import field
+    from .records import record as dataclass
 
 
 @dataclass

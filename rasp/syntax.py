@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import field
-from typing import Any
+from typing import TYPE_CHECKING
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,39 +20,20 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+if TYPE_CHECKING:  # type checkers read the classes as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:
+    from .records import field
+    from .records import record as dataclass
 
-@dataclasses.dataclass(repr=False, eq=False)
+
+@dataclass
 class Node:
-    """An AST node. Its repr and == are the ones dataclasses would generate for each class
-    (`Name(name='x')`; equal when of one class with equal fields, spans not compared; not
-    hashable), written once here for all the classes below."""
+    """An AST node, and each of the classes below: a dataclass (a light one, rasp.records: start-up
+    creates them all). `Name(name='x')`; equal when of one class with equal fields, spans not
+    compared; not hashable."""
 
     span: Span = field(repr=False, compare=False)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
-        return f"{type(self).__qualname__}({shown})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: as a dataclass with eq
-
-
-def _compared(node: Node) -> tuple:
-    return tuple(getattr(node, f.name) for f in dataclasses.fields(node) if f.compare)
-
-
-def dataclass(cls: type[Any]) -> type[Any]:
-    """The decorator of the AST classes: dataclasses.dataclass without the generated __repr__ and
-    __eq__ (Node's serve, the same for every class) and with a docstring of the class's name
-    where it has none (else dataclasses computes one from inspect.signature). Creating the
-    classes so costs about half of what plain dataclasses cost (start-up imports this module)."""
-    if cls.__doc__ is None:
-        cls.__doc__ = cls.__name__
-    return dataclasses.dataclass(repr=False, eq=False)(cls)
 
 
 # ---------------------------------------------------------------- expressions
