@@ -398,13 +398,10 @@ class ValueSets:
         q integers is an integer or at least 1/q from every integer, and q <= n <= max_len."""
         if not isinstance(node.sop, Lazy) or isinstance(node, ExtremeAggregate):
             return None
-        n, i = p
-        possible, certain = self.pattern(node.selector, n)
-        sop = self.at(node.sop)
-        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
-        if any(s is None for s in sets):
+        sets, always = self._selected_sets(node, p)
+        if sets is None:
             return None
-        numbers = [v for s in sets for v in s.values()] + ([] if certain[i].any() else [node.default])
+        numbers = [v for s in sets for v in s.values()] + ([] if always else [node.default])
         if not numbers or not all(_integral(v) for v in numbers):
             return None
         return Grid(int(min(numbers)), int(max(numbers)))
@@ -460,19 +457,25 @@ class ValueSets:
         none is selected): the union of the selected positions' sets, with the default unless
         some position is always selected. A selected bool is an int too when the default is a
         number (the engine's type for an input where some query selects nothing)."""
-        n, i = p
-        possible, certain = self.pattern(node.selector, n)
-        sop = self.at(node.sop)
-        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
-        if any(s is None for s in sets):
+        sets, always = self._selected_sets(node, p)
+        if sets is None:
             return None
-        result: ValueSet = {} if certain[i].any() else {value_key(node.default): node.default}
+        result: ValueSet = {} if always else {value_key(node.default): node.default}
         as_number = not isinstance(node.default, bool)
         for s in sets:
             result.update(s)
             if as_number:
                 result.update((value_key(int(v)), int(v)) for v in s.values() if isinstance(v, bool))
         return result if len(result) <= MAX_VALUES else None
+
+    def _selected_sets(self, node: Aggregate, p: Position) -> tuple[list[ValueSet] | None, bool]:
+        """The sets of the positions the aggregate at p may select (None: one is unknown), and whether
+        some position is always selected."""
+        n, i = p
+        possible, certain = self.pattern(node.selector, n)
+        sop = self.at(node.sop)
+        sets = [sop[(n, k)] for k in np.flatnonzero(possible[i]).tolist()]
+        return (None if any(s is None for s in sets) else sets), bool(certain[i].any())
 
     def _single_aggregate(self, sets: list[ValueSet], default: ValueSet, sure: int) -> ValueSet | None:
         """At most one of these positions is selected: its value, or the default where none is."""
