@@ -15,6 +15,9 @@ def test_compile_reports_its_stages_to_the_sessions_callback():
     s.run('compile length max_len 6 vocab "abc"\n')
     stages = [stage for stage, _, _ in calls]
     assert stages[0].startswith("compiling length (max_len 6): building the weights")
+    layers = [(done, total) for stage, done, total in calls if "building the weights, layer" in stage]
+    assert layers == [(0, 2)]  # length: one layer, then the output
+    assert any(stage.endswith("building the weights, the output") for stage in stages)
     assert any(stage.startswith("verifying length: the interpreter on ") for stage in stages)
     model_steps = [(done, total) for stage, done, total in calls if "the model on" in stage]
     assert model_steps and all(0 <= done < total for done, total in model_steps)

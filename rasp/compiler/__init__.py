@@ -62,7 +62,7 @@ def compile_program(node: SOp, name: str | None = None, *, max_len: int, vocab: 
     report = progress or _no_progress
     try:
         report(f"compiling {name} (max_len {max_len}): building the weights", 0, 0)
-        model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name)
+        model = compile_sop(node, max_len=max_len, vocab=compile_vocabulary(vocab), name=name, progress=report)
         verification = verify(model, node, random_inputs=DEFAULT_RANDOM_CHECKS if check is None else check,
                               progress=report)
     except RaspError as error:

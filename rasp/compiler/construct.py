@@ -83,8 +83,10 @@ class CompileError(RaspError):
     category = "compile error"
 
 
-def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None) -> Transformer:
-    """A transformer computing the s-op `node` on every input over `vocab` of length 1..max_len."""
+def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> Transformer:
+    """A transformer computing the s-op `node` on every input over `vocab` of length 1..max_len;
+    progress(stage, done, total), if given, is told which layer is being planned."""
     if not isinstance(node, SOp):
         raise CompileError("compile needs an s-op")
     if not 1 <= max_len <= MAX_LEN:
@@ -93,7 +95,7 @@ def compile_sop(node: SOp, *, max_len: int, vocab: list, name: str | None = None
     if not vocab:
         raise CompileError("the vocabulary is empty")
     try:
-        return _Compiler(node, list(vocab), max_len, name or node.name).compile()
+        return _Compiler(node, list(vocab), max_len, name or node.name, progress).compile()
     except CompileError:
         raise
     except RaspError as error:
@@ -233,8 +235,10 @@ class _Units:
 
 
 class _Compiler:
-    def __init__(self, root: SOp, vocab: list, max_len: int, name: str):
+    def __init__(self, root: SOp, vocab: list, max_len: int, name: str,
+                 progress: Callable[[str, int, int], None] | None = None):
         self.root = root
+        self.progress = progress or (lambda stage, done, total: None)
         self.vocab = vocab
         self.max_len = max_len
         self.name = name
@@ -262,8 +266,12 @@ class _Compiler:
     # ================================================================ plan
 
     def compile(self) -> Transformer:
-        for layer in self.analysis.detail:
+        stage = f"compiling {self.name} (max_len {self.max_len}): building the weights"
+        total = len(self.analysis.detail) + 1
+        for done, layer in enumerate(self.analysis.detail):
+            self.progress(f"{stage}, layer {layer.number}", done, total)
             self.heads[layer.number] = [self._plan_head(head, layer.number) for head in layer.heads]
+        self.progress(f"{stage}, the output", total - 1, total)
         self.output = self.require(self.root, categorical=False)
         return self._build()
 
