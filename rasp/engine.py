@@ -825,7 +825,7 @@ def evaluate_batch(node: Lazy, inputs: list) -> list:
             continue
         by_length.setdefault(len(validated[index]), []).append(index)
     for n, indices in by_length.items():
-        for chunk in _chunks(indices, _chunk_size(node, n)):
+        for chunk in _chunks(indices, _chunk_size(node, n, len(indices))):
             rows = [validated[i] for i in chunk]
             for positions, outcome in _evaluate_rows(node, rows, n, {}):
                 for row, position in enumerate(positions.tolist()):  # row: in the outcome's batch
@@ -846,9 +846,12 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def _chunk_size(node: Lazy, n: int) -> int:
-    """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget."""
+def _chunk_size(node: Lazy, n: int, count: int | None = None) -> int:
+    """Inputs of length n per batch: selectors of about BATCH_SELECTOR_ELEMENTS, within the budget;
+    no more than `count` (the inputs there are) when given."""
     size = max(1, BATCH_SELECTOR_ELEMENTS // (n * n))
+    if count is not None:
+        size = max(1, min(size, count))
     if size > 1:
         plan = plan_of(node)
         budget = memory_budget()

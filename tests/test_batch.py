@@ -234,6 +234,8 @@ def test_the_budget_comes_from_the_environment(session, monkeypatch):
 def test_a_batch_over_the_budget_is_evaluated_in_smaller_stacks(session, monkeypatch):
     node = session["srt"]
     assert _chunk_size(node, 64) == 1024
+    assert _chunk_size(node, 64, 10) == 10  # no bigger than the inputs there are
+    assert _chunk_size(node, 1, 3) == 3
     monkeypatch.setenv("RASP_MEMORY_LIMIT", "10M")
     assert 1 < _chunk_size(node, 64) < 1024
     inputs = ["9876543210" * 6 + "1234"] * 2000

@@ -304,6 +304,20 @@ def test_verification_catches_a_corrupted_model():
     assert result.attention_error > 1e3 * model.attention_tolerance
 
 
+@pytest.mark.parametrize("with_bos", [True, False])
+def test_hard_attention_of_a_stack_is_each_matrix_s(with_bos):
+    """Verification compares a whole batch's weights at once: the stacked ideal is the per-input one."""
+    rng = np.random.default_rng(3)
+    selected = rng.random((6, 5, 5)) < 0.3
+    selected[0] = False  # rows that select nothing attend to BOS alone
+    stacked = hard_attention(selected, with_bos)
+    assert stacked.shape == (6, 6, 6)
+    for one, ideal in zip(selected, stacked, strict=True):
+        assert np.array_equal(hard_attention(one, with_bos), ideal)
+    assert np.allclose(stacked.sum(axis=-1), 1.0)
+    assert stacked[0, 1:, 0].tolist() == [1.0] * 5
+
+
 # ------------------------------------------------------------------ 2. layer plan
 
 

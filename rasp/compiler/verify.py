@@ -17,7 +17,7 @@ import numpy as np
 from ..engine import evaluate_batch
 from ..errors import RaspError
 from ..values import SOp, exact_text
-from .transformer import Transformer
+from .transformer import Head, Transformer
 from .valueset import value_key
 
 EXHAUSTIVE_LIMIT = 20_000
@@ -99,14 +99,9 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
                 if first is None:
                     first = {"input": [exact_text(v) for v in inputs[m]], "position": position,
                              "expected": exact_text(wanted[position]), "got": exact_text(got[row][position])}
-            for head, pattern, actual in zip(heads, patterns, weights, strict=True):
-                if pattern is None:
-                    continue
-                selected = pattern[m][1]
-                if isinstance(selected, RaspError):
-                    continue
-                ideal = hard_attention(np.asarray(selected), head.with_bos)
-                attention_error = max(attention_error, float(np.abs(actual[row] - ideal).max()))
+        for head, pattern, actual in zip(heads, patterns, weights, strict=True):
+            if pattern is not None:
+                attention_error = max(attention_error, _attention_error(head, pattern, members, actual))
     return Verification(
         checked=len(good), exhaustive_up_to=full, random=randoms, mismatches=mismatches,
         skipped=len(inputs) - len(good), first_mismatch=first, attention_error=attention_error,
@@ -125,18 +120,29 @@ def causal_prefixes(inputs: list[list], shortest: int, seed: int = 0) -> list[li
     return prefixes
 
 
+def _attention_error(head: Head, pattern: list, members: list[int], actual: np.ndarray) -> float:
+    """The largest difference between a head's weights on a batch (B, n+1, n+1) and the hard
+    attention its selector prescribes; inputs whose selector failed are left out."""
+    rows = [row for row, m in enumerate(members) if not isinstance(pattern[m][1], RaspError)]
+    if not rows:
+        return 0.0
+    ideal = hard_attention(np.stack([pattern[members[row]][1] for row in rows]), head.with_bos)
+    return float(np.abs(actual[rows] - ideal).max())
+
+
 def hard_attention(selected: np.ndarray, with_bos: bool) -> np.ndarray:
-    """The ideal weights (n+1)×(n+1) of a head whose selector matrix is `selected` (BOS at 0)."""
-    n = selected.shape[0]
-    ideal = np.zeros((n + 1, n + 1))
-    ideal[0, 0] = 1.0
+    """The ideal weights (..., n+1, n+1) of a head whose selector matrices are `selected` (..., n, n),
+    BOS at 0."""
+    n = selected.shape[-1]
+    ideal = np.zeros((*selected.shape[:-2], n + 1, n + 1))
+    ideal[..., 0, 0] = 1.0
     block = selected.astype(float)
     if with_bos:
-        ideal[1:, 0] = 1.0
+        ideal[..., 1:, 0] = 1.0
     else:
-        ideal[1:, 0] = block.sum(axis=1) == 0
-    ideal[1:, 1:] = block
-    return ideal / ideal.sum(axis=1, keepdims=True)
+        ideal[..., 1:, 0] = block.sum(axis=-1) == 0
+    ideal[..., 1:, 1:] = block
+    return ideal / ideal.sum(axis=-1, keepdims=True)
 
 
 def _compare(expected: list, got: list, kind: str) -> tuple[int | None, float]:
