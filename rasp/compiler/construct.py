@@ -777,11 +777,15 @@ class _Compiler:
             if math.prod(len(values) for values in sets) + len(points) > MAX_POINTS:
                 raise CompileError(f"`{node.name}` is a function of more than {MAX_POINTS:,} input combinations",
                                    hint="a smaller max_len or vocabulary makes fewer")
-            combos: list[tuple] = [()]
-            for values in sets:
-                combos = [c + (item,) for c in combos for item in values.items()]
-            for combo in combos:
-                points.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
+            # the keys' and the values' products run in step; a key seen at an earlier position keeps its value
+            combos = zip(itertools.product(*map(list, sets)), itertools.product(*(list(v.values()) for v in sets)),
+                         strict=True)
+            if points:
+                keep = points.setdefault
+                for key, combo in combos:
+                    keep(key, combo)
+            else:
+                points = dict(combos)
         return list(points.values())
 
     # --------------------------------------------------------------- heads

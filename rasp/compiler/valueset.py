@@ -28,6 +28,7 @@ reads such a number as the only number of its MLP function; docs/compiler-sizes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -333,23 +334,19 @@ class ValueSets:
             per_position[p] = signature
             if signature in shared:
                 continue
-            combos = None if any(s is None for s in sets) else _product([list(s.items()) for s in sets])
+            combos = None if any(s is None for s in sets) else _product([list(s) for s in sets])  # of keys
             shared[signature] = (sets, combos)  # sets kept: their ids stay theirs
-            for combo in combos or ():
-                wanted.setdefault(tuple(k for k, _ in combo), tuple(v for _, v in combo))
+            if combos is not None:  # each combination of keys, with the values of its first occurrence
+                keep = wanted.setdefault
+                for key, combo in zip(combos, itertools.product(*(list(s.values()) for s in sets)), strict=True):
+                    keep(key, combo)
         keys = list(wanted)
-        results = dict(zip(keys, evaluate_points(node, parents, [wanted[k] for k in keys]), strict=True))
+        results = evaluate_points(node, parents, [wanted[k] for k in keys])
+        keyed = {k: (value_key(v), v) for k, v in zip(keys, results, strict=True) if v is not None}
         outcomes: dict[tuple, ValueSet | None] = {}
         for signature, (_, combos) in shared.items():
-            if combos is None:
-                outcomes[signature] = None
-                continue
-            values = {}
-            for combo in combos:
-                value = results[tuple(k for k, _ in combo)]
-                if value is not None:
-                    values[value_key(value)] = value
-            outcomes[signature] = values if len(values) <= MAX_VALUES else None
+            values = None if combos is None else dict(keyed[k] for k in combos if k in keyed)
+            outcomes[signature] = values if values is not None and len(values) <= MAX_VALUES else None
         result = {p: outcomes[signature] for p, signature in per_position.items()}
         if any(values is None for values in result.values()):
             self._map_on_grid(node, parents, result)
@@ -625,10 +622,7 @@ def _product(lists: list[list]) -> list[tuple] | None:
         total *= len(values)
     if total > MAX_POINTS:
         return None
-    combos: list[tuple] = [()]
-    for values in lists:
-        combos = [c + (v,) for c in combos for v in values]
-    return combos
+    return list(itertools.product(*lists))
 
 
 def _exact_sums(sets: list[ValueSet]) -> list | None:
