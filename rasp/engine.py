@@ -456,11 +456,14 @@ def _selector_bytes(batch: int, n: int) -> int:
 class _Batch:
     """Evaluates graph nodes on B inputs of one length n, memoising every node it computes."""
 
-    def __init__(self, rows: list[list], n: int, memo: dict[int, Any] | None = None):
+    def __init__(self, rows: list[list], n: int, memo: dict[int, Any] | None = None,
+                 plans: dict[tuple, _Plan] | None = None):
         self.rows = rows
         self.size = len(rows)
         self.n = n
         self.memo: dict[int, Any] = {} if memo is None else memo
+        self.plans = plans  # plans of what is left past a memo, shared by the groups of a split batch (by the
+        # root and the memo's nodes)
         self.alive: dict[int, Lazy] = {}  # the memo's nodes: kept alive so that their ids are not reused
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
@@ -470,10 +473,11 @@ class _Batch:
     def compute(self, root: Lazy) -> Any:
         """Seq for an s-op, bool array for a selector (batch axis first); may raise _Split."""
         if self.memo:  # some nodes known already (a split batch, a second root): walk what is left
-            plan = _Plan(ancestry(root, skip=self.memo), root)
+            plan = self._plan_past_memo(root)
         else:
             plan = plan_of(root)
-        self.check_memory(plan)
+        if self.plans is None:  # a group of a split batch needs less than the batch, which was checked
+            self.check_memory(plan)
         if self.size == 1 and self.n <= SMALL_LENGTH and not self.memo:
             return self._compute_short(plan, root)
         self.reusable, self.owned = set(plan.reusable), set()  # about this call's nodes only
@@ -562,6 +566,18 @@ class _Batch:
                 half = self.size // 2
                 raise _Split([np.arange(half), np.arange(half, self.size)]) from error
             raise
+
+    def _plan_past_memo(self, root: Lazy) -> _Plan:
+        """The plan of the nodes not in the memo. The groups of a split batch, and their groups, mostly
+        have memos of the same nodes (a batch of many failing inputs is halved down to one group per
+        failing input, each failing at the same node), so each such plan is made once."""
+        if self.plans is None:
+            return _Plan(ancestry(root, skip=self.memo), root)
+        key = (id(root), frozenset(self.memo))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = _Plan(ancestry(root, skip=self.memo), root)
+        return plan
 
     def check_memory(self, plan: _Plan) -> None:
         estimate = self.memory_estimate(plan)
@@ -872,21 +888,24 @@ def evaluate_given(node: Lazy, given: dict[Lazy, Seq], batch: int, n: int = 1) -
     return _evaluate_rows(node, [[None] * n for _ in range(batch)], n, memo)
 
 
-def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any]) -> list[tuple[np.ndarray, Any]]:
+def _evaluate_rows(node: Lazy, rows: list[list], n: int, memo: dict[int, Any],
+                   plans: dict[tuple, _Plan] | None = None) -> list[tuple[np.ndarray, Any]]:
     """[(row positions, value or RaspError)] for a batch of rows, splitting it where needed.
 
-    A value's batch axis follows its row positions (or has size 1: the same for all).
+    A value's batch axis follows its row positions (or has size 1: the same for all). `plans` (given
+    to the groups of a split) keeps the plans of what is left past their memos.
     """
-    batch = _Batch(rows, n, memo)
+    batch = _Batch(rows, n, memo, plans)
     try:
         return [(np.arange(len(rows)), batch.compute(node))]
     except RaspError as error:
         return [(np.arange(len(rows)), error)]
     except _Split as split:
         pieces = []
+        plans = {} if plans is None else plans
         for group in split.groups:
             sub_memo = {key: _take_rows(value, group) for key, value in batch.memo.items()}
-            for positions, outcome in _evaluate_rows(node, [rows[i] for i in group], n, sub_memo):
+            for positions, outcome in _evaluate_rows(node, [rows[i] for i in group], n, sub_memo, plans):
                 pieces.append((group[positions], outcome))
         return pieces
 

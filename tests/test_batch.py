@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import subprocess
 import sys
 import time
@@ -152,6 +153,27 @@ def test_an_error_of_every_input_is_reported_for_each():
     outcomes = evaluate_batch(node, ["ab", "cd", "ef"])
     assert [value.message.split(":")[0] for _, value in outcomes] == ["input 0", "input 1", "input 2"]
     assert all("cannot compare ints with strings" in value.message for _, value in outcomes)
+
+
+def test_many_failing_inputs_each_get_their_own_error_and_share_one_plan(monkeypatch):
+    # a division by zero on most inputs (as sort_unique fails on inputs with repeats): the batch splits
+    # down to one group per failing input; the groups of a split reuse one plan of what is left
+    node = Map("+", (Map("/", (12, TI)), IDX))
+    inputs = ["0" + "".join(random.Random(i).choice("0123") for _ in range(5)) for i in range(200)] + ["123456"]
+    made = []
+    original = engine._Plan.__init__
+
+    def counting(self, order, root):
+        made.append(len(order))
+        original(self, order, root)
+
+    monkeypatch.setattr(engine._Plan, "__init__", counting)
+    assert_batch_agrees(node, inputs[:40])
+    made.clear()
+    outcomes = evaluate_batch(node, inputs)
+    assert [isinstance(value, RaspError) for _, value in outcomes] == [True] * 200 + [False]
+    assert outcomes[7][1].message.startswith("input 7: division by zero at position 0")
+    assert len(made) < 30  # one per level of the splits, not one per failing input (200)
 
 
 def test_selectors_come_back_per_input():

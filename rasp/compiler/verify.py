@@ -75,9 +75,11 @@ def verify(model: Transformer, node: SOp, *, random_inputs: int = 1000, seed: in
     report(f"verifying {model.name}: the interpreter on {len(inputs):,} inputs", 0, 0)
     expected = evaluate_batch(node, inputs)
     heads = [head for layer in model.blocks for head in layer.heads]
-    # a model loaded from a file (rasp.load_model) has no selector nodes: its attention is not checked
-    patterns = [evaluate_batch(head.node, inputs) if head.node is not None else None for head in heads]
     good = [i for i, (_, value) in enumerate(expected) if not isinstance(value, RaspError)]
+    # the selectors on the inputs the program does not fail on (the others are not compared), by input;
+    # a model loaded from a file (rasp.load_model) has no selector nodes: its attention is not checked
+    patterns = [None if head.node is None else dict(zip(good, evaluate_batch(head.node, [inputs[i] for i in good]),
+                                                        strict=True)) for head in heads]
     mismatches, first, attention_error, numeric_error = 0, None, 0.0, 0.0
     by_length: dict[int, list[int]] = {}
     for i in good:
@@ -120,7 +122,7 @@ def causal_prefixes(inputs: list[list], shortest: int, seed: int = 0) -> list[li
     return prefixes
 
 
-def _attention_error(head: Head, pattern: list, members: list[int], actual: np.ndarray) -> float:
+def _attention_error(head: Head, pattern: dict[int, tuple], members: list[int], actual: np.ndarray) -> float:
     """The largest difference between a head's weights on a batch (B, n+1, n+1) and the hard
     attention its selector prescribes; inputs whose selector failed are left out."""
     rows = [row for row, m in enumerate(members) if not isinstance(pattern[m][1], RaspError)]
