@@ -462,8 +462,7 @@ class _Batch:
         self.size = len(rows)
         self.n = n
         self.memo: dict[int, Any] = {} if memo is None else memo
-        self.plans = plans  # plans of what is left past a memo, shared by the groups of a split batch (by the
-        # root and the memo's nodes)
+        self.plans = plans  # (root, the memo's nodes) -> plan of what is left: shared by a split's groups
         self.alive: dict[int, Lazy] = {}  # the memo's nodes: kept alive so that their ids are not reused
         self.reusable: set[int] = set()  # selectors computed here whose one user may overwrite them
         self.owned: set[int] = set()  # selectors whose arrays this batch made and no other node shares
