@@ -41,9 +41,6 @@ from .results import (
     Unevaluated,
 )
 from .stdlib_cache import stdlib_statements
-
-if TYPE_CHECKING:
-    from pathlib import Path
 from .syntax import Span
 from .values import (
     PRIMITIVES,
@@ -61,6 +58,9 @@ from .values import (
     short_text,
     type_name,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_CALL_DEPTH = 200
 DEFAULT_EXAMPLE = "hello"

@@ -56,8 +56,7 @@ def record(cls: type[Any] | None = None, *, repr: bool = True, eq: bool = True) 
             declared = cls.__dict__.get(name, MISSING)
             spec = declared if isinstance(declared, Field) else Field(default=declared)
             spec.name = name
-            found.pop(name, None)
-            found[name] = spec
+            found[name] = spec  # a field redefined by a subclass keeps its place, as with dataclasses
             if isinstance(declared, Field):
                 if spec.default is MISSING:
                     delattr(cls, name)

@@ -35,7 +35,9 @@ def data_dir(name: str) -> Path:
 
 
 def grammar_path() -> Path:
-    return data_dir("grammar") / "rasp.lark"
+    from pathlib import Path
+
+    return Path(grammar_file())
 
 
 def grammar_file() -> str:

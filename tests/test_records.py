@@ -44,6 +44,14 @@ def test_compare_false_fields_and_inheritance_order():
     assert [f.name for f in records.fields(light)] == [f.name for f in dataclasses.fields(real)] == ["span", "name"]
 
 
+def test_a_redefined_field_keeps_its_place():
+    base = _both({"a": 1, "b": 2})
+    child = _both({"a": 3}, bases=(base,))
+    real, light = child[0](), child[1]()
+    assert [f.name for f in records.fields(light)] == [f.name for f in dataclasses.fields(real)] == ["a", "b"]
+    assert repr(real) == repr(light) == "Example(a=3, b=2)"
+
+
 @pytest.mark.parametrize("call", [lambda cls: cls(), lambda cls: cls(1, 2, 3), lambda cls: cls(1, a=1),
                                   lambda cls: cls(1, z=3)])
 def test_wrong_arguments_are_type_errors_as_with_dataclasses(call):
